@@ -1,0 +1,1 @@
+"""Pieces shared by every mfenvs environment: the PettingZoo adapter, the mean action, argument checks."""

@@ -1,0 +1,154 @@
+"""The neighbourhood mean action abar_j of Yang et al. (2018), Eq. 11: the one place it is computed.
+
+abar_j is the average one-hot action of agent j's neighbours N(j), agent j itself excluded. Three
+neighbourhoods cover the environments of this package:
+
+* ``global_mean_action``: every other active agent of the same group (Gaussian Squeeze; Battle with
+  ``mean_action_radius=None``, as the 2018 code did).
+* ``lattice_mean_action``: the four nearest neighbours on a torus (Ising).
+* ``radius_mean_action``: active agents of the same group within a Euclidean distance on a grid
+  (Battle; the default radius is the view radius).
+
+All functions are vectorised over agents (no per-agent Python loop) and return a fresh
+``float32`` array of shape ``[n_agents, n_actions]``. Agents with no neighbours, and inactive agents,
+get a row of zeros. Trainers import these functions rather than re-deriving the mean action.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+
+def one_hot(actions: np.ndarray, n_actions: int, active: np.ndarray | None = None) -> np.ndarray:
+    """Return ``float32`` one-hot rows for integer ``actions``; inactive agents get zero rows."""
+    actions = np.asarray(actions)
+    encoded = np.zeros((actions.shape[0], n_actions), dtype=np.float32)
+    rows = np.arange(actions.shape[0]) if active is None else np.flatnonzero(active)
+    encoded[rows, actions[rows]] = 1.0
+    return encoded
+
+
+def _divide_rows(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``sums / counts`` row-wise, with zero rows where ``counts`` is zero."""
+    out = np.zeros(sums.shape, dtype=np.float32)
+    has = counts > 0
+    out[has] = sums[has] / counts[has, None]
+    return out
+
+
+def global_mean_action(
+    actions: np.ndarray,
+    n_actions: int,
+    active: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+) -> np.ndarray:
+    """Mean one-hot action of every *other* active agent in the same group.
+
+    Args:
+        actions: ``[n_agents]`` integer actions.
+        n_actions: size of the discrete action space.
+        active: optional ``[n_agents]`` bool mask; inactive agents neither count nor receive a mean.
+        groups: optional ``[n_agents]`` non-negative group ids (Battle teams); default one group.
+
+    Returns:
+        ``[n_agents, n_actions]`` float32.
+    """
+    n_agents = len(actions)
+    active = np.ones(n_agents, dtype=bool) if active is None else np.asarray(active, dtype=bool)
+    groups = np.zeros(n_agents, dtype=np.intp) if groups is None else np.asarray(groups, dtype=np.intp)
+    own = one_hot(actions, n_actions, active)
+    n_groups = int(groups.max()) + 1 if n_agents else 0
+    counted = np.flatnonzero(active)
+    group_sums = np.bincount(
+        groups[counted] * n_actions + np.asarray(actions)[counted], minlength=n_groups * n_actions
+    ).reshape(n_groups, n_actions)
+    group_counts = np.bincount(groups, weights=active, minlength=n_groups)
+    others = group_counts[groups] - active
+    others[~active] = 0
+    return _divide_rows(group_sums[groups] - own, others)
+
+
+def lattice_mean_action(actions: np.ndarray, n_actions: int) -> np.ndarray:
+    """Mean one-hot action of the four torus neighbours of every site of a 2-D lattice.
+
+    Args:
+        actions: ``[height, width]`` integer actions, one per site.
+        n_actions: size of the discrete action space.
+
+    Returns:
+        ``[height * width, n_actions]`` float32, sites in row-major order.
+    """
+    actions = np.asarray(actions)
+    height, width = actions.shape
+    own = one_hot(actions.reshape(-1), n_actions).reshape(height, width, n_actions)
+    neighbour_sum = (
+        np.roll(own, 1, axis=0) + np.roll(own, -1, axis=0) + np.roll(own, 1, axis=1) + np.roll(own, -1, axis=1)
+    )
+    return (neighbour_sum * np.float32(0.25)).reshape(height * width, n_actions)
+
+
+@lru_cache(maxsize=16)
+def disk_offsets(radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(dy, dx)`` integer offsets with ``0 < dx^2 + dy^2 <= radius^2`` (the centre excluded)."""
+    reach = int(np.floor(radius))
+    dy, dx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
+    inside = (dx * dx + dy * dy <= radius * radius) & ((dx != 0) | (dy != 0))
+    return dy[inside].astype(np.intp), dx[inside].astype(np.intp)
+
+
+def radius_mean_action(
+    actions: np.ndarray,
+    n_actions: int,
+    positions: np.ndarray,
+    grid_shape: tuple[int, int],
+    radius: float,
+    active: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+) -> np.ndarray:
+    """Mean one-hot action of the active same-group agents within ``radius`` on a grid.
+
+    A neighbour k of agent j satisfies ``(x_k - x_j)^2 + (y_k - y_j)^2 <= radius^2``, the same circle
+    as Battle's view. At most one agent of a group may occupy a cell; different groups live on
+    separate planes (so B battles x 2 teams can share one call). The cost is
+    ``O(n_agents * radius^2)``: each agent gathers its disk from its group's occupancy plane.
+
+    Args:
+        actions: ``[n_agents]`` integer actions.
+        n_actions: size of the discrete action space.
+        positions: ``[n_agents, 2]`` integer ``(x, y)`` cells, ``0 <= x < width``, ``0 <= y < height``.
+        grid_shape: ``(height, width)`` of the grid.
+        radius: neighbourhood radius in cells.
+        active: optional ``[n_agents]`` bool mask of agents that count and receive a mean.
+        groups: optional ``[n_agents]`` group ids; only same-group agents are neighbours.
+
+    Returns:
+        ``[n_agents, n_actions]`` float32.
+    """
+    actions = np.asarray(actions)
+    positions = np.asarray(positions, dtype=np.intp)
+    n_agents = len(actions)
+    active = np.ones(n_agents, dtype=bool) if active is None else np.asarray(active, dtype=bool)
+    groups = np.zeros(n_agents, dtype=np.intp) if groups is None else np.asarray(groups, dtype=np.intp)
+    out = np.zeros((n_agents, n_actions), dtype=np.float32)
+    dy, dx = disk_offsets(float(radius))
+    members = np.flatnonzero(active)
+    if len(members) == 0 or len(dy) == 0:
+        return out
+
+    reach = int(np.floor(radius))
+    height, width = grid_shape[0] + 2 * reach, grid_shape[1] + 2 * reach
+    n_groups = int(groups[members].max()) + 1
+    # one padded occupancy plane per group, flattened; -1 = empty
+    occupant = np.full(n_groups * height * width, -1, dtype=np.intp)
+    centre = (groups[members] * height + positions[members, 1] + reach) * width + positions[members, 0] + reach
+    occupant[centre] = np.arange(len(members))
+    neighbours = occupant[centre[:, None] + (dy * width + dx)]  # [n_members, n_offsets], -1 = nobody
+    # action n_actions is a sentinel column for "nobody", dropped after counting
+    neighbour_actions = np.append(actions[members], n_actions)[neighbours]
+    rows = np.arange(len(members))[:, None] * (n_actions + 1)
+    counts = np.bincount((rows + neighbour_actions).reshape(-1), minlength=len(members) * (n_actions + 1))
+    counts = counts.reshape(len(members), n_actions + 1)[:, :n_actions].astype(np.float32)
+    out[members] = _divide_rows(counts, counts.sum(axis=1))
+    return out
