@@ -1,0 +1,204 @@
+"""``BattleCore``: B independent battles stepped at once on arrays; the fast path under ``battle_v0``.
+
+Example:
+    >>> import numpy as np
+    >>> from mfenvs.battle import BattleConfig, BattleCore
+    >>> core = BattleCore(BattleConfig(map_size=20, team_size=9), n_battles=4)
+    >>> out = core.reset(seed=0)
+    >>> out.views.shape, out.features.shape
+    ((4, 18, 13, 13, 7), (4, 18, 34))
+    >>> out = core.step(np.full((4, 18), 6))  # everybody stays
+    >>> out.rewards[0, 0].item()
+    -0.004999999888241291
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mfenvs.battle import observe, rules
+from mfenvs.battle.config import N_ACTIONS, TEAMS, BattleConfig
+from mfenvs.battle.spawn import initial_positions
+from mfenvs.battle.state import EMPTY, NO_ACTION, BattleState
+from mfenvs.common.mean_action import global_mean_action, radius_mean_action
+
+
+@dataclass
+class BattleOutput:
+    """Arrays of one ``reset`` or ``step`` of all battles (fresh arrays, never reused).
+
+    Attributes:
+        views: ``[B, N, 13, 13, C]`` float32 view windows (zeros for dead agents).
+        features: ``[B, N, 34]`` float32 id bits, last action one-hot, last reward, (x, y) / map_size.
+        rewards: ``[B, N]`` float32 rewards of this step (0 for agents dead before it).
+        alive: ``[B, N]`` bool after the step.
+        terminated: ``[B, N]`` bool: died this step, or alive when its battle ended by a wipe-out.
+        truncated: ``[B]`` bool: the battle reached ``max_cycles`` this step.
+        done: ``[B]`` bool: the battle is over (wiped out or truncated).
+        mean_actions: ``[B, N, 21]`` float32 mean one-hot action of each agent's neighbours.
+    """
+
+    views: np.ndarray
+    features: np.ndarray
+    rewards: np.ndarray
+    alive: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    done: np.ndarray
+    mean_actions: np.ndarray
+
+
+class BattleCore:
+    """The Battle engine over ``n_battles`` independent battles sharing one config.
+
+    Slots ``0..n_red-1`` are red and ``n_red..N-1`` blue. Randomness (side swaps and the order of
+    attacks) comes from one ``np.random.Generator`` seeded by ``reset(seed)``.
+    ``spare_view_channels`` adds zero channels after the view channels for a caller to fill.
+    """
+
+    def __init__(self, config: BattleConfig, n_battles: int = 1, spare_view_channels: int = 0):
+        self.config = config
+        self.n_battles = n_battles
+        self.spare_view_channels = spare_view_channels
+        n_red, n_blue = config.team_counts
+        self.teams = np.repeat(np.array([0, 1], dtype=np.int64), [n_red, n_blue])
+        self.agent_names = tuple(f"{TEAMS[t]}_{i}" for t, n in enumerate((n_red, n_blue)) for i in range(n))
+        self.walls = observe.wall_map(config)
+        self.view_builder = observe.ViewBuilder(config, self.teams, self.walls, n_battles, spare_view_channels)
+        self._groups = (np.arange(n_battles)[:, None] * 2 + self.teams[None, :]).reshape(-1)
+        self.state = BattleState.empty(n_battles, config.n_agents, config.map_size)
+        self._rng: np.random.Generator | None = None
+
+    @property
+    def n_agents(self) -> int:
+        return self.config.n_agents
+
+    # -- episode control -------------------------------------------------------------------------
+    def reset(self, seed: int | None = None) -> BattleOutput:
+        """Start every battle afresh; ``seed`` (re)seeds the generator."""
+        if seed is not None or self._rng is None:
+            self._rng = np.random.default_rng(seed)
+        self.reset_battles(np.ones(self.n_battles, dtype=bool))
+        return self._output(
+            np.zeros((self.n_battles, self.n_agents), np.float32),
+            np.zeros((self.n_battles, self.n_agents), bool),
+            np.zeros(self.n_battles, bool),
+        )
+
+    def reset_battles(self, which: np.ndarray) -> None:
+        """Restart the battles selected by the ``[B]`` bool mask ``which`` (e.g. the finished ones)."""
+        if self._rng is None:
+            raise RuntimeError("call reset(seed) before reset_battles()")
+        config, state = self.config, self.state
+        for b in np.flatnonzero(which):  # one placement per battle, not per agent
+            red_on_left = bool(self._rng.integers(2)) if config.random_sides else True
+            positions = initial_positions(config.map_size, config.team_counts, config.positions, red_on_left)
+            state.positions[b] = positions
+            state.occupant[b] = EMPTY
+            state.occupant[b, positions[:, 1], positions[:, 0]] = np.arange(self.n_agents)
+        state.hp[which] = config.max_hp
+        state.alive[which] = True
+        state.last_actions[which] = NO_ACTION
+        state.last_rewards[which] = 0.0
+        state.last_hits[which] = False
+        state.last_deaths[which] = False
+        state.steps[which] = 0
+        state.kills[which] = 0
+        state.total_rewards[which] = 0.0
+        state.done[which] = False
+
+    def step(self, actions: np.ndarray) -> BattleOutput:
+        """Advance every battle one step with ``[B, N]`` integer actions (ignored for dead agents).
+
+        Battles that are already over stay as they are and report zero rewards; restart them with
+        ``reset_battles``.
+        """
+        config, state = self.config, self.state
+        actions = np.asarray(actions, dtype=np.int64).reshape(self.n_battles, self.n_agents)
+        if ((actions < 0) | (actions >= N_ACTIONS)).any():
+            raise ValueError(f"actions must be in [0, {N_ACTIONS}), got values {np.unique(actions[(actions < 0) | (actions >= N_ACTIONS)])}")
+        running = ~state.done
+        acting = state.alive & running[:, None]
+        was_alive = acting.copy()
+        actions = np.where(acting, actions, 0)
+
+        saved_alive = state.alive
+        state.alive = acting  # the rules see finished battles as empty, so nothing in them changes
+        rewards = rules.resolve_attacks(state, config, self.teams, actions, self._rng)
+        rules.recover(state, config)
+        rules.resolve_moves(state, config, self.walls, actions)
+        state.alive = np.where(running[:, None], state.alive, saved_alive)
+
+        state.steps[running] += 1
+        state.last_actions = np.where(was_alive, actions, state.last_actions)
+        state.last_rewards = np.where(was_alive, rewards, 0.0).astype(np.float32)
+        state.total_rewards += np.stack(
+            [state.last_rewards[:, self.teams == 0].sum(axis=1), state.last_rewards[:, self.teams == 1].sum(axis=1)],
+            axis=1,
+        )
+
+        wiped_out, truncated = rules.check_episode_end(state, config, self.teams)
+        wiped_out &= running
+        truncated &= running
+        died = was_alive & ~state.alive
+        terminated = died | (wiped_out[:, None] & state.alive)
+        state.done |= wiped_out | truncated
+        return self._output(state.last_rewards.copy(), terminated, truncated)
+
+    # -- outputs ---------------------------------------------------------------------------------
+    def _output(self, rewards: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> BattleOutput:
+        state = self.state
+        return BattleOutput(
+            views=self.view_builder.views(state),
+            features=observe.features(state, self.config, self.teams),
+            rewards=rewards,
+            alive=state.alive.copy(),
+            terminated=terminated,
+            truncated=truncated,
+            done=state.done.copy(),
+            mean_actions=self.mean_actions(),
+        )
+
+    def mean_actions(self) -> np.ndarray:
+        """``[B, N, 21]`` mean one-hot last action of each living agent's living teammates in range."""
+        state, config = self.state, self.config
+        n_battles, n_agents = state.alive.shape
+        actions = np.maximum(state.last_actions, 0).reshape(-1)
+        active = (state.alive & (state.last_actions >= 0)).reshape(-1)
+        groups = self._groups
+        if config.mean_action_radius is None:
+            means = global_mean_action(actions, N_ACTIONS, active, groups)
+        else:
+            means = radius_mean_action(
+                actions,
+                N_ACTIONS,
+                state.positions.reshape(-1, 2),
+                (config.map_size, config.map_size),
+                config.mean_action_radius,
+                active,
+                groups,
+            )
+        return means.reshape(n_battles, n_agents, N_ACTIONS)
+
+    def action_masks(self) -> np.ndarray:
+        """``[B, N, 21]`` bool: moves that are not blocked right now, attacks with an enemy adjacent."""
+        return observe.action_masks(self.state, self.config, self.teams, self.walls)
+
+    def state_map(self, battle: int = 0) -> np.ndarray:
+        """MAgent2's global state of one battle: ``[map_size, map_size, 5]`` float32 indexed [y, x]."""
+        return observe.state_map(self.state, self.config, self.teams, self.walls, battle)
+
+    def results(self, battle: int = 0) -> dict[str, object]:
+        """Kills, survivors and total reward of each team, and the winner so far (more kills wins)."""
+        state = self.state
+        kills = state.kills[battle]
+        survivors = rules.team_alive_counts(state, self.teams)[battle]
+        winner = "draw" if kills[0] == kills[1] else TEAMS[int(np.argmax(kills))]
+        return {
+            **{f"{team}_kills": int(kills[t]) for t, team in enumerate(TEAMS)},
+            **{f"{team}_survivors": int(survivors[t]) for t, team in enumerate(TEAMS)},
+            **{f"{team}_total_reward": float(state.total_rewards[battle, t]) for t, team in enumerate(TEAMS)},
+            "winner": winner,
+        }

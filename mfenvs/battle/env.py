@@ -1,0 +1,195 @@
+"""Battle: two teams fight on a grid; the MAgent battle game, rule for rule, in pure NumPy.
+
+| | |
+|---|---|
+| Agents | ``red_0`` .. ``red_{n-1}``, ``blue_0`` .. ``blue_{n-1}`` (default 64 v 64) |
+| Actions | ``Discrete(21)``: 0-12 moves (6 = stay), 13-20 attacks on the 8 neighbours (MAgent's order) |
+| Observations | ``Box(13, 13, C)`` float32 HWC, MAgent2's layout (below) |
+| Rewards | per step -0.005; attack -0.1; non-lethal hit on an enemy +0.2; killing blow +5 instead; death -0.1 (replaces the rest) |
+| Episode | ends when a team is wiped out (termination) or after ``max_cycles`` steps (truncation) |
+| Infos | ``mean_action``; at the end ``red_kills``, ``blue_kills``, ``red_survivors``, ``blue_survivors``, ``red_total_reward``, ``blue_total_reward``, ``winner`` (``red``, ``blue`` or ``draw``: more kills wins); ``action_mask`` (optional); ``alive`` (absorb mode) |
+| State | ``Box(0, 1, (map_size, map_size, 5), float32)`` indexed [y, x]: walls, red presence, red hp, blue presence, blue hp |
+
+Observation channels (MAgent2 order, view indexed [row = y, col = x], the agent at (6, 6), a circle
+of radius 6; off-map cells and cells outside the circle read 0):
+
+| channels | content |
+|---|---|
+| 0 | wall |
+| 1, 2 | own team presence, hp / max_hp |
+| 3 (``minimap_mode``) | own team minimap: the map binned to 13 x 13, count / team size, +1 at the agent's bin |
+| next 2 | enemy presence, hp / max_hp |
+| next 1 (``minimap_mode``) | enemy minimap |
+| next 32 (``extra_features``) | 10 id bits (index within the team), last action one-hot (21), last reward |
+| last 2 (``minimap_mode``) | the agent's (x, y) / map_size |
+
+Feature values are repeated over the 13 x 13 window, as MAgent2 does, so that every agent shares one
+``Box`` space and SuperSuit / SB3 accept it. Sizes: 5 channels (no minimap), 9 (minimap, the default),
+37 or 41 with ``extra_features``. The batched core (``mfenvs.battle.BattleCore``) returns views and the
+34-long feature vector separately, without the repetition.
+
+``infos[agent]["mean_action"]`` is the mean one-hot action, at this step, of the agent's living
+teammates within ``mean_action_radius`` (default 6, the view radius; ``None``: the whole team, as
+the 2018 code did); zeros at reset and for an agent with no teammate in range.
+
+Dead agents: ``dead_agents="remove"`` (PettingZoo's contract: the agent is in all five dicts on the
+step it dies, with a zero observation, and absent afterwards) or ``"absorb"`` (every agent stays until
+the episode ends; dead agents get zero observations and rewards, their actions are ignored, and
+``infos[agent]["alive"]`` is False), so that SuperSuit vector envs need no ``black_death_v3``.
+
+Creation (every argument with its default)::
+
+    from mfenvs import battle_v0
+    env = battle_v0.parallel_env(map_size=40, team_size=None, positions=None, walls=(),
+                                 minimap_mode=True, extra_features=False, max_cycles=400,
+                                 random_sides=True, step_reward=-0.005, dead_penalty=-0.1,
+                                 attack_penalty=-0.1, attack_opponent_reward=0.2, kill_reward=5.0,
+                                 mean_action_radius=6, dead_agents="remove", action_mask=False,
+                                 render_mode=None)
+
+Arguments:
+    map_size: side of the square map including the wall ring (MAgent2's name).
+    team_size: agents per side; ``None`` is ``int(map_size**2 * 0.04)`` (64 at 40, 81 at 45).
+    positions: ``{"red": [(x, y), ...], "blue": [...]}`` explicit start cells (x = column, y = row).
+    walls: extra interior wall cells ``[(x, y), ...]``.
+    minimap_mode, extra_features, max_cycles, step_reward, dead_penalty, attack_penalty,
+        attack_opponent_reward: as in MAgent2's ``battle_v4``.
+    kill_reward: reward of the killing blow (MAgent2 hard-codes 5).
+    random_sides: swap the teams' starting sides at random on every reset (the paper's setup).
+    mean_action_radius: neighbourhood of the mean action, or ``None`` for the whole team.
+    dead_agents: ``"remove"`` or ``"absorb"``.
+    action_mask: add ``infos[agent]["action_mask"]`` (int8, 21): unblocked moves, attacks on an enemy.
+    render_mode: ``None``, ``"rgb_array"`` or ``"human"``.
+
+Version history:
+    v0: initial release (MAgent2 ``battle_v4`` rules, measured).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import gymnasium
+import numpy as np
+
+from mfenvs.battle.config import ID_BITS, N_ACTIONS, VIEW_SIZE, BattleConfig
+from mfenvs.battle.core import BattleCore, BattleOutput
+from mfenvs.common.adapter import ArrayParallelEnv, CoreOutput
+from mfenvs.common.validation import check_choice
+
+
+class SingleBattle:
+    """One battle of a ``BattleCore`` in MAgent2's per-agent layout: the ``ArrayCore`` the adapter drives."""
+
+    def __init__(self, config: BattleConfig, action_mask: bool = False):
+        n_features = ID_BITS + N_ACTIONS + 1
+        self._feature_columns = np.r_[
+            np.arange(n_features) if config.extra_features else [],
+            np.arange(n_features, n_features + 2) if config.minimap_mode else [],
+        ].astype(np.intp)
+        self.engine = BattleCore(config, n_battles=1, spare_view_channels=len(self._feature_columns))
+        self.agent_names = self.engine.agent_names
+        self.with_action_mask = action_mask
+        n_view = config.n_channels
+        rewards = [config.kill_reward, config.step_reward, config.dead_penalty, config.attack_penalty, config.attack_opponent_reward]
+        low = np.zeros((VIEW_SIZE, VIEW_SIZE, n_view + len(self._feature_columns)), dtype=np.float32)
+        high = np.ones_like(low)
+        high[..., :n_view] = 2.0  # the own minimap adds 1 at the agent's bin
+        if config.extra_features:
+            reward_channel = n_view + n_features - 1
+            low[..., reward_channel] = sum(min(r, 0.0) for r in rewards)
+            high[..., reward_channel] = sum(max(r, 0.0) for r in rewards)
+        self.observation_space = gymnasium.spaces.Box(low, high, dtype=np.float32)
+        self.action_space = gymnasium.spaces.Discrete(N_ACTIONS)
+        self.state_space = gymnasium.spaces.Box(0.0, 1.0, shape=(config.map_size, config.map_size, 5), dtype=np.float32)
+
+    @property
+    def config(self) -> BattleConfig:
+        return self.engine.config
+
+    @property
+    def max_cycles(self) -> int:
+        return self.engine.config.max_cycles
+
+    @max_cycles.setter
+    def max_cycles(self, value: int) -> None:
+        self.engine.config = replace(self.engine.config, max_cycles=value)
+
+    def reset(self, seed: int | None = None) -> CoreOutput:
+        return self._convert(self.engine.reset(seed))
+
+    def step(self, actions: np.ndarray) -> CoreOutput:
+        return self._convert(self.engine.step(actions[None, :]))
+
+    def state(self) -> np.ndarray:
+        return self.engine.state_map(0)
+
+    def _convert(self, out: BattleOutput) -> CoreOutput:
+        observations = out.views[0]
+        if len(self._feature_columns):
+            observations[..., self.config.n_channels :] = out.features[0][:, None, None, self._feature_columns]
+        done = bool(out.done[0])
+        info = self.engine.results(0) if done else {}
+        agent_info = {}
+        if self.with_action_mask:
+            agent_info["action_mask"] = self.engine.action_masks()[0].astype(np.int8)
+        return CoreOutput(
+            observations=observations,
+            rewards=out.rewards[0],
+            terminated=out.terminated[0],
+            truncated=bool(out.truncated[0]),
+            done=done,
+            alive=out.alive[0],
+            mean_actions=out.mean_actions[0],
+            info=info,
+            agent_info=agent_info,
+        )
+
+
+class BattleEnv(ArrayParallelEnv):
+    """PettingZoo parallel Battle; see the module docstring."""
+
+    metadata = {"name": "battle_v0", "render_modes": ["human", "rgb_array"], "render_fps": 5}
+    draw_function = "render.battle:draw"
+
+    def __init__(
+        self,
+        map_size: int = 40,
+        team_size: int | None = None,
+        positions: Mapping[str, Sequence[tuple[int, int]]] | None = None,
+        walls: Sequence[tuple[int, int]] = (),
+        minimap_mode: bool = True,
+        extra_features: bool = False,
+        max_cycles: int = 400,
+        random_sides: bool = True,
+        step_reward: float = -0.005,
+        dead_penalty: float = -0.1,
+        attack_penalty: float = -0.1,
+        attack_opponent_reward: float = 0.2,
+        kill_reward: float = 5.0,
+        mean_action_radius: float | None = 6,
+        dead_agents: str = "remove",
+        action_mask: bool = False,
+        render_mode: str | None = None,
+    ):
+        config = BattleConfig(
+            map_size=map_size,
+            team_size=team_size,
+            positions=positions,
+            walls=walls,
+            minimap_mode=minimap_mode,
+            extra_features=extra_features,
+            max_cycles=max_cycles,
+            random_sides=random_sides,
+            step_reward=step_reward,
+            dead_penalty=dead_penalty,
+            attack_penalty=attack_penalty,
+            attack_opponent_reward=attack_opponent_reward,
+            kill_reward=kill_reward,
+            mean_action_radius=mean_action_radius,
+        )
+        if not isinstance(action_mask, bool):
+            raise TypeError(f"action_mask must be a bool, got {action_mask!r}")
+        check_choice("dead_agents", dead_agents, ("remove", "absorb"))
+        super().__init__(SingleBattle(config, action_mask), render_mode=render_mode, dead_agents=dead_agents)
