@@ -35,9 +35,10 @@ class ViewBuilder:
     """Builds the view windows of every agent of B battles; holds what does not change between steps.
 
     Each step draws two pictures of every battle, one from each team's side (own channels vs enemy
-    channels), as one flat array of padded cells plus a final always-zero cell; every agent's window
-    is then a single gather of 169 cell indices, with the cells outside the view circle (and whole
-    windows of dead agents) pointing at the zero cell.
+    channels), padded by the view radius. A window is then 13 row segments of 13 cells x C channels,
+    each contiguous in its picture, so one fancy-index gather over a strided view of the pictures
+    copies 13 runs per agent instead of 169 single cells; the cells outside the view circle are
+    zeroed afterwards.
     """
 
     def __init__(self, config: BattleConfig, teams: np.ndarray, walls: np.ndarray, n_battles: int, spare_channels: int = 0):
@@ -47,20 +48,20 @@ class ViewBuilder:
         self.teams = teams
         self.own_presence, _, self.enemy_presence, _, n_view = _channel_layout(config.minimap_mode)
         self.n_channels = n_view + spare_channels
-        size = config.map_size
-        padded = size + 2 * PAD
+        size, padded = config.map_size, config.map_size + 2 * PAD
         self.padded = padded
-        self.zero_cell = 2 * n_battles * padded * padded
-        template = np.zeros((2, n_battles, padded, padded, self.n_channels), dtype=np.float32)
-        template[:, :, PAD : PAD + size, PAD : PAD + size, 0] = walls
-        self.template = np.concatenate([template.reshape(-1, self.n_channels), np.zeros((1, self.n_channels), np.float32)])
-        dy, dx = np.mgrid[-VIEW_RADIUS : VIEW_RADIUS + 1, -VIEW_RADIUS : VIEW_RADIUS + 1]
-        self.outside = (dx * dx + dy * dy > VIEW_RADIUS * VIEW_RADIUS).reshape(-1)
-        self.offsets = ((dy + PAD) * padded + dx + PAD).reshape(-1)
-        # first cell of each (battle, slot)'s own-perspective picture, and of the other perspective
-        perspective_battle = teams[None, :] * n_battles + np.arange(n_battles)[:, None]
-        self.own_picture = perspective_battle * padded * padded
-        self.other_picture = ((1 - teams[None, :]) * n_battles + np.arange(n_battles)[:, None]) * padded * padded
+        pictures = np.zeros((2, n_battles, padded, padded, self.n_channels), dtype=np.float32)
+        pictures[:, :, PAD : PAD + size, PAD : PAD + size, 0] = walls
+        # cells of all pictures, row-major; kept between calls, with last call's agent cells cleared
+        self.cells = pictures.reshape(-1, self.n_channels)
+        self._drawn = np.zeros(0, dtype=np.int64)
+        # the view circle's half-width on each window row: cells beyond it are outside the circle
+        self.half_widths = [int(np.sqrt(VIEW_RADIUS**2 - dy * dy)) for dy in range(-VIEW_RADIUS, VIEW_RADIUS + 1)]
+        self.window_rows = np.arange(VIEW_SIZE)
+        # first picture row of each (battle, slot)'s own-side picture and of the other side's
+        battles = np.arange(n_battles)[:, None]
+        self.own_picture = (teams[None, :] * n_battles + battles) * padded
+        self.other_picture = ((1 - teams[None, :]) * n_battles + battles) * padded
 
     def views(self, state: BattleState) -> np.ndarray:
         """``[B, N, 13, 13, C + spare]`` float32 windows in MAgent2's channel order; dead agents get zeros.
@@ -70,27 +71,40 @@ class ViewBuilder:
         tiles the feature vector there as MAgent2 does). The agent sees itself at the centre (6, 6).
         """
         n_battles, n_agents = state.alive.shape
-        cells = self.template.copy()
+        padded, n_channels = self.padded, self.n_channels
+        cells = self.cells
+        cells[self._drawn, 1:] = 0.0
         alive = state.alive
-        cell = state.positions[..., 1] * self.padded + state.positions[..., 0] + (PAD * self.padded + PAD)
+        x, y = state.positions[..., 0], state.positions[..., 1]
         # each living agent appears in its own team's picture as "own" and in the other's as "enemy"
-        where = np.concatenate([(self.own_picture + cell)[alive], (self.other_picture + cell)[alive]])
+        cell = (y + PAD) * padded + x + PAD
+        where = np.concatenate([(self.own_picture * padded + cell)[alive], (self.other_picture * padded + cell)[alive]])
         channel = np.repeat([self.own_presence, self.enemy_presence], np.count_nonzero(alive))
         hp = state.hp[alive] / self.max_hp
         cells[where, channel] = 1.0
         cells[where, channel + 1] = np.concatenate([hp, hp])
+        self._drawn = where
 
-        index = (self.own_picture + cell)[..., None] + (self.offsets - (PAD * self.padded + PAD))
-        index[..., self.outside] = self.zero_cell
-        if not alive.all():
-            index[~alive] = self.zero_cell
-        out = np.take(cells, index, axis=0)  # [B, N, 169, C]
+        row_bytes = padded * n_channels * cells.itemsize
+        segments = np.lib.stride_tricks.as_strided(  # [picture rows, x, 13 cells * C]: overlapping row segments
+            cells,
+            shape=(len(cells) // padded, padded - 2 * PAD, VIEW_SIZE * n_channels),
+            strides=(row_bytes, n_channels * cells.itemsize, cells.itemsize),
+            writeable=False,
+        )
+        out = segments[(self.own_picture + y)[..., None] + self.window_rows, x[..., None]]  # [B, N, 13, 13 * C]
+        out = out.reshape(n_battles, n_agents, VIEW_SIZE, VIEW_SIZE, n_channels)
+        for row, half_width in enumerate(self.half_widths):
+            out[:, :, row, : VIEW_RADIUS - half_width] = 0.0
+            out[:, :, row, VIEW_RADIUS + half_width + 1 :] = 0.0
         if self.minimap_mode:
-            self._add_minimaps(state, out)
-        return out.reshape(n_battles, n_agents, VIEW_SIZE, VIEW_SIZE, self.n_channels)
+            self._add_minimaps(state, out.reshape(n_battles, n_agents, VIEW_SIZE * VIEW_SIZE, n_channels))
+        if not alive.all():
+            out[~alive] = 0.0
+        return out
 
     def _add_minimaps(self, state: BattleState, out: np.ndarray) -> None:
-        """Write the own (channel 3) and enemy (channel 6) minimaps of living agents into ``out``."""
+        """Write the own (channel 3) and enemy (channel 6) minimaps into ``out`` ``[B, N, 169, C]``."""
         own, enemy = minimap_densities(state, self.map_size, self.teams)  # [B, N, 169] each (views)
         alive = state.alive
         out[..., 3] = own
@@ -100,9 +114,6 @@ class ViewBuilder:
         own_bin = bins[:, 1] * MINIMAP_SIZE + bins[:, 0]
         out[battle, slot, own_bin, 3] += 1.0
         out[battle, slot, own_bin, 6] += 1.0
-        if not alive.all():
-            out[~alive, :, 3] = 0.0
-            out[~alive, :, 6] = 0.0
 
 
 def minimap_bins(coordinates: np.ndarray, map_size: int) -> np.ndarray:

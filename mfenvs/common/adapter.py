@@ -178,18 +178,16 @@ class ArrayParallelEnv(ParallelEnv):
         """Validate the action dict and return one action per slot (0 for slots that do not act)."""
         if not isinstance(actions, dict):
             raise TypeError(f"actions must be a dict mapping agent name to action, got {type(actions).__name__}")
-        unexpected = actions.keys() - set(self.agents)
-        if unexpected:
-            name = sorted(map(str, unexpected))[0]
-            if name in self._slot_of:
-                raise ValueError(f"agent {name!r} is no longer in the episode and cannot act")
-            raise ValueError(f"unknown agent {name!r} in actions (agents are e.g. {self.possible_agents[0]!r})")
-
         acting = self._alive[self._slots]
         names = [n for n, a in zip(self.agents, acting) if a] if not acting.all() else self.agents
+        # Keys that are not agents of the episode exist only if the dict has more keys than acting agents
+        # or lacks one of them; the set difference (costly for thousands of agents) runs only then.
+        if len(actions) != len(names):
+            self._check_no_unexpected_agents(actions)
         try:
             values = [actions[name] for name in names]
         except KeyError as missing:
+            self._check_no_unexpected_agents(actions)  # report an unknown name before the missing one
             raise ValueError(f"live agent {missing.args[0]!r} is missing from the actions dict") from None
         values = _integer_array(names, values)
         n_actions = int(self.core.action_space.n)
@@ -202,6 +200,14 @@ class ArrayParallelEnv(ParallelEnv):
         action_array = np.zeros(len(self.possible_agents), dtype=np.int64)
         action_array[self._slots[acting]] = values
         return action_array
+
+    def _check_no_unexpected_agents(self, actions: dict[str, Any]) -> None:
+        unexpected = actions.keys() - set(self.agents)
+        if unexpected:
+            name = sorted(map(str, unexpected))[0]
+            if name in self._slot_of:
+                raise ValueError(f"agent {name!r} is no longer in the episode and cannot act")
+            raise ValueError(f"unknown agent {name!r} in actions (agents are e.g. {self.possible_agents[0]!r})")
 
     def _check_agent_name(self, agent: str) -> None:
         if agent not in self._slot_of:
