@@ -76,6 +76,37 @@ def uniform_random_policy(env: Any, rng: np.random.Generator) -> Policy:
     return act
 
 
+def scripted_vs_random_policy(env: Any, rng: np.random.Generator) -> Policy:
+    """Battle: red fights with ``mfagents.scripted.nearest_enemy_actions``, blue acts uniformly at random.
+
+    The scripted side reads the engine's state rather than the observations, so the returned policy
+    answers for the agents of ``env.agents`` at the time of the call (the ones whose observations it gets).
+    """
+    from mfagents.scripted import nearest_enemy_actions
+
+    engine = env.unwrapped.core.engine
+    n_actions = int(env.action_space(env.possible_agents[0]).n)
+    slot_of = {name: slot for slot, name in enumerate(env.possible_agents)}
+    is_red = engine.teams == 0
+
+    def act(observations: np.ndarray) -> np.ndarray:
+        slots = np.array([slot_of[name] for name in env.agents], dtype=np.intp)
+        if len(slots) != len(observations):
+            raise ValueError(f"got {len(observations)} observations for the {len(slots)} agents in play")
+        random_actions = rng.integers(0, n_actions, size=len(is_red))
+        return np.where(is_red, nearest_enemy_actions(engine), random_actions)[slots]
+
+    return act
+
+
+def battle_verdict(results: dict[str, Any]) -> str:
+    """One line on who won a Battle demo: the winner (more kills), the kills and the survivors."""
+    score = f"kills red {results['red_kills']} : blue {results['blue_kills']}"
+    survivors = f"survivors red {results['red_survivors']}, blue {results['blue_survivors']}"
+    outcome = "draw" if results["winner"] == "draw" else f"{results['winner']} wins"
+    return f"result: {outcome} ({score}; {survivors})"
+
+
 @dataclass(frozen=True)
 class DemoSpec:
     """How ``mfzoo demo`` runs one environment."""
@@ -92,10 +123,22 @@ class DemoSpec:
     """Environment arguments of the full demo."""
     quick_kwargs: dict[str, Any] = field(default_factory=dict)
     """Environment arguments of ``--quick`` (small and fast, for smoke tests)."""
+    verdict: Callable[[dict[str, Any]], str] | None = None
+    """Optional one-line reading of the results (e.g. who won), printed after them."""
 
 
 QUICK_STEPS = 8
+DEFAULT_DEMO = "battle"
 DEMOS: dict[str, DemoSpec] = {
+    "battle": DemoSpec(
+        make_policy=scripted_vs_random_policy,
+        policy_name="red: scripted (attack the weakest adjacent enemy, else close in on the nearest); blue: uniform random",
+        steps=150,
+        result_keys=("winner", "red_kills", "blue_kills", "red_survivors", "blue_survivors"),
+        env_kwargs={"map_size": 24, "team_size": 16},
+        quick_kwargs={"map_size": 16, "team_size": 4},
+        verdict=battle_verdict,
+    ),
     "ising": DemoSpec(
         make_policy=heat_bath_policy,
         policy_name="heat-bath spins at T = 1.5 (half the sites revise each step)",
@@ -116,7 +159,9 @@ DEMOS: dict[str, DemoSpec] = {
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``mfzoo demo``."""
-    parser.add_argument("--env", default="ising", help=f"environment short name or id: {', '.join(DEMOS)} (default: ising)")
+    parser.add_argument(
+        "--env", default=DEFAULT_DEMO, help=f"environment short name or id: {', '.join(DEMOS)} (default: {DEFAULT_DEMO})"
+    )
     parser.add_argument("--steps", type=int, default=None, help="episode length (default: per environment; 8 with --quick)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the environment and the policy (default: 0)")
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder (default: runs/demo)")
@@ -168,6 +213,8 @@ def run_demo(args: argparse.Namespace) -> Summary:
     shared = next(iter(infos.values()))
     results = {key: shared[key] for key in spec.result_keys}
     print(f"ran {n_steps} steps: " + ", ".join(f"{key} = {_format_value(value)}" for key, value in results.items()))
+    if spec.verdict is not None:
+        print(spec.verdict(results))
     print(f"wrote {video_path} ({recorder.n_frames} frames at {fps} fps)")
     print(f"wrote {frame_path} (last frame)")
     return {

@@ -25,7 +25,7 @@ def last_json_line(output: str) -> dict:
 def test_demo_quick_subprocess_writes_gif_and_png(tmp_path):
     env = {key: value for key, value in os.environ.items() if key not in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY")}
     result = subprocess.run(
-        [sys.executable, "-m", "mfagents.cli", "demo", "--quick", "--out", str(tmp_path)],
+        [sys.executable, "-m", "mfagents.cli", "demo", "--env", "ising", "--quick", "--out", str(tmp_path)],
         capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -55,10 +55,38 @@ def test_demo_gaussian_squeeze_mp4_in_process(tmp_path, capsys):
 def test_demo_is_reproducible_for_a_seed(tmp_path, capsys):
     summaries = []
     for run in ("a", "b"):
-        cli.main(["demo", "--quick", "--seed", "7", "--out", str(tmp_path / run)])
+        cli.main(["demo", "--env", "ising", "--quick", "--seed", "7", "--out", str(tmp_path / run)])
         summaries.append(last_json_line(capsys.readouterr().out))
     assert summaries[0]["xi"] == summaries[1]["xi"] and summaries[0]["energy"] == summaries[1]["energy"]
     np.testing.assert_array_equal(iio.imread(tmp_path / "a" / "ising.png"), iio.imread(tmp_path / "b" / "ising.png"))
+
+
+def test_demo_battle_quick_reports_the_winner_and_kills(tmp_path, capsys):
+    assert cli.main(["demo", "--env", "battle", "--quick", "--out", str(tmp_path)]) == 0
+    output = capsys.readouterr().out
+    summary = last_json_line(output)
+    assert summary["env"] == "mfenvs/battle-v0" and summary["env_kwargs"]["map_size"] == 16
+    assert 1 <= summary["steps"] <= cli.QUICK_STEPS and summary["frames"] == summary["steps"] + 1
+    assert summary["winner"] in ("red", "blue", "draw")
+    for key in ("red_kills", "blue_kills", "red_survivors", "blue_survivors"):
+        assert isinstance(summary[key], int) and summary[key] >= 0
+    assert summary["red_survivors"] + summary["blue_kills"] == 4 == summary["blue_survivors"] + summary["red_kills"]
+    verdict = next(line for line in output.splitlines() if line.startswith("result: "))
+    assert f"kills red {summary['red_kills']} : blue {summary['blue_kills']}" in verdict
+    assert ("draw" in verdict) if summary["winner"] == "draw" else (f"{summary['winner']} wins" in verdict)
+    frames = iio.imread(summary["video"], index=None)
+    assert frames.shape[:3] == (summary["frames"], 640, 640)
+    assert Path(summary["frame"]) == tmp_path / "battle.png"
+
+
+def test_default_demo_is_the_battle_and_the_scripted_side_wins(tmp_path, capsys):
+    # the full default demo: scripted red against uniform random blue on a 24 x 24 map, 16 v 16
+    assert cli.main(["demo", "--out", str(tmp_path)]) == 0
+    output = capsys.readouterr().out
+    summary = last_json_line(output)
+    assert summary["env"] == "mfenvs/battle-v0" and cli.DEFAULT_DEMO == "battle"
+    assert summary["winner"] == "red" and summary["red_kills"] > summary["blue_kills"]
+    assert "result: red wins" in output
 
 
 def test_heat_bath_policy_orders_the_lattice():

@@ -1,0 +1,249 @@
+"""Draw a Battle: the map with walls, both teams with their hp, this step's attacks and deaths, and a HUD.
+
+Everything is painted into one pixel array with NumPy and blitted once: the cells through a colour
+table (``canvas.grid_pixels``), the overlays (hp gauges, attack lines, death crosses) by fancy
+indexing over all agents at once, so a 250 x 250 map with 5,000 agents costs no per-agent Python.
+
+What a frame shows depends on how many pixels a cell gets:
+
+- cells of 6 px or more: agents are team-coloured squares; a wounded agent's square is a gauge whose
+  top part, the share of hp it lost, is a dim shade of its team colour; a hit is a yellow line from
+  the attacker's centre to the target cell's centre (the victim may have moved away after it, as
+  moves follow attacks), a miss a short grey stub; an agent killed this step leaves a cross in its
+  team's colour;
+- 4-5 px: cells in the team colour, dimmer with less hp (``HP_LEVELS`` shades); hits as 1-px lines;
+  deaths as light cells;
+- 1-3 px: as 4-5 px without the attack lines.
+
+Red and blue are Okabe-Ito vermillion and blue (``palette.TEAM_COLOURS``), apart for every common
+kind of colour blindness; attacks are yellow, the lightest colour, visible on both.
+
+The banner gives the step, each team's survivors and kills, and the winner once the episode is over.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pygame
+
+from mfenvs.battle.config import ATTACK_OFFSETS, N_MOVES
+from render import canvas, palette
+
+DETAIL_CELL = 6
+"""Cells at least this many pixels wide get grid lines, hp gauges, miss marks and death crosses."""
+LINE_CELL = 4
+"""Cells at least this many pixels wide get hit lines."""
+HP_LEVELS = 4
+"""Shades of each team colour that encode hp on small cells: the brightest is full hp only, so any wound shows;
+below it, level k covers hp shares in [k / (L - 1), (k + 1) / (L - 1))."""
+DIMMEST_SHADE = 0.4
+"""Share of the team colour (the rest is floor) at the lowest hp level, so wounded agents stay visible."""
+DEATH: palette.Colour = palette.TEXT
+"""Fill of a cell where an agent died this step, on cells too small for a cross."""
+MISS: palette.Colour = palette.MUTED_TEXT
+"""Stub of an attack that hit nobody."""
+FLOOR: palette.Colour = palette.PANEL
+"""Empty map cells (a step lighter than the frame, so the map's extent is clear)."""
+TEAM_NAMES = ("red", "blue")
+
+_ATTACK_DX = np.array([0] * N_MOVES + [dx for dx, _ in ATTACK_OFFSETS], dtype=np.int64)
+_ATTACK_DY = np.array([0] * N_MOVES + [dy for _, dy in ATTACK_OFFSETS], dtype=np.int64)
+
+
+def _shade(colour: palette.Colour, share: float) -> palette.Colour:
+    """``colour`` mixed with the floor: ``share`` 1 is the colour itself, 0 the floor."""
+    return tuple(round(f + (c - f) * share) for c, f in zip(colour, FLOOR))  # type: ignore[return-value]
+
+
+FLOOR_INDEX, WALL_INDEX, DEATH_INDEX, TEAM_INDEX = 0, 1, 2, 3
+"""Rows of ``CELL_COLOURS``: team t at hp level k is row ``TEAM_INDEX + t * HP_LEVELS + k``."""
+CELL_COLOURS = palette.lookup(
+    FLOOR,
+    palette.WALL,
+    DEATH,
+    *(
+        _shade(team, DIMMEST_SHADE + (1.0 - DIMMEST_SHADE) * level / (HP_LEVELS - 1))
+        for team in palette.TEAM_COLOURS
+        for level in range(HP_LEVELS)
+    ),
+)
+"""Colour table of the cells: floor, wall, fresh death, then each team's ``HP_LEVELS`` shades (dim to full)."""
+LOST_HP_SHADE = 0.4
+"""Share of the team colour in the lost-hp part of an agent's square (large cells)."""
+LOST_HP_COLOURS = palette.lookup(*(_shade(team, LOST_HP_SHADE) for team in palette.TEAM_COLOURS))
+"""Indexed by team: the colour of the lost-hp part of a wounded agent's square."""
+
+
+def map_layout(surface_size: tuple[int, int], map_size: int) -> canvas.GridLayout:
+    """Where ``draw`` puts a ``map_size`` x ``map_size`` map on a surface of ``surface_size`` (width, height)."""
+    body = canvas.split_banner(surface_size)[1]
+    return canvas.fit_grid(body, map_size, map_size, margin=max(2, min(body.width, body.height) // 60))
+
+
+def draw(core: Any, surface: pygame.Surface) -> None:
+    """Draw battle 0 of ``core`` onto ``surface``.
+
+    Args:
+        core: the env's ``SingleBattle`` (its ``.engine`` is read) or a ``BattleCore`` itself.
+        surface: where to draw; the map gets the largest integer cell size that fits below the banner.
+    """
+    draw_battle(getattr(core, "engine", core), surface, battle=0)
+
+
+def draw_battle(engine: Any, surface: pygame.Surface, battle: int = 0) -> None:
+    """Draw battle ``battle`` of a ``BattleCore`` (``state``, ``config``, ``teams``, ``walls``) onto ``surface``.
+
+    Cell ``(x, y)`` of the map is the cell in column x from the left and row y from the top.
+
+    Raises:
+        ValueError: if ``battle`` is not one of the engine's battles, or the map does not fit the surface.
+    """
+    state, config, teams = engine.state, engine.config, np.asarray(engine.teams)
+    n_battles = state.alive.shape[0]
+    if not 0 <= battle < n_battles:
+        raise ValueError(f"battle must be in [0, {n_battles}), got {battle}")
+    surface.fill(palette.BACKGROUND)
+    canvas.draw_banner(surface, banner_text(engine, battle), tuple(zip(TEAM_NAMES, palette.TEAM_COLOURS)))
+    layout = map_layout(surface.get_size(), config.map_size)
+
+    alive = state.alive[battle]
+    positions = state.positions[battle]
+    hp_share = state.hp[battle] / np.float32(config.max_hp)
+    died = state.last_deaths[battle]
+    pixels = canvas.grid_pixels(
+        _cell_indices(np.asarray(engine.walls), positions, alive, died, teams, hp_share, small=layout.cell < DETAIL_CELL),
+        CELL_COLOURS,
+        layout.cell,
+        line=1 if layout.cell >= DETAIL_CELL else 0,
+        line_colour=palette.BACKGROUND,
+    )
+    if layout.cell >= DETAIL_CELL:
+        _draw_hp_gauges(pixels, layout.cell, positions[alive], teams[alive], hp_share[alive])
+    if layout.cell >= LINE_CELL:
+        # agents dead before this step keep their last action; only those that acted in it count
+        acted = alive | died
+        _draw_attacks(
+            pixels,
+            layout.cell,
+            positions[acted],
+            state.last_actions[battle, acted],
+            state.last_hits[battle, acted],
+            show_misses=layout.cell >= DETAIL_CELL,
+        )
+    if layout.cell >= DETAIL_CELL:  # over the killing blow's line, which ends at the cross's centre
+        _draw_death_crosses(pixels, layout.cell, positions[died], teams[died])
+    # surfarray is indexed [x, y]; the image is [row = y, col = x]
+    surface.blit(pygame.surfarray.make_surface(pixels.transpose(1, 0, 2)), (layout.left, layout.top))
+
+
+# -- HUD -------------------------------------------------------------------------------------------
+def banner_text(engine: Any, battle: int = 0) -> str:
+    """The banner line: step, survivors and kills of each team, and the winner (more kills) once the battle is over."""
+    results = engine.results(battle)
+    sides = "   ".join(f"{name} {results[f'{name}_survivors']} alive, {results[f'{name}_kills']} kills" for name in TEAM_NAMES)
+    text = f"step {int(engine.state.steps[battle])}/{engine.config.max_cycles}   {sides}"
+    if engine.state.done[battle]:
+        text += "   draw" if results["winner"] == "draw" else f"   {results['winner']} wins"
+    return text
+
+
+# -- cells -----------------------------------------------------------------------------------------
+def _cell_indices(
+    walls: np.ndarray,
+    positions: np.ndarray,
+    alive: np.ndarray,
+    died: np.ndarray,
+    teams: np.ndarray,
+    hp_share: np.ndarray,
+    small: bool,
+) -> np.ndarray:
+    """``[H, W]`` rows of ``CELL_COLOURS``; on ``small`` cells hp picks the shade, else agents are full colour."""
+    indices = np.where(walls, WALL_INDEX, FLOOR_INDEX).astype(np.intp)
+    if small:
+        level = np.clip(np.floor(hp_share * (HP_LEVELS - 1) + 1e-6).astype(np.intp), 0, HP_LEVELS - 1)
+        dead = positions[died]
+        indices[dead[:, 1], dead[:, 0]] = DEATH_INDEX
+    else:
+        level = np.full(len(alive), HP_LEVELS - 1, dtype=np.intp)
+    living = positions[alive]
+    indices[living[:, 1], living[:, 0]] = TEAM_INDEX + teams[alive] * HP_LEVELS + level[alive]
+    return indices
+
+
+# -- overlays (all agents at once) -----------------------------------------------------------------
+def _paint(pixels: np.ndarray, ys: np.ndarray, xs: np.ndarray, colours: np.ndarray | palette.Colour) -> None:
+    """Set ``pixels[ys, xs]`` to ``colours``, dropping points outside the image."""
+    inside = (ys >= 0) & (ys < pixels.shape[0]) & (xs >= 0) & (xs < pixels.shape[1])
+    colours = np.asarray(colours, dtype=np.uint8)
+    pixels[ys[inside], xs[inside]] = colours[inside] if colours.ndim == inside.ndim + 1 else colours
+
+
+def _draw_hp_gauges(pixels: np.ndarray, cell: int, positions: np.ndarray, teams: np.ndarray, hp_share: np.ndarray) -> None:
+    """Show hp as a fill level: the top of a wounded agent's square, the share of hp it lost, in a dim team shade."""
+    wounded = hp_share < 1.0 - 1e-6
+    positions, teams, hp_share = positions[wounded], teams[wounded], hp_share[wounded]
+    inner = cell - 1  # the square left of and above the grid line
+    lost_rows = np.clip(np.round((1.0 - hp_share) * inner).astype(np.int64), 1, inner - 1)
+    rows, columns = np.arange(inner), np.arange(inner)
+    ys = positions[:, 1, None, None] * cell + rows[None, :, None]
+    xs = positions[:, 0, None, None] * cell + columns[None, None, :]
+    ys, xs = np.broadcast_arrays(ys, xs)
+    lost = ys - positions[:, 1, None, None] * cell < lost_rows[:, None, None]
+    _paint(pixels, ys[lost], xs[lost], np.asarray(LOST_HP_COLOURS)[np.broadcast_to(teams[:, None, None], lost.shape)[lost]])
+
+
+def _draw_death_crosses(pixels: np.ndarray, cell: int, positions: np.ndarray, teams: np.ndarray) -> None:
+    """An X in the team's colour on the cell where each agent died this step (the cell itself is empty now)."""
+    inner = cell - 1
+    pad = max(1, inner // 6)
+    span = inner - 2 * pad
+    thickness = max(1, round(inner / 6))
+    t = np.arange(span - thickness + 1)
+    brush = np.arange(thickness)
+    # the two diagonals of a span x span box, each a diagonal run of thickness-wide horizontal strokes
+    stroke_y = np.concatenate([t, t])[:, None]
+    stroke_x = np.concatenate([t, span - thickness - t])[:, None] + brush[None, :]
+    ys = positions[:, 1, None, None] * cell + pad + stroke_y[None] + (thickness - 1) // 2
+    xs = positions[:, 0, None, None] * cell + pad + stroke_x[None]
+    ys, xs = np.broadcast_arrays(ys, xs)
+    colours = np.asarray(palette.TEAM_COLOURS, dtype=np.uint8)[teams][:, None, None, :]
+    _paint(pixels, ys, xs, np.broadcast_to(colours, (*ys.shape, 3)))
+
+
+def _draw_attacks(
+    pixels: np.ndarray,
+    cell: int,
+    positions: np.ndarray,
+    last_actions: np.ndarray,
+    last_hits: np.ndarray,
+    show_misses: bool,
+) -> None:
+    """A line from each attacker's centre to its target's centre for a hit; a short stub for a miss.
+
+    Attackers do not move in the step they attack, so their position now is where they attacked
+    from (an attacker killed earlier in that step keeps its last position and never hit).
+    """
+    attacked = last_actions >= N_MOVES
+    hit = attacked & last_hits
+    miss = attacked & ~last_hits if show_misses else np.zeros_like(attacked)
+    half = cell // 2
+    thickness = max(1, cell // 6) if cell >= DETAIL_CELL else 1
+    for which, length, width, colour in (
+        (miss, max(2, cell // 2), 1, MISS),
+        (hit, cell, thickness, palette.ATTACK),
+    ):  # two passes (misses under hits), each over all attackers at once
+        if not which.any():
+            continue
+        actions = last_actions[which]
+        dx, dy = _ATTACK_DX[actions], _ATTACK_DY[actions]
+        start_x = positions[which, 0] * cell + half
+        start_y = positions[which, 1] * cell + half
+        t = np.arange(length + 1)
+        brush = np.arange(width) - (width - 1) // 2
+        # [attacker, point along the line, brush row, brush column]
+        xs = start_x[:, None, None, None] + dx[:, None, None, None] * t[None, :, None, None] + brush[None, None, None, :]
+        ys = start_y[:, None, None, None] + dy[:, None, None, None] * t[None, :, None, None] + brush[None, None, :, None]
+        ys, xs = np.broadcast_arrays(ys, xs)
+        _paint(pixels, ys, xs, colour)
