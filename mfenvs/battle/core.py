@@ -22,6 +22,7 @@ from mfenvs.battle import observe, rules
 from mfenvs.battle.config import N_ACTIONS, TEAMS, BattleConfig
 from mfenvs.battle.spawn import initial_positions
 from mfenvs.battle.state import EMPTY, NO_ACTION, BattleState
+from mfenvs.common.allocator import keep_freed_memory_for_reuse
 from mfenvs.common.mean_action import global_mean_action, radius_mean_action
 
 
@@ -59,10 +60,12 @@ class BattleCore:
     """
 
     def __init__(self, config: BattleConfig, n_battles: int = 1, spare_view_channels: int = 0):
+        keep_freed_memory_for_reuse()
         self.config = config
         self.n_battles = n_battles
         self.spare_view_channels = spare_view_channels
         n_red, n_blue = config.team_counts
+        self.n_red = n_red
         self.teams = np.repeat(np.array([0, 1], dtype=np.int64), [n_red, n_blue])
         self.agent_names = tuple(f"{TEAMS[t]}_{i}" for t, n in enumerate((n_red, n_blue)) for i in range(n))
         self.walls = observe.wall_map(config)
@@ -115,37 +118,37 @@ class BattleCore:
         Battles that are already over stay as they are and report zero rewards; restart them with
         ``reset_battles``.
         """
-        config, state = self.config, self.state
+        config, state, n_red = self.config, self.state, self.n_red
         actions = np.asarray(actions, dtype=np.int64).reshape(self.n_battles, self.n_agents)
-        if ((actions < 0) | (actions >= N_ACTIONS)).any():
-            raise ValueError(f"actions must be in [0, {N_ACTIONS}), got values {np.unique(actions[(actions < 0) | (actions >= N_ACTIONS)])}")
+        invalid = (actions < 0) | (actions >= N_ACTIONS)
+        if invalid.any():
+            raise ValueError(f"actions must be in [0, {N_ACTIONS}), got {np.unique(actions[invalid]).tolist()}")
         running = ~state.done
-        acting = state.alive & running[:, None]
-        was_alive = acting.copy()
-        actions = np.where(acting, actions, 0)
+        all_running = bool(running.all())
+        acting = state.alive.copy() if all_running else state.alive & running[:, None]
 
-        saved_alive = state.alive
-        state.alive = acting  # the rules see finished battles as empty, so nothing in them changes
+        if not all_running:  # the rules see finished battles as empty, so nothing in them changes
+            frozen_alive, state.alive = state.alive, acting.copy()
         rewards = rules.resolve_attacks(state, config, self.teams, actions, self._rng)
         rules.recover(state, config)
         rules.resolve_moves(state, config, self.walls, actions)
-        state.alive = np.where(running[:, None], state.alive, saved_alive)
+        if not all_running:
+            state.alive = np.where(running[:, None], state.alive, frozen_alive)
 
-        state.steps[running] += 1
-        state.last_actions = np.where(was_alive, actions, state.last_actions)
-        state.last_rewards = np.where(was_alive, rewards, 0.0).astype(np.float32)
-        state.total_rewards += np.stack(
-            [state.last_rewards[:, self.teams == 0].sum(axis=1), state.last_rewards[:, self.teams == 1].sum(axis=1)],
-            axis=1,
-        )
+        state.steps += running
+        state.last_actions = np.where(acting, actions, state.last_actions)
+        state.last_rewards = rewards
+        state.total_rewards[:, 0] += rewards[:, :n_red].sum(axis=1)
+        state.total_rewards[:, 1] += rewards[:, n_red:].sum(axis=1)
 
-        wiped_out, truncated = rules.check_episode_end(state, config, self.teams)
+        wiped_out, truncated = rules.check_episode_end(state, config, n_red)
         wiped_out &= running
         truncated &= running
-        died = was_alive & ~state.alive
-        terminated = died | (wiped_out[:, None] & state.alive)
+        terminated = acting & ~state.alive
+        if wiped_out.any():
+            terminated |= wiped_out[:, None] & state.alive
         state.done |= wiped_out | truncated
-        return self._output(state.last_rewards.copy(), terminated, truncated)
+        return self._output(rewards.copy(), terminated, truncated)
 
     # -- outputs ---------------------------------------------------------------------------------
     def _output(self, rewards: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> BattleOutput:
@@ -194,7 +197,7 @@ class BattleCore:
         """Kills, survivors and total reward of each team, and the winner so far (more kills wins)."""
         state = self.state
         kills = state.kills[battle]
-        survivors = rules.team_alive_counts(state, self.teams)[battle]
+        survivors = rules.team_alive_counts(state, self.n_red)[battle]
         winner = "draw" if kills[0] == kills[1] else TEAMS[int(np.argmax(kills))]
         return {
             **{f"{team}_kills": int(kills[t]) for t, team in enumerate(TEAMS)},

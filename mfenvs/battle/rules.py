@@ -18,6 +18,7 @@ import numpy as np
 from mfenvs.battle.config import ATTACK_OFFSETS, MOVE_OFFSETS, N_MOVES, STAY, BattleConfig
 from mfenvs.battle.state import EMPTY, BattleState
 
+_NEVER = np.iinfo(np.int64).max
 _MOVE_DX = np.array([dx for dx, _ in MOVE_OFFSETS] + [0] * len(ATTACK_OFFSETS), dtype=np.int64)
 _MOVE_DY = np.array([dy for _, dy in MOVE_OFFSETS] + [0] * len(ATTACK_OFFSETS), dtype=np.int64)
 _ATTACK_DX = np.array([0] * N_MOVES + [dx for dx, _ in ATTACK_OFFSETS], dtype=np.int64)
@@ -99,7 +100,7 @@ def resolve_attacks(
         hits_before[perm] = rank
         remaining = hp[victim_key] - (hits_before + 1) * np.float32(config.damage)
         kills = lands & (remaining < 0) & (remaining + config.damage >= 0)
-        death_time = np.full(n_battles * n_agents, np.iinfo(np.int64).max)
+        death_time = np.full(n_battles * n_agents, _NEVER)
         death_time[victim_key[kills]] = order[kills]
         new_lands = death_time[attacker_key] > order
         # an attack on a victim that already died earlier in the order hits nobody
@@ -191,13 +192,13 @@ def resolve_moves(state: BattleState, config: BattleConfig, walls: np.ndarray, a
     state.positions[b, slot, 1] = dest_y[succeeds]
 
 
-def team_alive_counts(state: BattleState, teams: np.ndarray) -> np.ndarray:
-    """``[B, 2]`` living agents of red and blue."""
-    return np.stack([state.alive[:, teams == 0].sum(axis=1), state.alive[:, teams == 1].sum(axis=1)], axis=1)
+def team_alive_counts(state: BattleState, n_red: int) -> np.ndarray:
+    """``[B, 2]`` living agents of red (slots ``:n_red``) and blue (slots ``n_red:``)."""
+    return np.stack([state.alive[:, :n_red].sum(axis=1), state.alive[:, n_red:].sum(axis=1)], axis=1)
 
 
-def check_episode_end(state: BattleState, config: BattleConfig, teams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def check_episode_end(state: BattleState, config: BattleConfig, n_red: int) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(wiped_out, truncated)`` ``[B]`` flags: a team has no agents left, or ``max_cycles`` reached."""
-    wiped_out = (team_alive_counts(state, teams) == 0).any(axis=1)
+    wiped_out = ~(state.alive[:, :n_red].any(axis=1) & state.alive[:, n_red:].any(axis=1))
     truncated = state.steps >= config.max_cycles
     return wiped_out, truncated

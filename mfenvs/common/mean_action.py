@@ -112,7 +112,7 @@ def radius_mean_action(
     A neighbour k of agent j satisfies ``(x_k - x_j)^2 + (y_k - y_j)^2 <= radius^2``, the same circle
     as Battle's view. At most one agent of a group may occupy a cell; different groups live on
     separate planes (so B battles x 2 teams can share one call). The cost is
-    ``O(n_agents * radius^2)``: each agent gathers its disk from its group's occupancy plane.
+    ``O(n_agents * radius^2)``: each agent gathers its disk from its group's plane of actions.
 
     Args:
         actions: ``[n_agents]`` integer actions.
@@ -140,15 +140,13 @@ def radius_mean_action(
     reach = int(np.floor(radius))
     height, width = grid_shape[0] + 2 * reach, grid_shape[1] + 2 * reach
     n_groups = int(groups[members].max()) + 1
-    # one padded occupancy plane per group, flattened; -1 = empty
-    occupant = np.full(n_groups * height * width, -1, dtype=np.intp)
+    # one padded plane per group, flattened, holding 1 + the action of the member in each cell (0: nobody)
+    cell_action = np.zeros(n_groups * height * width, dtype=np.int64)
     centre = (groups[members] * height + positions[members, 1] + reach) * width + positions[members, 0] + reach
-    occupant[centre] = np.arange(len(members))
-    neighbours = occupant[centre[:, None] + (dy * width + dx)]  # [n_members, n_offsets], -1 = nobody
-    # action n_actions is a sentinel column for "nobody", dropped after counting
-    neighbour_actions = np.append(actions[members], n_actions)[neighbours]
+    cell_action[centre] = actions[members] + 1
+    neighbour_actions = np.take(cell_action, centre[:, None] + (dy * width + dx))  # [n_members, n_offsets]
     rows = np.arange(len(members))[:, None] * (n_actions + 1)
     counts = np.bincount((rows + neighbour_actions).reshape(-1), minlength=len(members) * (n_actions + 1))
-    counts = counts.reshape(len(members), n_actions + 1)[:, :n_actions].astype(np.float32)
+    counts = counts.reshape(len(members), n_actions + 1)[:, 1:].astype(np.float32)  # column 0 counted "nobody"
     out[members] = _divide_rows(counts, counts.sum(axis=1))
     return out
