@@ -144,6 +144,8 @@ class BattleConfig:
             raise ValueError(f"positions must be a dict with exactly the keys 'red' and 'blue', got {self.positions!r}")
         seen: set[tuple[int, int]] = set()
         for team in TEAMS:
+            if isinstance(self.positions[team], (str, bytes)) or not isinstance(self.positions[team], Sequence):
+                raise TypeError(f"positions[{team!r}] must be a list of (x, y) cells, got {self.positions[team]!r}")
             if len(self.positions[team]) == 0:
                 raise ValueError(f"positions[{team!r}] is empty; each team needs at least one agent")
             for cell in self.positions[team]:

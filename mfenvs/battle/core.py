@@ -24,6 +24,7 @@ from mfenvs.battle.spawn import initial_positions
 from mfenvs.battle.state import EMPTY, NO_ACTION, BattleState
 from mfenvs.common.allocator import keep_freed_memory_for_reuse
 from mfenvs.common.mean_action import global_mean_action, radius_mean_action
+from mfenvs.common.validation import check_int
 
 
 @dataclass
@@ -60,10 +61,12 @@ class BattleCore:
     """
 
     def __init__(self, config: BattleConfig, n_battles: int = 1, spare_view_channels: int = 0):
+        if not isinstance(config, BattleConfig):
+            raise TypeError(f"config must be a BattleConfig, got {type(config).__name__}")
+        self.n_battles = check_int("n_battles", n_battles, minimum=1)
+        self.spare_view_channels = check_int("spare_view_channels", spare_view_channels, minimum=0)
         keep_freed_memory_for_reuse()
         self.config = config
-        self.n_battles = n_battles
-        self.spare_view_channels = spare_view_channels
         n_red, n_blue = config.team_counts
         self.n_red = n_red
         self.teams = np.repeat(np.array([0, 1], dtype=np.int64), [n_red, n_blue])
