@@ -12,7 +12,8 @@
 
 The episode starts from random spins (seeded), and ``infos[agent]["mean_action"]`` at reset is the
 mean of that initial configuration. All sites act at once (the paper's setting). The reference
-physics lives in ``mfenvs.ising.metropolis`` (Algorithm 3, checked against Onsager's solution).
+physics lives in ``mfenvs.ising.metropolis`` (``mfenvs/ising/mcmc.py``: Algorithm 3, checked against
+Onsager's solution).
 
 Creation::
 
