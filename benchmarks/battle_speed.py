@@ -1,0 +1,495 @@
+"""Battle against MAgent2's battle_v4: agent-steps/s on the same machine, measured side by side.
+
+Two comparisons, each on the same map sizes, agent counts and settings for both engines:
+
+* ``parallel``: the PettingZoo parallel API, ``battle_v0.parallel_env`` against
+  ``magent2.environments.battle_v4.parallel_env`` (both with red on the left, as MAgent2 always has).
+* ``batched``: our ``BattleCore`` stepping B independent battles per call (observations are always
+  computed) against one MAgent2 engine driven through its raw group API, with ``get_observation``
+  for both groups on every step.
+
+Random actions (uniform over the 21 actions) are drawn in blocks from a seeded ``np.random.Generator``;
+``max_cycles`` is very large, a battle restarts when a team is wiped out, and an agent-step is one
+agent acting in one step. Random play kills agents slowly, so throughput depends on how many are
+still alive: the mean number of living agents per battle is reported beside every rate (the faster
+engine gets further into its battles in the same time, so its mean is a little lower).
+
+Every measurement runs in its own worker process (``--worker``), ours and MAgent2's alternating, so
+that both are timed by the same code, a slow patch of a shared machine hits both alike, and the
+peak resident memory (``ru_maxrss``) of each worker is its own. MAgent2 replaces pygame with
+pygame-ce, so it runs from a separate virtualenv, ``.venv-magent2/`` at the repository root, which
+is created on first use (``python -m venv`` + ``pip install magent2``).
+
+Run::
+
+    python benchmarks/battle_speed.py                         # all maps, about 7 minutes
+    python benchmarks/battle_speed.py --seconds 3 --repeats 2 # shorter
+    python benchmarks/battle_speed.py --maps 45 --seconds 0.5 --repeats 1 --minimap ""  # smoke test
+    python benchmarks/battle_speed.py --no-magent2            # ours only (no virtualenv needed)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+BENCHMARKS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCHMARKS_DIR.parent
+sys.path.insert(0, str(BENCHMARKS_DIR))
+
+from _timing import format_rate, machine_description  # noqa: E402
+
+SIDES = ("ours", "magent2")
+APIS = ("parallel", "batched")
+N_ACTIONS = 21
+MAX_CYCLES = 10**7
+"""Large enough that no run is truncated: battles end only by a wipe-out."""
+ACTION_BLOCK = 64
+"""Steps of random actions drawn per call to the generator."""
+WARMUP_STEPS = 3
+SPEEDUP_GOAL = 1.5
+DEFAULT_MAPS = (45, 80, 250)
+DEFAULT_MINIMAP_MAPS = (45, 80)
+DEFAULT_BATCH = {45: 16, 80: 4, 250: 1}
+DEFAULT_VENV = REPO_ROOT / ".venv-magent2"
+
+
+# ---------------------------------------------------------------------------------------------
+# Worker side: one measurement in this process, printed as one JSON line.
+# ---------------------------------------------------------------------------------------------
+class RandomActions:
+    """Uniform random actions of a fixed shape, drawn ``ACTION_BLOCK`` steps at a time (int32, C order)."""
+
+    def __init__(self, shape: tuple[int, ...], seed: int):
+        self.rng = np.random.default_rng(seed)
+        self.shape = shape
+        self.block = np.zeros((0, *shape), dtype=np.int32)
+        self.row = 0
+
+    def next(self) -> np.ndarray:
+        """The actions of the next step."""
+        if self.row == len(self.block):
+            self.block = self.rng.integers(0, N_ACTIONS, size=(ACTION_BLOCK, *self.shape), dtype=np.int32)
+            self.row = 0
+        self.row += 1
+        return self.block[self.row - 1]
+
+
+class SteppingLoop(Protocol):
+    """One workload: ``step()`` advances every battle once and returns how many agents acted."""
+
+    battles: int
+    n_agents: int
+    """Agents per battle at the start of an episode."""
+    episodes: int
+
+    def step(self) -> int: ...
+
+
+class ParallelApiLoop:
+    """A PettingZoo parallel env with random actions, reset when the episode ends (either engine)."""
+
+    battles = 1
+
+    def __init__(self, env, seed: int):
+        self.env = env
+        self.env.reset(seed=seed)
+        self.n_agents = len(env.agents)
+        self.actions = RandomActions((self.n_agents,), seed)
+        self.episodes = 0
+
+    def step(self) -> int:
+        env = self.env
+        agents = env.agents
+        env.step(dict(zip(agents, self.actions.next()[: len(agents)].tolist())))
+        if not env.agents:  # stepping MAgent2's env after the end crashes the process, so reset at once
+            env.reset()
+            self.episodes += 1
+        return len(agents)
+
+
+class OursBatchedLoop:
+    """``BattleCore`` stepping ``n_battles`` battles per call; finished battles restart at once."""
+
+    def __init__(self, map_size: int, minimap: bool, n_battles: int, seed: int):
+        from mfenvs.battle import BattleConfig, BattleCore
+
+        config = BattleConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, random_sides=False)
+        self.core = BattleCore(config, n_battles=n_battles)
+        self.alive = self.core.reset(seed=seed).alive
+        self.n_agents = config.n_agents
+        self.actions = RandomActions((n_battles, self.n_agents), seed)
+        self.battles = n_battles
+        self.episodes = 0
+
+    def step(self) -> int:
+        acting = int(self.alive.sum())
+        out = self.core.step(self.actions.next())
+        self.alive = out.alive
+        if out.done.any():
+            self.core.reset_battles(out.done)
+            self.alive = out.alive | out.done[:, None]  # restarted battles are at full strength
+            self.episodes += int(out.done.sum())
+        return acting
+
+
+class Magent2EngineLoop:
+    """One MAgent2 ``GridWorld`` driven through the group API, observations read every step.
+
+    Per step and group: ``get_num``, ``get_observation``, ``set_action``; then ``step``,
+    ``get_reward`` and ``get_alive`` per group and ``clear_dead``. The starting blocks come from
+    battle_v4's own ``generate_map``.
+    """
+
+    battles = 1
+
+    def __init__(self, map_size: int, minimap: bool, seed: int):
+        from magent2.environments import battle_v4
+
+        self.game = battle_v4.parallel_env(
+            map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, seed=seed
+        ).unwrapped
+        self.engine = self.game.env
+        self.handles = self.engine.get_handles()
+        self.engine.set_seed(seed)
+        self._restart()
+        self.n_agents = sum(self.engine.get_num(handle) for handle in self.handles)
+        self.actions = RandomActions((self.n_agents,), seed)
+        self.episodes = 0
+
+    def _restart(self) -> None:
+        self.engine.reset()
+        self.game.generate_map()
+
+    def step(self) -> int:
+        engine = self.engine
+        actions = self.actions.next()
+        acting = 0
+        for handle in self.handles:
+            count = engine.get_num(handle)
+            engine.get_observation(handle)
+            engine.set_action(handle, actions[acting : acting + count])
+            acting += count
+        done = engine.step()
+        for handle in self.handles:
+            engine.get_reward(handle)
+            engine.get_alive(handle)
+        engine.clear_dead()
+        if done:
+            self._restart()
+            self.episodes += 1
+        return acting
+
+
+def build_loop(side: str, api: str, map_size: int, minimap: bool, n_battles: int, seed: int) -> SteppingLoop:
+    """The workload of one side of one comparison."""
+    if side == "ours":
+        sys.path.insert(0, str(REPO_ROOT))  # measure this checkout, whatever is installed
+        if api == "parallel":
+            from mfenvs import battle_v0
+
+            env = battle_v0.parallel_env(
+                map_size=map_size, minimap_mode=minimap, random_sides=False, max_cycles=MAX_CYCLES
+            )
+            return ParallelApiLoop(env, seed)
+        return OursBatchedLoop(map_size, minimap, n_battles, seed)
+    if api == "parallel":
+        from magent2.environments import battle_v4
+
+        env = battle_v4.parallel_env(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
+        return ParallelApiLoop(env, seed)
+    return Magent2EngineLoop(map_size, minimap, seed)
+
+
+def measure(loop: SteppingLoop, seconds: float) -> dict[str, float]:
+    """Step ``loop`` for ``seconds`` (after a short warm-up) and return counts, time and peak memory."""
+    for _ in range(WARMUP_STEPS):
+        loop.step()
+    episodes_before = loop.episodes
+    agent_steps = calls = 0
+    start = time.perf_counter()
+    deadline = start + seconds
+    while True:
+        agent_steps += loop.step()
+        calls += 1
+        now = time.perf_counter()
+        if now >= deadline:
+            break
+    return {
+        "n_agents": loop.n_agents,
+        "agent_steps": agent_steps,
+        "env_steps": calls * loop.battles,
+        "seconds": now - start,
+        "episodes": loop.episodes - episodes_before,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # KiB on Linux
+    }
+
+
+def worker_main(argv: Sequence[str]) -> None:
+    """``--worker SIDE --api API --map N [--minimap] --batch B --seconds S --seed K``: print one JSON line."""
+    parser = argparse.ArgumentParser(prog="battle_speed.py --worker", description="one measurement (internal)")
+    parser.add_argument("--worker", choices=SIDES, required=True)
+    parser.add_argument("--api", choices=APIS, required=True)
+    parser.add_argument("--map", type=int, required=True)
+    parser.add_argument("--minimap", action="store_true")
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    loop = build_loop(args.worker, args.api, args.map, args.minimap, args.batch, args.seed)
+    print(json.dumps(measure(loop, args.seconds)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Parent side: build the MAgent2 virtualenv, alternate the workers, print the tables.
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Case:
+    """One comparison: API, map size, minimap mode and, for our batched core, the number of battles."""
+
+    api: str
+    map_size: int
+    minimap: bool
+    batch: int
+
+    @property
+    def label(self) -> str:
+        minimap = "minimap" if self.minimap else "no minimap"
+        batch = f", B={self.batch}" if self.api == "batched" else ""
+        return f"{self.api} map {self.map_size} {minimap}{batch}"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The measurements of one side of one case."""
+
+    runs: tuple[dict[str, float], ...]
+
+    @property
+    def agent_rate(self) -> float:
+        return statistics.median(run["agent_steps"] / run["seconds"] for run in self.runs)
+
+    @property
+    def env_rate(self) -> float:
+        return statistics.median(run["env_steps"] / run["seconds"] for run in self.runs)
+
+    @property
+    def mean_alive(self) -> float:
+        return sum(run["agent_steps"] for run in self.runs) / sum(run["env_steps"] for run in self.runs)
+
+    @property
+    def n_agents(self) -> int:
+        return int(self.runs[0]["n_agents"])
+
+    @property
+    def peak_rss_mib(self) -> float:
+        return max(run["peak_rss_mib"] for run in self.runs)
+
+
+def ensure_magent2(venv: Path) -> Path:
+    """The Python of ``venv``, creating the virtualenv and installing magent2 into it if needed."""
+    python = venv / "bin" / "python"
+    check = [str(python), "-c", "import magent2.environments.battle_v4"]
+    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
+        return python
+    print(f"Creating {venv} with magent2 (once)...", file=sys.stderr, flush=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "magent2"], check=True)
+        subprocess.run(check, check=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise SystemExit(
+            f"could not build a virtualenv with magent2 in {venv} ({error}); rerun with --no-magent2"
+        ) from None
+    return python
+
+
+def run_worker(python: Path | str, side: str, case: Case, seconds: float, seed: int) -> dict[str, float]:
+    """Run one measurement in a fresh process and return its JSON result."""
+    command = [
+        str(python), str(Path(__file__).resolve()), "--worker", side, "--api", case.api,
+        "--map", str(case.map_size), "--batch", str(case.batch), "--seconds", str(seconds), "--seed", str(seed),
+    ]  # fmt: skip
+    if case.minimap:
+        command.append("--minimap")
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT, env=env)
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"{side} worker for {case.label} failed (exit {completed.returncode}):\n{completed.stderr[-3000:]}"
+        )
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def parse_map_list(text: str) -> tuple[int, ...]:
+    """``"45,80"`` -> ``(45, 80)``; ``""`` -> ``()``."""
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated map sizes like 45,80, got {text!r}") from None
+
+
+def parse_batch(text: str) -> dict[int, int]:
+    """``"45=16,80=4"`` -> ``{45: 16, 80: 4}``."""
+    try:
+        pairs = [part.split("=") for part in text.split(",") if part.strip()]
+        sizes = {int(map_size): int(batch) for map_size, batch in pairs}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MAP=B pairs like 45=16,80=4, got {text!r}") from None
+    if any(batch < 1 for batch in sizes.values()):
+        raise argparse.ArgumentTypeError(f"batch sizes must be >= 1, got {text!r}")
+    return sizes
+
+
+def build_cases(
+    apis: Sequence[str], maps: Sequence[int], minimap_maps: Sequence[int], batch: dict[int, int]
+) -> list[Case]:
+    """Every (API, map, minimap) combination asked for; minimap_mode=True only on ``minimap_maps``."""
+    return [
+        Case(api, map_size, minimap, batch.get(map_size, 1) if api == "batched" else 1)
+        for api in apis
+        for map_size in maps
+        for minimap in ((False, True) if map_size in minimap_maps else (False,))
+    ]
+
+
+def markdown_tables(cases: Sequence[Case], summaries: dict[tuple[Case, str], Summary], sides: Sequence[str]) -> str:
+    """One table per API: rates, ratio of medians (and range of side-by-side ratios), alive agents, memory."""
+    with_magent2 = "magent2" in sides
+    titles = {
+        "parallel": "(a) PettingZoo parallel API: `battle_v0.parallel_env` vs `battle_v4.parallel_env`",
+        "batched": "(b) Batched: `BattleCore` with B battles per step vs MAgent2's group API with `get_observation`",
+    }
+    blocks = []
+    for api in APIS:
+        api_cases = [case for case in cases if case.api == api]
+        if not api_cases:
+            continue
+        batch_head = "B | " if api == "batched" else ""
+        steps = "battle-steps/s" if api == "batched" else "env-steps/s"
+        if with_magent2:
+            head = (
+                f"| map | agents | minimap | {batch_head}ours agent-steps/s | MAgent2 agent-steps/s | ours / MAgent2 "
+                f"| pairs min-max | >= {SPEEDUP_GOAL}x | ours {steps} | MAgent2 {steps} | mean alive ours / MAgent2 "
+                f"| peak RSS MiB ours / MAgent2 |"
+            )
+        else:
+            head = f"| map | agents | minimap | {batch_head}ours agent-steps/s | ours {steps} | mean alive "
+            head += "| peak RSS MiB |"
+        lines = [f"{titles[api]}", "", head, "|" + "---|" * (head.count("|") - 1)]
+        for case in api_cases:
+            ours = summaries[case, "ours"]
+            agents = {summaries[case, side].n_agents for side in sides}
+            agents_text = " / ".join(map(str, sorted(agents)))  # one number unless the engines disagree
+            start = f"| {case.map_size} | {agents_text} | {'on' if case.minimap else 'off'} | "
+            start += f"{case.batch} | " if api == "batched" else ""
+            if not with_magent2:
+                lines.append(
+                    f"{start}{format_rate(ours.agent_rate)} | {format_rate(ours.env_rate)} | "
+                    f"{ours.mean_alive:.0f} | {ours.peak_rss_mib:.0f} |"
+                )
+                continue
+            theirs = summaries[case, "magent2"]
+            ratio = ours.agent_rate / theirs.agent_rate
+            pairs = [
+                (a["agent_steps"] / a["seconds"]) / (b["agent_steps"] / b["seconds"])
+                for a, b in zip(ours.runs, theirs.runs)
+            ]
+            lines.append(
+                f"{start}{format_rate(ours.agent_rate)} | {format_rate(theirs.agent_rate)} | **{ratio:.2f}x** | "
+                f"{min(pairs):.2f}-{max(pairs):.2f} | {'yes' if ratio >= SPEEDUP_GOAL else 'no'} | "
+                f"{format_rate(ours.env_rate)} | {format_rate(theirs.env_rate)} | "
+                f"{ours.mean_alive:.0f} / {theirs.mean_alive:.0f} | "
+                f"{ours.peak_rss_mib:.0f} / {theirs.peak_rss_mib:.0f} |"
+            )
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--worker" in argv:
+        worker_main(argv)
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--maps", type=parse_map_list, default=DEFAULT_MAPS, help="map sizes (default 45,80,250)")
+    parser.add_argument(
+        "--minimap",
+        type=parse_map_list,
+        default=DEFAULT_MINIMAP_MAPS,
+        help="maps also measured with minimap_mode=True (default 45,80; '' for none); minimap_mode=False always runs",
+    )
+    parser.add_argument(
+        "--api", type=lambda text: tuple(text.split(",")), default=APIS, help="parallel,batched (default both)"
+    )
+    parser.add_argument(
+        "--batch",
+        type=parse_batch,
+        default=DEFAULT_BATCH,
+        help="battles per BattleCore step, per map (default 45=16,80=4,250=1; other maps 1)",
+    )
+    parser.add_argument("--seconds", type=float, default=5.0, help="timed seconds per run (default 5)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per side and case, interleaved (default 3)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-magent2", action="store_true", help="measure ours only (no virtualenv needed)")
+    parser.add_argument(
+        "--venv", type=Path, default=DEFAULT_VENV, help="virtualenv with magent2, made if missing (.venv-magent2/)"
+    )
+    args = parser.parse_args(argv)
+    if unknown := set(args.api) - set(APIS):
+        parser.error(f"--api: unknown API {sorted(unknown)[0]!r}; choose from {', '.join(APIS)}")
+    if args.seconds <= 0 or args.repeats < 1:
+        parser.error(f"--seconds must be > 0 and --repeats >= 1, got {args.seconds} and {args.repeats}")
+
+    sides = ("ours",) if args.no_magent2 else SIDES
+    pythons = {"ours": sys.executable}
+    if not args.no_magent2:
+        pythons["magent2"] = ensure_magent2(args.venv)
+    cases = build_cases([api for api in APIS if api in args.api], args.maps, args.minimap, args.batch)
+    load_before = os.getloadavg()
+    runs: dict[tuple[Case, str], list[dict[str, float]]] = {(case, side): [] for case in cases for side in sides}
+    total = len(cases) * len(sides) * args.repeats
+    done = 0
+    for repeat in range(args.repeats):  # repeats outermost, sides alternating: ours, MAgent2, ours, MAgent2...
+        for case in cases:
+            for side in sides:
+                result = run_worker(pythons[side], side, case, args.seconds, args.seed + repeat)
+                runs[case, side].append(result)
+                done += 1
+                rate = result["agent_steps"] / result["seconds"]
+                alive = result["agent_steps"] / result["env_steps"]
+                print(
+                    f"[{done}/{total}] {case.label:40s} {side:8s} {format_rate(rate)} agent-steps/s, "
+                    f"mean alive {alive:.0f}, {result['peak_rss_mib']:.0f} MiB",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    summaries = {key: Summary(tuple(value)) for key, value in runs.items()}
+
+    command = " ".join(["python", "benchmarks/battle_speed.py", *argv])
+    print(f"Command: `{command}`  ")
+    print(f"Date: {datetime.date.today().isoformat()}  ")
+    print(f"Machine: {machine_description()}; load average {load_before[0]:.1f} at start  ")
+    print(
+        f"Median of {args.repeats} runs of {args.seconds:g} s per side, each in its own process, ours and MAgent2 "
+        "alternating; pairs min-max = range of the ratios of runs made side by side. Random actions, "
+        f"max_cycles={MAX_CYCLES:.0e}, restart on wipe-out. Mean alive = agents acting per step of one battle.\n"
+    )
+    print(markdown_tables(cases, summaries, sides))
+
+
+if __name__ == "__main__":
+    main()
