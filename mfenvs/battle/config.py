@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from mfenvs.battle.spawn import block_cells
 from mfenvs.common.validation import check_float, check_int
 
@@ -131,7 +133,7 @@ class BattleConfig:
 
     # -- validation helpers ----------------------------------------------------------------------
     def _check_cell(self, what: str, cell: object) -> tuple[int, int]:
-        if not (isinstance(cell, Sequence) and len(cell) == 2):
+        if not (isinstance(cell, (Sequence, np.ndarray)) and np.ndim(cell) == 1 and len(cell) == 2):
             raise TypeError(f"{what}: each cell must be an (x, y) pair, got {cell!r}")
         x = check_int(f"{what} x", cell[0])
         y = check_int(f"{what} y", cell[1])
@@ -144,7 +146,7 @@ class BattleConfig:
             raise ValueError(f"positions must be a dict with exactly the keys 'red' and 'blue', got {self.positions!r}")
         seen: set[tuple[int, int]] = set()
         for team in TEAMS:
-            if isinstance(self.positions[team], (str, bytes)) or not isinstance(self.positions[team], Sequence):
+            if isinstance(self.positions[team], (str, bytes)) or not isinstance(self.positions[team], (Sequence, np.ndarray)):
                 raise TypeError(f"positions[{team!r}] must be a list of (x, y) cells, got {self.positions[team]!r}")
             if len(self.positions[team]) == 0:
                 raise ValueError(f"positions[{team!r}] is empty; each team needs at least one agent")

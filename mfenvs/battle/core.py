@@ -130,17 +130,20 @@ class BattleCore:
         all_running = bool(running.all())
         acting = state.alive.copy() if all_running else state.alive & running[:, None]
 
-        if not all_running:  # the rules see finished battles as empty, so nothing in them changes
-            frozen_alive, state.alive = state.alive, acting.copy()
+        if not all_running:  # the rules see finished battles as empty; their last-step records are kept
+            frozen = (state.alive, state.last_rewards, state.last_hits.copy(), state.last_deaths.copy())
+            state.alive = acting.copy()
         rewards = rules.resolve_attacks(state, config, self.teams, actions, self._rng)
         rules.recover(state, config)
         rules.resolve_moves(state, config, self.walls, actions)
+        state.last_rewards = rewards
         if not all_running:
-            state.alive = np.where(running[:, None], state.alive, frozen_alive)
+            keep = ~running[:, None]
+            for name, old in zip(("alive", "last_rewards", "last_hits", "last_deaths"), frozen):
+                setattr(state, name, np.where(keep, old, getattr(state, name)))
 
         state.steps += running
         state.last_actions = np.where(acting, actions, state.last_actions)
-        state.last_rewards = rewards
         state.total_rewards[:, 0] += rewards[:, :n_red].sum(axis=1)
         state.total_rewards[:, 1] += rewards[:, n_red:].sum(axis=1)
 

@@ -20,7 +20,7 @@ of radius 6; off-map cells and cells outside the circle read 0):
 | 3 (``minimap_mode``) | own team minimap: the map binned to 13 x 13, count / team size, +1 at the agent's bin |
 | next 2 | enemy presence, hp / max_hp |
 | next 1 (``minimap_mode``) | enemy minimap |
-| next 32 (``extra_features``) | 10 id bits (index within the team), last action one-hot (21), last reward |
+| next 32 (``extra_features``) | 10 id bits (the slot: red ``0..n-1``, blue ``n..``; MAgent's engine id), last action one-hot (21), last reward |
 | last 2 (``minimap_mode``) | the agent's (x, y) / map_size |
 
 Feature values are repeated over the 13 x 13 window, as MAgent2 does, so that every agent shares one

@@ -142,12 +142,13 @@ class ArrayParallelEnv(ParallelEnv):
         output = self.core.step(action_array)
 
         names, slots = self.agents, self._slots
-        terminated = output.terminated[slots]
+        every_slot = len(slots) == len(self.possible_agents)
+        terminated = output.terminated if every_slot else output.terminated[slots]
         if self.dead_agents == "absorb":
             terminated = terminated | ~output.alive[slots] if output.done else np.zeros(len(slots), dtype=bool)
 
         observations = dict(zip(names, _rows(output.observations, slots)))
-        rewards = dict(zip(names, output.rewards[slots].tolist()))
+        rewards = dict(zip(names, (output.rewards if every_slot else output.rewards[slots]).tolist()))
         terminations = dict(zip(names, terminated.tolist()))
         truncations = dict.fromkeys(names, bool(output.truncated))
         infos = self._infos(output, slots)
