@@ -43,10 +43,9 @@ ENV_KWARG_SETS: dict[str, list[dict[str, Any]]] = {
         {"size": 7, "h": -0.3, "coupling": 2.0},
     ],
     "battle": [
-        # The smallest maps MAgent's block layout fits (16 x 16 for 2 x 2 blocks, 20 x 20 for 3 x 3).
-        {"map_size": 16, "team_size": 4, "max_cycles": 30},
-        {"map_size": 20, "team_size": 9, "minimap_mode": False, "dead_agents": "absorb", "max_cycles": 30},
-        {"map_size": 16, "team_size": 4, "extra_features": True, "action_mask": True},
+        {"map_size": 12, "team_size": 4, "max_cycles": 30},
+        {"map_size": 16, "team_size": 9, "minimap_mode": False, "dead_agents": "absorb", "max_cycles": 30},
+        {"map_size": 14, "team_size": 4, "extra_features": True, "action_mask": True},
         {"map_size": 16, "team_size": 2, "minimap_mode": False, "extra_features": True, "mean_action_radius": None},
         # Packed maps without a free cell, so that random attacks kill within a few dozen steps: eight red
         # around one blue (episodes end by wipe-out), and alternating red and blue rows (deaths, then moves).
