@@ -203,11 +203,14 @@ class ArrayParallelEnv(ParallelEnv):
         return action_array
 
     def _check_no_unexpected_agents(self, actions: dict[str, Any]) -> None:
-        unexpected = actions.keys() - set(self.agents)
-        if unexpected:
-            name = sorted(map(str, unexpected))[0]
-            if name in self._slot_of:
-                raise ValueError(f"agent {name!r} is no longer in the episode and cannot act")
+        """Raise for names that are not agents of this environment at all.
+
+        Actions for agents that have already finished are ignored, as PettingZoo's own conversions
+        and MAgent2 do: consumers that batch over a fixed agent list (TorchRL) keep sending them.
+        """
+        unknown = actions.keys() - self._slot_of.keys()
+        if unknown:
+            name = sorted(map(str, unknown))[0]
             raise ValueError(f"unknown agent {name!r} in actions (agents are e.g. {self.possible_agents[0]!r})")
 
     def _check_agent_name(self, agent: str) -> None:

@@ -60,9 +60,10 @@ def test_one_attacker_kills_a_still_victim_on_the_sixth_hit():
 
     # the dead agent is gone from the episode
     assert battle.agents == ["red_0", "blue_1"]
-    with pytest.raises(ValueError, match="'blue_0' is no longer in the episode"):
-        battle.step({"red_0": hit_right, "blue_0": 6, "blue_1": 6})
-    _, rewards, _, _, _ = env_step(battle, {"red_0": hit_right})
+    # an action for a finished agent is ignored (TorchRL keeps sending them), an unknown name is not
+    with pytest.raises(ValueError, match="unknown agent 'blue_9'"):
+        battle.step({"red_0": hit_right, "blue_1": 6, "blue_9": 6})
+    _, rewards, _, _, _ = env_step(battle, {"red_0": hit_right, "blue_0": 17})
     assert rewards == {"red_0": approx(MISS), "blue_1": approx(IDLE)}
 
     _, _, terminations, truncations, infos = env_step(battle)  # step 8 = max_cycles
