@@ -1,0 +1,206 @@
+"""The learners: a registry of parameter-shared learners behind one small protocol.
+
+A *learner* drives one group of agents with one set of parameters (a Battle team, every Gaussian
+Squeeze or Ising agent). The training loop (``mfagents.loop``) only talks to the ``Learner``
+protocol below; the algorithms are plain classes, one per file, composed from ``mfagents.nets`` and
+``mfagents.buffers`` rather than derived from a base class:
+
+| name | class | paper |
+|---|---|---|
+| ``mfq`` | ``MFQ`` (``mfq.py``) | Algorithm 1, Q(s, a, abar), Boltzmann v_MF backup |
+| ``il`` | ``MFQ`` with ``use_mean_action=False`` | independent Q-learning baseline |
+| ``mfac`` | ``MFAC`` (``mfac.py``) | Algorithm 2, actor pi(a \\| s), critic Q(s, a, abar) |
+| ``ac`` | ``MFAC`` with ``use_mean_action=False`` | advantage actor-critic baseline |
+| ``tabular_mfq`` | ``TabularMFQ`` (``tabular_mfq.py``) | Eq. 32, stateless MF-Q for the Ising lattice |
+
+Rows. Every call passes ``n`` rows, one per agent of the group in every environment copy, in the
+same order every step, environment-copy-major: row ``r`` is agent ``r % n_agents`` of copy
+``r // n_agents`` (``n_agents`` is the group's size in ONE copy, the ``make_learner`` argument; the
+replay buffer is allocated on the first ``observe`` call, when ``n`` is known).
+
+Mean actions. ``act`` and ``observe`` take the mean action each row SAW WHEN ACTING (the
+``infos[agent]["mean_action"]`` returned with the observation it acted on; at reset, the reset
+infos). The next step's vector therefore pairs with the next observation for the target's v_MF(s').
+The mean action of the joint action that produced r_t is the one seen at t + 1; the deep learners can
+pair it with (s_t, a_t) instead (``mean_action_input="concurrent"``, a literal reading of Algorithm 1;
+the default "observed" learnt Gaussian Squeeze far more reliably in our runs).
+
+Episode ends. ``done`` is terminated OR truncated: a time-limit end is treated as terminal (the
+bootstrap is cut), a documented simplification the paper's code also makes. With auto-resetting
+vector envs, the observation passed after a done row is the next episode's first observation; the
+learners never link a transition across it. A row that is inactive at t + 1 (it died at t in
+Battle's absorb mode) is also treated as terminal.
+
+Calls per environment step: ``act`` (exploring), then ``observe`` with the step's result, then
+``update``; ``set_progress`` whenever the budget fraction changes. Evaluation calls
+``act(..., explore=False)`` and never ``observe``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import gymnasium
+import numpy as np
+import torch
+
+
+@runtime_checkable
+class Learner(Protocol):
+    """One parameter-shared learner driving a group of agents (a Battle team, all Squeeze/Ising agents).
+
+    Attributes:
+        name: registry key (``"mfq"``, ``"il"``, ``"mfac"``, ``"ac"``, ``"tabular_mfq"``).
+        uses_mean_action: whether the mean action is an input (False for IL and AC, which ignore it).
+        rng: the ``np.random.Generator`` behind every random draw after construction (exploration,
+            replay sampling); checkpoints save ``rng.bit_generator.state`` (JSON-able) and restore it.
+    """
+
+    name: str
+    uses_mean_action: bool
+    rng: np.random.Generator
+
+    def act(self, observations: np.ndarray, mean_actions: np.ndarray, explore: bool = True) -> np.ndarray:
+        """Actions for ``n`` rows.
+
+        Args:
+            observations: ``[n, *obs_shape]`` float32.
+            mean_actions: ``[n, n_actions]`` float32, the mean action each row sees now (ignored when unused).
+            explore: True samples the exploration policy; False is the greedy / evaluation policy.
+
+        Returns:
+            ``[n]`` int64 actions.
+        """
+        ...
+
+    def observe(
+        self,
+        observations: np.ndarray,
+        actions: np.ndarray,
+        mean_actions: np.ndarray,
+        rewards: np.ndarray,
+        dones: np.ndarray,
+        active: np.ndarray,
+    ) -> None:
+        """Record one environment step of the ``n`` rows (same row order every call).
+
+        Args:
+            observations: ``[n, *obs_shape]`` obs_t the rows acted on.
+            actions: ``[n]`` a_t.
+            mean_actions: ``[n, n_actions]`` abar_t, the mean action each row saw when acting.
+            rewards: ``[n]`` r_t.
+            dones: ``[n]`` bool, the row's episode ended at this step (terminated or truncated).
+            active: ``[n]`` bool, the row is a living agent that acted (inactive rows are never trained on).
+        """
+        ...
+
+    def update(self) -> dict[str, float]:
+        """Learn if ready (on the learner's own schedule); return metrics such as ``{"losses/q": ...}`` or ``{}``."""
+        ...
+
+    def set_progress(self, fraction: float) -> None:
+        """Tell the learner how much of the training budget is spent (0..1); drives its schedules."""
+        ...
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Every tensor needed to resume: networks, target networks, optimiser state, counters."""
+        ...
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore ``state_dict()``; raises ``KeyError``/``ValueError`` naming a missing or misshapen entry."""
+        ...
+
+    def config_dict(self) -> dict[str, Any]:
+        """JSON-able hyper-parameters (``dataclasses.asdict`` of the config)."""
+        ...
+
+
+ConfigT = TypeVar("ConfigT")
+
+
+def build_config(config_class: type[ConfigT], overrides: Mapping[str, Any]) -> ConfigT:
+    """``config_class(**overrides)``, with a TypeError that lists the valid fields for an unknown one.
+
+    List values become tuples, so a config read back from JSON equals the original.
+    """
+    fields = {field.name for field in dataclasses.fields(config_class)}  # type: ignore[arg-type]
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise TypeError(f"{config_class.__name__} has no field {unknown[0]!r}; valid fields: {', '.join(sorted(fields))}")
+    values = {key: tuple(value) if isinstance(value, list) else value for key, value in overrides.items()}
+    return config_class(**values)
+
+
+def _mfq(**kwargs: Any) -> Learner:
+    from mfagents.algos.mfq import make_mfq
+
+    return make_mfq(**kwargs)
+
+
+def _il(**kwargs: Any) -> Learner:
+    from mfagents.algos.mfq import make_il
+
+    return make_il(**kwargs)
+
+
+def _mfac(**kwargs: Any) -> Learner:
+    from mfagents.algos.mfac import make_mfac
+
+    return make_mfac(**kwargs)
+
+
+def _ac(**kwargs: Any) -> Learner:
+    from mfagents.algos.mfac import make_ac
+
+    return make_ac(**kwargs)
+
+
+def _tabular_mfq(**kwargs: Any) -> Learner:
+    from mfagents.algos.tabular_mfq import make_tabular_mfq
+
+    return make_tabular_mfq(**kwargs)
+
+
+ALGORITHMS: dict[str, Callable[..., Learner]] = {
+    "mfq": _mfq,
+    "il": _il,
+    "mfac": _mfac,
+    "ac": _ac,
+    "tabular_mfq": _tabular_mfq,
+}
+"""Registry: name -> factory ``(observation_space, n_actions, n_agents, seed, device, **overrides) -> Learner``."""
+
+
+def make_learner(
+    name: str,
+    observation_space: gymnasium.spaces.Box,
+    n_actions: int,
+    n_agents: int,
+    seed: int,
+    device: str = "cpu",
+    **overrides: Any,
+) -> Learner:
+    """Build a registered learner.
+
+    Args:
+        name: a key of ``ALGORITHMS``.
+        observation_space: one agent's observation ``Box`` (1-D for an MLP, 3-D HWC for Battle's conv net).
+        n_actions: size of the discrete action space.
+        n_agents: the group's agents in ONE environment copy (rows may repeat it over copies).
+        seed: seeds every generator of the learner (network init, exploration, replay sampling).
+        device: torch device for the networks.
+        **overrides: fields of the algorithm's config dataclass (``MFQConfig``, ``MFACConfig``, ``TabularMFQConfig``).
+
+    Raises:
+        ValueError: unknown ``name``. TypeError: unknown override field (the message lists the valid ones).
+    """
+    if name not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {name!r}; expected one of {sorted(ALGORITHMS)}")
+    return ALGORITHMS[name](
+        observation_space=observation_space, n_actions=n_actions, n_agents=n_agents, seed=seed, device=device, **overrides
+    )
+
+
+__all__ = ["ALGORITHMS", "Learner", "build_config", "make_learner"]

@@ -1,0 +1,298 @@
+"""Mean Field Actor-Critic (MF-AC, Algorithm 2 of Yang et al. 2018) and the advantage actor-critic baseline (AC).
+
+One actor pi(a | s) = softmax(logits(s) / actor_temperature) and one critic Q(s, a, abar) are shared
+by every agent of the group, each with a target network. Both learn from replay, as Algorithm 2 does:
+
+* critic: minimise (y - Q(s, a, abar))^2 with y = r + gamma (1 - done) v_MF(s'),
+  v_MF(s') = sum_a pi_target(a | s') Q_target(s', a, abar'), abar' the mean action seen at t + 1;
+* actor: ascend E[grad log pi(a | s) A(s, a)] with the advantage A = Q(s, a, abar) - sum_b pi(b | s) Q(s, b, abar)
+  (the critic's expectation under the current actor is the baseline), plus ``entropy_coef`` times the
+  policy entropy. The actions come from the replay buffer, so the gradient is the on-policy estimator
+  applied to slightly older actions (no importance weights), as the 2018 code did;
+* total loss = actor loss + ``value_coef`` * critic loss - ``entropy_coef`` * entropy, one Adam step over
+  both networks (the paper's Battle coefficients: value 0.1, entropy 0.08, softmax temperature 0.1).
+  The networks share no parameters, so under Adam ``value_coef`` acts only through Adam's epsilon and
+  the joint gradient-norm clip; it is kept for parity with the paper's setting;
+* targets follow by soft updates (``critic_tau``, ``actor_tau``).
+
+The 2018 code used a state-value critic V(s, abar); the paper's critic Q(s, a, abar) is used here.
+AC is this class with ``use_mean_action=False`` (the critic is Q(s, a)). Truncation is treated as
+terminal (as the paper's code). Rewards are multiplied by ``reward_scale`` before they are stored.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import gymnasium
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mfagents.algos import build_config
+from mfagents.buffers import Batch, ReplayBuffer, ReplayRatio
+from mfagents.nets import (
+    build_network,
+    load_module_tensors,
+    load_optimizer_tensors,
+    module_tensors,
+    network_inputs,
+    observation_layout,
+    optimizer_tensors,
+    sample_categorical,
+    soft_update,
+)
+from mfenvs.common.validation import check_choice, check_float, check_int
+
+
+@dataclass(frozen=True)
+class MFACConfig:
+    """Hyper-parameters of MF-AC / AC (defaults: the paper's Battle setting where it gives one)."""
+
+    use_mean_action: bool = True
+    """Feed the mean action to the critic (MF-AC); False is the AC baseline."""
+    gamma: float = 0.95
+    """Discount factor."""
+    learning_rate: float = 1e-4
+    """Adam learning rate for actor and critic (paper, Battle: 1e-4)."""
+    batch_size: int = 128
+    """Transitions per gradient step."""
+    buffer_size: int = 80_000
+    """Replay capacity in transitions."""
+    learning_starts: int = 1_000
+    """Sampleable transitions in the buffer before the first gradient step."""
+    replay_ratio: float = 1.0
+    """Sampled transitions per collected transition (sets the gradient steps per ``update()``)."""
+    critic_tau: float = 0.005
+    """Soft update rate of the target critic per gradient step (tau_phi)."""
+    actor_tau: float = 0.005
+    """Soft update rate of the target actor per gradient step (tau_theta)."""
+    actor_temperature: float = 0.1
+    """Softmax temperature of the actor: pi = softmax(logits / T) (paper, Battle: 0.1)."""
+    entropy_coef: float = 0.08
+    """Weight of the policy entropy bonus (paper, Battle: 0.08)."""
+    normalize_advantage: bool = False
+    """Standardise the advantages of each minibatch (zero mean, unit std) so the actor step and the
+    entropy weight do not depend on the reward scale (SB3's option of the same name)."""
+    value_coef: float = 0.1
+    """Weight of the critic loss in the total loss (paper, Battle: 0.1)."""
+    loss: str = "mse"
+    """Critic loss: "mse" (the paper's squared error) or "huber"."""
+    max_grad_norm: float = 10.0
+    """Gradient-norm clip over both networks per step (0 disables)."""
+    mean_action_input: str = "observed"
+    """abar paired with (s_t, a_t): "observed" (seen when acting) or "concurrent" (that of the joint action; see MFQConfig)."""
+    reward_scale: float = 1.0
+    """Rewards are multiplied by this before they are stored."""
+    hidden: tuple[int, ...] = (128, 64)
+    """Head sizes of actor and critic after the encoder concatenation."""
+    encoder_hidden: tuple[int, ...] = (64, 64)
+    """MLP encoder sizes for 1-D observations (Battle uses the paper's conv encoder instead)."""
+    view_channels: int | None = None
+    """Leading view channels of an HWC observation; None infers Battle's layout."""
+    agent_id_embedding: bool = False
+    """Add a learned embedding of the agent index (row % n_agents) to both networks' input."""
+    obs_dtype: str = "float32"
+    """Replay storage of observations: "float32" or "float16"."""
+
+    def __post_init__(self) -> None:
+        check_float("gamma", self.gamma, non_negative=True)
+        if self.gamma > 1:
+            raise ValueError(f"gamma must be <= 1, got {self.gamma}")
+        for name in ("learning_rate", "replay_ratio", "critic_tau", "actor_tau", "actor_temperature"):
+            check_float(name, getattr(self, name), positive=True)
+        for name in ("critic_tau", "actor_tau"):
+            if getattr(self, name) > 1:
+                raise ValueError(f"{name} must be <= 1, got {getattr(self, name)}")
+        for name in ("entropy_coef", "value_coef", "max_grad_norm"):
+            check_float(name, getattr(self, name), non_negative=True)
+        check_float("reward_scale", self.reward_scale)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_int("buffer_size", self.buffer_size, minimum=2)
+        check_int("learning_starts", self.learning_starts, minimum=0)
+        check_choice("loss", self.loss, ("mse", "huber"))
+        check_choice("mean_action_input", self.mean_action_input, ("concurrent", "observed"))
+        check_choice("obs_dtype", self.obs_dtype, ("float32", "float16"))
+
+
+class MFAC:
+    """MF-AC / AC learner for one group of agents (see the module docstring and ``mfagents.algos.Learner``)."""
+
+    def __init__(
+        self,
+        config: MFACConfig,
+        observation_space: gymnasium.spaces.Space,
+        n_actions: int,
+        n_agents: int,
+        seed: int,
+        device: str | torch.device = "cpu",
+    ):
+        self.config = config
+        self.name = "mfac" if config.use_mean_action else "ac"
+        self.uses_mean_action = config.use_mean_action
+        self.n_actions = check_int("n_actions", n_actions, minimum=2)
+        self.n_agents = check_int("n_agents", n_agents, minimum=1)
+        self.device = torch.device(device)
+        self.rng = np.random.default_rng(seed)
+        init_generator = torch.Generator().manual_seed(int(seed))
+        self.layout = observation_layout(observation_space, config.view_channels)
+        sizes = dict(
+            hidden=config.hidden,
+            encoder_hidden=config.encoder_hidden,
+            n_agent_ids=n_agents if config.agent_id_embedding else 0,
+            device=self.device,
+        )
+        self.actor = build_network(self.layout, n_actions, False, init_generator, **sizes)
+        self.critic = build_network(self.layout, n_actions, config.use_mean_action, init_generator, **sizes)
+        self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
+        self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
+        parameters = [*self.actor.parameters(), *self.critic.parameters()]
+        self.optimizer = torch.optim.Adam(parameters, lr=config.learning_rate)
+        self.buffer = ReplayBuffer(config.buffer_size, self.layout.packed_size, n_actions, config.obs_dtype, self.device)
+        self.replay_ratio = ReplayRatio(config.replay_ratio, config.batch_size, config.learning_starts)
+        self.progress = 0.0
+        self.gradient_steps = 0
+        self._new_transitions = 0
+
+    def set_progress(self, fraction: float) -> None:
+        """Fraction (0..1, clipped) of the training budget spent (MF-AC has no schedule; kept for the protocol)."""
+        if not math.isfinite(fraction):
+            raise ValueError(f"progress fraction must be finite, got {fraction}")
+        self.progress = min(max(float(fraction), 0.0), 1.0)
+
+    # -- acting ----------------------------------------------------------------------------------------
+    def policy(self, observations: np.ndarray) -> np.ndarray:
+        """pi(. | s) of the actor for ``n`` rows -> ``[n, n_actions]`` probabilities (no gradient)."""
+        packed, _, rows = network_inputs(self.layout, observations, None, self.n_actions, self.device, with_mean_action=False)
+        with torch.no_grad():
+            logits = self.actor(packed, None, rows) / self.config.actor_temperature
+            return torch.softmax(logits, dim=1).double().cpu().numpy()
+
+    def act(self, observations: np.ndarray, mean_actions: np.ndarray | None = None, explore: bool = True) -> np.ndarray:
+        """``[n]`` int64 actions sampled from pi(. | s) when exploring, else its mode (the actor ignores abar)."""
+        probabilities = self.policy(observations)
+        if not explore:
+            return probabilities.argmax(axis=1).astype(np.int64)
+        return sample_categorical(probabilities, self.rng)
+
+    # -- learning --------------------------------------------------------------------------------------
+    def observe(
+        self,
+        observations: np.ndarray,
+        actions: np.ndarray,
+        mean_actions: np.ndarray | None,
+        rewards: np.ndarray,
+        dones: np.ndarray,
+        active: np.ndarray,
+    ) -> None:
+        """Store one environment step of the ``n`` rows (inactive rows are stored but never sampled)."""
+        scaled = np.asarray(rewards, dtype=np.float32) * self.config.reward_scale
+        packed = self.layout.pack(observations)
+        self._new_transitions += self.buffer.add(packed, actions, mean_actions, scaled, dones, active)
+
+    def input_mean_actions(self, batch: Batch) -> torch.Tensor:
+        """The abar paired with (s_t, a_t) (see ``MFACConfig.mean_action_input``)."""
+        if self.config.mean_action_input == "observed":
+            return batch.mean_actions
+        return torch.where(batch.dones[:, None] == 0, batch.next_mean_actions, batch.mean_actions)
+
+    def td_target(self, batch: Batch) -> torch.Tensor:
+        """y = r + gamma (1 - done) sum_a pi_target(a | s') Q_target(s', a, abar')."""
+        with torch.no_grad():
+            next_logits = self.actor_target(batch.next_obs, None, batch.rows) / self.config.actor_temperature
+            next_q = self.critic_target(batch.next_obs, batch.next_mean_actions, batch.rows)
+            next_value = (torch.softmax(next_logits, dim=1) * next_q).sum(dim=1)
+            return batch.rewards + self.config.gamma * (1.0 - batch.dones) * next_value
+
+    def losses(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """Critic, actor and entropy terms of one minibatch (tensors with gradients)."""
+        abar = self.input_mean_actions(batch)
+        q = self.critic(batch.obs, abar, batch.rows)
+        q_taken = q.gather(1, batch.actions[:, None]).squeeze(1)
+        target = self.td_target(batch)
+        critic = F.smooth_l1_loss(q_taken, target) if self.config.loss == "huber" else F.mse_loss(q_taken, target)
+        log_pi = torch.log_softmax(self.actor(batch.obs, None, batch.rows) / self.config.actor_temperature, dim=1)
+        pi = log_pi.exp()
+        with torch.no_grad():
+            advantage = q_taken - (pi * q).sum(dim=1)
+            if self.config.normalize_advantage and len(advantage) > 1:
+                advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
+        actor = -(log_pi.gather(1, batch.actions[:, None]).squeeze(1) * advantage).mean()
+        entropy = -(pi * log_pi).sum(dim=1).mean()
+        return {"critic": critic, "actor": actor, "entropy": entropy, "q_values": q_taken.mean()}
+
+    def update(self) -> dict[str, float]:
+        """Take the gradient steps due (``replay_ratio``); metrics, or ``{}`` when none was due."""
+        due = self.replay_ratio.steps_due(self._new_transitions, len(self.buffer))
+        self._new_transitions = 0
+        if due == 0:
+            return {}
+        c = self.config
+        totals = {"critic": 0.0, "actor": 0.0, "entropy": 0.0, "q_values": 0.0}
+        for _ in range(due):
+            terms = self.losses(self.buffer.sample(c.batch_size, self.rng))
+            loss = terms["actor"] + c.value_coef * terms["critic"] - c.entropy_coef * terms["entropy"]
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if c.max_grad_norm > 0:
+                torch.nn.utils.clip_grad_norm_([*self.actor.parameters(), *self.critic.parameters()], c.max_grad_norm)
+            self.optimizer.step()
+            soft_update(self.critic_target, self.critic, c.critic_tau)
+            soft_update(self.actor_target, self.actor, c.actor_tau)
+            self.gradient_steps += 1
+            for key in totals:
+                totals[key] += terms[key].item() / due
+        metrics = {f"losses/{key}": value for key, value in totals.items()}
+        metrics["charts/gradient_steps"] = float(self.gradient_steps)
+        return metrics
+
+    # -- persistence -----------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Actor, critic, their targets, Adam state and counters (the replay buffer is not saved)."""
+        return {
+            **module_tensors("actor", self.actor),
+            **module_tensors("actor_target", self.actor_target),
+            **module_tensors("critic", self.critic),
+            **module_tensors("critic_target", self.critic_target),
+            **optimizer_tensors("optimizer", self.optimizer),
+            "counters.gradient_steps": torch.tensor(self.gradient_steps, dtype=torch.int64),
+            "counters.progress": torch.tensor(self.progress, dtype=torch.float64),
+            "counters.replay_credit": torch.tensor(self.replay_ratio.credit, dtype=torch.float64),
+        }
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore ``state_dict()``; KeyError / ValueError name a missing or misshapen entry."""
+        for key in ("counters.gradient_steps", "counters.progress", "counters.replay_credit"):
+            if key not in state:
+                raise KeyError(f"state is missing {key!r}")
+        for prefix in ("actor", "actor_target", "critic", "critic_target"):
+            load_module_tensors(prefix, getattr(self, prefix), state)
+        load_optimizer_tensors("optimizer", self.optimizer, state)
+        self.gradient_steps = int(state["counters.gradient_steps"])
+        self.progress = float(state["counters.progress"])
+        self.replay_ratio.credit = float(state["counters.replay_credit"])
+
+    def config_dict(self) -> dict[str, Any]:
+        return asdict(self.config)
+
+
+def make_mfac(
+    observation_space: gymnasium.spaces.Space, n_actions: int, n_agents: int, seed: int, device: str = "cpu", **overrides: Any
+) -> MFAC:
+    """MF-AC with ``MFACConfig`` defaults plus ``overrides`` (``use_mean_action`` may be passed, but only as True)."""
+    if not overrides.pop("use_mean_action", True):
+        raise ValueError("mfac takes the mean action: use_mean_action=False is the AC baseline (use 'ac')")
+    return MFAC(build_config(MFACConfig, overrides), observation_space, n_actions, n_agents, seed, device)
+
+
+def make_ac(
+    observation_space: gymnasium.spaces.Space, n_actions: int, n_agents: int, seed: int, device: str = "cpu", **overrides: Any
+) -> MFAC:
+    """AC: MF-AC without the mean-action input (``use_mean_action`` may be passed, but only as False)."""
+    if overrides.pop("use_mean_action", False):
+        raise ValueError("ac is MF-AC without the mean action: use_mean_action=True contradicts it (use 'mfac')")
+    config = build_config(MFACConfig, {**overrides, "use_mean_action": False})
+    return MFAC(config, observation_space, n_actions, n_agents, seed, device)

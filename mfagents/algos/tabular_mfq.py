@@ -1,0 +1,202 @@
+"""Tabular, stateless MF-Q for small lattice games (the Ising stage game, Eq. 32 of the paper's appendix).
+
+Each agent j keeps a table Q_j(abar, a) over its neighbourhood configuration abar (the mean action of
+its ``n_neighbours`` neighbours from the last time step, i.e. the one it saw when acting; for Ising:
+the number of up neighbours, 0..4) and its action a, and updates it after every step with
+
+    Q_j(abar_j, a_j) <- Q_j(abar_j, a_j) + alpha (r_j - Q_j(abar_j, a_j))        (Eq. 32)
+
+There is no bootstrap: the game is a repeated stage game, so observations and ``dones`` are unused.
+Actions are sampled from the Boltzmann policy pi(a | abar) ~ exp(Q_j(abar, a) / T), whose temperature
+decays geometrically (a constant factor per unit of training progress, as the paper's "multiplied by a
+decay factor") from ``temperature_start`` to ``temperature_end``. For Ising with h = 0 and exact
+Q values, the Boltzmann policy at T is heat-bath dynamics at physical temperature 2 T.
+
+Everything is vectorised over agents: the table is one ``[n_agents, n_configurations, n_actions]``
+array. Rows of several environment copies share their agent's table (row r is agent ``r % n_agents``);
+their increments for one step are summed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import gymnasium
+import numpy as np
+import torch
+
+from mfagents.algos import build_config
+from mfagents.nets import boltzmann_probabilities, exponential_schedule, sample_categorical
+from mfenvs.common.validation import check_float, check_int
+
+
+@dataclass(frozen=True)
+class TabularMFQConfig:
+    """Hyper-parameters of tabular MF-Q."""
+
+    learning_rate: float = 0.1
+    """alpha in Eq. 32."""
+    temperature_start: float = 2.0
+    """Boltzmann temperature at the start of training (in reward units)."""
+    temperature_end: float = 0.5
+    """Temperature reached after ``temperature_fraction`` of training (0.5 is physical T = 1 for Ising, ordered)."""
+    temperature_fraction: float = 0.8
+    """Fraction of the training budget over which the temperature decays geometrically."""
+    n_neighbours: int = 4
+    """Neighbours behind each mean action (4 on the square lattice): abar * n_neighbours must be integer counts."""
+    initial_q: float = 0.0
+    """Initial value of every table entry."""
+
+    def __post_init__(self) -> None:
+        check_float("learning_rate", self.learning_rate, positive=True)
+        if self.learning_rate > 1:
+            raise ValueError(f"learning_rate must be <= 1, got {self.learning_rate}")
+        for name in ("temperature_start", "temperature_end"):
+            check_float(name, getattr(self, name), positive=True)
+        check_float("temperature_fraction", self.temperature_fraction, non_negative=True)
+        check_int("n_neighbours", self.n_neighbours, minimum=1)
+        check_float("initial_q", self.initial_q)
+
+
+class TabularMFQ:
+    """Per-agent Q tables over (neighbour configuration, action); see the module docstring.
+
+    ``observation_space`` and ``device`` are accepted for the registry's common signature and unused:
+    the learner reads only the mean actions, and its table lives in NumPy.
+    """
+
+    name = "tabular_mfq"
+    uses_mean_action = True
+
+    def __init__(
+        self,
+        config: TabularMFQConfig,
+        observation_space: gymnasium.spaces.Space,
+        n_actions: int,
+        n_agents: int,
+        seed: int,
+        device: str | torch.device = "cpu",
+    ):
+        self.config = config
+        self.n_actions = check_int("n_actions", n_actions, minimum=2)
+        self.n_agents = check_int("n_agents", n_agents, minimum=1)
+        self.rng = np.random.default_rng(seed)
+        # a configuration is the neighbour counts of actions 1..n_actions-1 (0..n_neighbours each), in mixed radix
+        self._radix = (config.n_neighbours + 1) ** np.arange(n_actions - 1)
+        n_configurations = (config.n_neighbours + 1) ** (n_actions - 1)
+        self.q_table = np.full((n_agents, n_configurations, n_actions), config.initial_q, dtype=np.float64)
+        self.progress = 0.0
+        self.updates = 0
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def set_progress(self, fraction: float) -> None:
+        """Fraction (0..1, clipped) of the training budget spent; drives the temperature."""
+        if not math.isfinite(fraction):
+            raise ValueError(f"progress fraction must be finite, got {fraction}")
+        self.progress = min(max(float(fraction), 0.0), 1.0)
+
+    @property
+    def temperature(self) -> float:
+        c = self.config
+        return exponential_schedule(c.temperature_start, c.temperature_end, c.temperature_fraction, self.progress)
+
+    def configuration_index(self, mean_actions: np.ndarray) -> np.ndarray:
+        """``[n, n_actions]`` mean actions -> ``[n]`` table row: the neighbour counts of actions 1, 2, ... in base
+        ``n_neighbours + 1`` (for Ising: the number of up neighbours, 0..4).
+
+        Raises:
+            ValueError: wrong shape, or a mean action that is not a count over ``n_neighbours`` neighbours.
+        """
+        mean_actions = np.asarray(mean_actions, dtype=np.float64)
+        if mean_actions.ndim != 2 or mean_actions.shape[1] != self.n_actions:
+            raise ValueError(f"mean_actions has shape {mean_actions.shape}, expected [n, {self.n_actions}]")
+        scaled = mean_actions[:, 1:] * self.config.n_neighbours
+        counts = np.rint(scaled)
+        if not np.allclose(scaled, counts, atol=1e-4) or (counts < 0).any() or (counts > self.config.n_neighbours).any():
+            raise ValueError(
+                f"tabular MF-Q needs mean actions over exactly n_neighbours={self.config.n_neighbours} neighbours "
+                "(abar * n_neighbours must be whole counts)"
+            )
+        return counts.astype(np.int64) @ self._radix
+
+    def _agents(self, n_rows: int) -> np.ndarray:
+        if n_rows % self.n_agents:
+            raise ValueError(f"{n_rows} rows is not a whole number of copies of the group's {self.n_agents} agents")
+        return np.arange(n_rows) % self.n_agents
+
+    def act(self, observations: np.ndarray, mean_actions: np.ndarray, explore: bool = True) -> np.ndarray:
+        """``[n]`` int64 actions: Boltzmann samples at the scheduled temperature, or greedy (ties -> action 0)."""
+        configurations = self.configuration_index(mean_actions)
+        q = self.q_table[self._agents(len(configurations)), configurations]
+        if not explore:
+            return q.argmax(axis=1).astype(np.int64)
+        return sample_categorical(boltzmann_probabilities(q, self.temperature), self.rng)
+
+    def observe(
+        self,
+        observations: np.ndarray,
+        actions: np.ndarray,
+        mean_actions: np.ndarray | None,
+        rewards: np.ndarray,
+        dones: np.ndarray,
+        active: np.ndarray,
+    ) -> None:
+        """Queue one step for ``update()``: the configuration each row acted on, its action, reward and activity."""
+        configurations = self.configuration_index(mean_actions)
+        n = len(configurations)
+        actions = np.asarray(actions, dtype=np.int64)
+        rewards = np.asarray(rewards, dtype=np.float64)
+        active = np.asarray(active, dtype=bool)
+        for name, array in (("actions", actions), ("rewards", rewards), ("active", active)):
+            if array.shape != (n,):
+                raise ValueError(f"{name} has shape {array.shape}, expected [{n}]")
+        rows = np.flatnonzero(active)
+        self._pending.append((self._agents(n)[rows], configurations[rows], actions[rows], rewards[rows]))
+
+    def update(self) -> dict[str, float]:
+        """Apply Eq. 32 to every queued step; ``{}`` when nothing was queued."""
+        if not self._pending:
+            return {}
+        errors = []
+        for agents, configurations, actions, rewards in self._pending:
+            error = rewards - self.q_table[agents, configurations, actions]
+            np.add.at(self.q_table, (agents, configurations, actions), self.config.learning_rate * error)
+            errors.append(np.abs(error))
+        self._pending.clear()
+        self.updates += 1
+        all_errors = np.concatenate(errors)
+        return {
+            "losses/td_error": float(all_errors.mean()) if len(all_errors) else 0.0,
+            "charts/temperature": self.temperature,
+        }
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """The Q table and counters."""
+        return {
+            "q_table": torch.from_numpy(self.q_table.copy()),
+            "counters.updates": torch.tensor(self.updates, dtype=torch.int64),
+            "counters.progress": torch.tensor(self.progress, dtype=torch.float64),
+        }
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore ``state_dict()``; KeyError / ValueError name a missing or misshapen entry."""
+        for key in ("q_table", "counters.updates", "counters.progress"):
+            if key not in state:
+                raise KeyError(f"state is missing {key!r}")
+        if tuple(state["q_table"].shape) != self.q_table.shape:
+            raise ValueError(f"state entry 'q_table' has shape {tuple(state['q_table'].shape)}, expected {self.q_table.shape}")
+        self.q_table = state["q_table"].detach().cpu().numpy().astype(np.float64).copy()
+        self.updates = int(state["counters.updates"])
+        self.progress = float(state["counters.progress"])
+
+    def config_dict(self) -> dict[str, Any]:
+        return asdict(self.config)
+
+
+def make_tabular_mfq(
+    observation_space: gymnasium.spaces.Space, n_actions: int, n_agents: int, seed: int, device: str = "cpu", **overrides: Any
+) -> TabularMFQ:
+    """Tabular MF-Q with ``TabularMFQConfig`` defaults plus ``overrides``."""
+    return TabularMFQ(build_config(TabularMFQConfig, overrides), observation_space, n_actions, n_agents, seed, device)
