@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,11 @@ TINY_ARGUMENTS = {
     "random_battle.py": ["--map-size", "16", "--max-cycles", "20"],
     "batched_battle_core.py": ["--battles", "3", "--steps", "30", "--map-size", "12"],
     "ising_mean_field_response.py": ["--size", "8", "--steps", "10"],
+    "sb3_ppo_battle.py": [
+        "--timesteps", "1", "--map-size", "16", "--max-cycles", "10", "--copies", "1", "--episodes", "1",
+        "--out", str(Path(tempfile.gettempdir()) / "mfzoo-test-sb3_ppo_battle.zip"),
+    ],  # fmt: skip
+    "sb3_ppo_gaussian_squeeze.py": ["--timesteps", "1", "--n-agents", "20", "--max-cycles", "5", "--episodes", "1"],
 }
 
 
