@@ -1,0 +1,214 @@
+"""Training throughput on the paper's Battle: MF-Q and IL (``mfzoo train``) beside SB3 PPO, same pipeline.
+
+All three learn while they play the paper's setup (40 x 40 map, 64 v 64, minimap and feature
+channels, ``dead_agents="absorb"``) through the same SuperSuit vector env
+(``mfagents.pipeline.make_vec_env``: ``pettingzoo_env_to_vec_env_v1`` + ``concat_vec_envs_v1``):
+
+* ``mfq`` / ``il``: ``mfagents.train("battle", algo, steps=...)`` with the defaults of ``mfzoo train``
+  (self-play: red is the learner, blue a frozen copy that acts too, replay ratio and network from
+  ``mfagents.config.TRAINING_DEFAULTS`` and ``MFQConfig``);
+* ``ppo``: Stable-Baselines3 PPO with one shared ``MlpPolicy`` for all 128 agent rows (the usual
+  SuperSuit recipe), ``n_steps=64`` per row (8,192 samples per rollout), 4 minibatches, 10 epochs.
+
+An agent-step is one row of the vector env stepped once (64 + 64 rows per environment step; dead
+agents stay as rows), the unit SB3 counts. Each measurement is its own worker process (``--worker``)
+doing a fixed number of environment steps, the three workloads alternating, so a slow patch of the
+shared machine hits all alike and each worker's peak resident memory (``ru_maxrss``) is its own.
+The replay memory is allocated when the first step is stored but only touched as it fills, so the
+table also gives the replay capacity in bytes (``buffer_size`` x bytes per transition).
+
+Run::
+
+    python benchmarks/train_speed.py                          # 3 x 300 steps per workload, ~10 minutes
+    python benchmarks/train_speed.py --steps 100 --repeats 1  # short
+    python benchmarks/train_speed.py --write                  # also update BENCHMARKS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCHMARKS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCHMARKS_DIR.parent
+sys.path.insert(0, str(BENCHMARKS_DIR))
+
+from _timing import format_rate, machine_description  # noqa: E402
+
+WORKLOADS = ("mfq", "il", "ppo")
+LABELS = {
+    "mfq": "MF-Q, self-play (`mfzoo train battle --algo mfq`)",
+    "il": "IL, self-play (`mfzoo train battle --algo il`)",
+    "ppo": "SB3 PPO, one shared MlpPolicy for all 128 rows",
+}
+SECTION = "## Training throughput (issue 4)"
+PPO_ROLLOUT_STEPS = 64
+PPO_EPOCHS = 10
+PPO_MINIBATCHES = 4
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_mfagents(algo: str, steps: int, seed: int) -> dict:
+    """Train ``algo`` for ``steps`` environment steps with the ``mfzoo train battle`` defaults."""
+    import mfagents
+    from mfagents.config import RunConfig, resolve
+    from mfagents.loop import build_learner
+    from mfagents.pipeline import VecPipeline
+
+    summary = mfagents.train("battle", algo, seed=seed, steps=steps, tensorboard=False)
+    run = resolve(RunConfig(env="battle", algo=algo, steps=steps))
+    learner = build_learner(algo, VecPipeline("battle", run.env_kwargs), "red", seed, "cpu", run.algo_kwargs)
+    config = learner.config_dict()
+    per_transition = learner.buffer.bytes_per_transition
+    return {
+        "agent_steps": summary["agent_steps"],
+        "seconds": summary["wall_time_s"],
+        "replay_mib": config["buffer_size"] * per_transition / 2**20,
+        "trained_per_agent_step": config["replay_ratio"] * 64 / 128,  # the learner's 64 of 128 rows
+        "bytes_per_transition": per_transition,
+    }
+
+
+def run_ppo(steps: int, seed: int) -> dict:
+    """SB3 PPO over the same SuperSuit vector env for ``steps`` environment steps."""
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.utils import set_random_seed
+
+    from mfagents.config import RunConfig, resolve
+    from mfagents.pipeline import make_parallel_env, make_vec_env
+
+    torch.set_num_threads(1)  # as mfzoo train does: fastest on a shared 2-core machine
+    run = resolve(RunConfig(env="battle"))
+    vec = make_vec_env(make_parallel_env("battle", run.env_kwargs), 1, base_class="stable_baselines3")
+    set_random_seed(seed)
+    vec.venv.reset(seed=seed)
+    rows = vec.num_envs
+    model = PPO(
+        "MlpPolicy", vec, n_steps=PPO_ROLLOUT_STEPS, batch_size=PPO_ROLLOUT_STEPS * rows // PPO_MINIBATCHES,
+        n_epochs=PPO_EPOCHS, device="cpu", seed=None,
+    )  # fmt: skip
+    rollouts = max(1, round(steps / PPO_ROLLOUT_STEPS))
+    start = time.perf_counter()
+    model.learn(total_timesteps=rollouts * PPO_ROLLOUT_STEPS * rows)
+    seconds = time.perf_counter() - start
+    vec.close()
+    return {"agent_steps": model.num_timesteps, "seconds": seconds, "replay_mib": None, "trained_per_agent_step": PPO_EPOCHS}
+
+
+def worker(name: str, steps: int, seed: int) -> None:
+    result = run_ppo(steps, seed) if name == "ppo" else run_mfagents(name, steps, seed)
+    result.update({"name": name, "rate": result["agent_steps"] / result["seconds"], "peak_rss_mib": peak_rss_mib()})
+    print(json.dumps(result))
+
+
+def measure(steps: int, repeats: int, seed: int) -> dict[str, list[dict]]:
+    results: dict[str, list[dict]] = {name: [] for name in WORKLOADS}
+    for repeat in range(repeats):
+        for name in WORKLOADS:
+            command = [sys.executable, __file__, "--worker", name, "--steps", str(steps), "--seed", str(seed + repeat)]
+            output = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT, check=True).stdout
+            result = json.loads(output.strip().splitlines()[-1])
+            results[name].append(result)
+            print(f"  {name}: {format_rate(result['rate'])} agent-steps/s, peak RSS {result['peak_rss_mib']:.0f} MiB", file=sys.stderr)
+    return results
+
+
+def table(results: dict[str, list[dict]]) -> str:
+    ppo = statistics.median(r["rate"] for r in results["ppo"])
+    lines = [
+        "| trainer | agent-steps/s (median) | runs min-max | / PPO | samples trained per agent-step | peak RSS MiB | replay capacity |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in WORKLOADS:
+        runs = results[name]
+        rates = [r["rate"] for r in runs]
+        median = statistics.median(rates)
+        replay = runs[0]["replay_mib"]
+        replay_text = "none (on-policy)" if replay is None else f"{replay:.0f} MiB ({runs[0]['bytes_per_transition']} B/transition)"
+        lines.append(
+            f"| {LABELS[name]} | {format_rate(median)} | {format_rate(min(rates))}-{format_rate(max(rates))} "
+            f"| **{median / ppo:.2f}x** | {runs[0]['trained_per_agent_step']:g} "
+            f"| {max(r['peak_rss_mib'] for r in runs):.0f} | {replay_text} |"
+        )
+    return "\n".join(lines)
+
+
+def report(results: dict[str, list[dict]], steps: int, repeats: int, argv: list[str]) -> str:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    command = "python benchmarks/train_speed.py" + ("" if not argv else " " + " ".join(argv))
+    return "\n".join(
+        [
+            SECTION,
+            "",
+            "Goal: MF-Q and IL training throughput (agent-steps/s with learning) >= 1x SB3 PPO on the paper's Battle",
+            "(40 x 40, 64 v 64, minimap + features, absorb mode), all through the same SuperSuit vector env. An",
+            "agent-step is one of the 128 rows stepped once. MF-Q / IL run `mfagents.train` with the `mfzoo train`",
+            "defaults (self-play, so both teams' networks act every step; the learner trains on its 64 rows);",
+            f"PPO is SB3's `MlpPolicy` shared by all rows, {PPO_ROLLOUT_STEPS} steps per rollout, {PPO_MINIBATCHES} minibatches, {PPO_EPOCHS} epochs.",
+            "Each run is its own process, the three alternating; torch uses 1 thread in all three.",
+            "",
+            f"Command: `{command}`  ",
+            f"Date: {datetime.date.today().isoformat()}  ",
+            f"Machine: {machine_description()}; load average {load:.1f} at the end  ",
+            f"{repeats} run(s) of {steps} environment steps per trainer.",
+            "",
+            table(results),
+            "",
+            "Notes:",
+            "- \"samples trained per agent-step\": transitions pushed through a gradient step per row stepped",
+            "  (MF-Q / IL: replay ratio x 64 / 128; PPO: its epochs). The trainers do very different amounts of",
+            "  learning per step, so this is a throughput comparison, not a sample-efficiency one.",
+            "- Peak RSS includes the Python, torch and SB3 imports. The replay memory is reserved when the first",
+            "  step is stored and becomes resident as it fills, so short runs show little of it: the last column",
+            "  is what it takes when full.",
+        ]
+    )
+
+
+def write_section(text: str, path: Path) -> None:
+    """Replace (or append) the ``SECTION`` of ``path``, keeping every other section."""
+    content = path.read_text() if path.exists() else "# Benchmarks\n"
+    if SECTION in content:
+        start = content.index(SECTION)
+        following = content.find("\n## ", start + len(SECTION))
+        end = len(content) if following < 0 else following + 1
+        content = content[:start] + text + "\n" + ("\n" + content[end:] if following >= 0 else "")
+    else:
+        content = content.rstrip("\n") + "\n\n" + text + "\n"
+    path.write_text(content)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=300, help="environment steps per run (default: 300)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per trainer (default: 3)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
+    parser.add_argument("--worker", choices=WORKLOADS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.steps, args.seed)
+        return
+    results = measure(args.steps, args.repeats, args.seed)
+    argv = [a for a in sys.argv[1:] if a != "--write"]
+    text = report(results, args.steps, args.repeats, argv)
+    print(text)
+    if args.write:
+        write_section(text, REPO_ROOT / "BENCHMARKS.md")
+        print(f"\nwrote {SECTION!r} into BENCHMARKS.md", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""The Python API, mirroring the command line: ``train(...)`` is ``mfzoo train``, ``evaluate(...)`` is ``mfzoo eval``.
+
+Example:
+    >>> from mfagents import evaluate
+    >>> result = evaluate("gaussian_squeeze", policy="random", rounds=1, seed=0, env_kwargs={"n_agents": 100})
+    >>> result["G_ratio"] > 0.95  # N = 100 is too easy: uniform random play is already near the optimum
+    True
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from mfagents.config import TRAINING_DEFAULTS, RunConfig, resolve
+from mfagents.loop import make_scorer
+from mfagents.pipeline import ALL, VecPipeline
+from mfagents.policies import GroupContext, LearnerPolicy, load_policy
+from mfagents.stats import rate_with_interval
+from mfenvs.registration import find
+
+EVAL_COPIES = 4
+"""Largest number of environment copies ``evaluate`` steps together by default."""
+
+
+def train(
+    env: str,
+    algo: str = "mfq",
+    *,
+    seed: int = 0,
+    out: str | os.PathLike | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
+    algo_kwargs: Mapping[str, Any] | None = None,
+    opponent: str | None = None,
+    steps: int | None = None,
+    rounds: int | None = None,
+    n_envs: int | None = None,
+    device: str = "cpu",
+    torch_threads: int = 1,
+    resume: bool = False,
+    log_every_rounds: int | None = None,
+    checkpoint_every_rounds: int | None = None,
+    progress_bar: bool = False,
+    tensorboard: bool = True,
+) -> dict[str, Any]:
+    """Train a learner on a registered environment; the arguments are ``mfzoo train``'s options.
+
+    Args:
+        env: registered id or short name (``battle``, ``ising``, ``gaussian_squeeze``).
+        algo: ``mfq``, ``il``, ``mfac``, ``ac`` or ``tabular_mfq``.
+        seed: seeds the learners, opponents and environments.
+        out: run directory (``config.json``, ``metrics.csv``, ``tb/``, ``checkpoint.safetensors``); None keeps nothing.
+        env_kwargs: environment arguments on top of the defaults of ``mfagents.config.TRAINING_DEFAULTS``.
+        algo_kwargs: learner config overrides (fields of ``MFQConfig``, ``MFACConfig``...).
+        opponent: Battle's blue team: ``self`` (default), ``train:ALGO`` or a policy SPEC.
+        steps, rounds: the budget (at most one; default per environment).
+        n_envs: environment copies stepped together (default per environment).
+        device: torch device.
+        torch_threads: CPU threads torch may use while training (1 is fastest for these networks).
+        resume: continue the run in ``out`` from its last checkpoint.
+        log_every_rounds, checkpoint_every_rounds: cadences (default per environment).
+        progress_bar: show a tqdm bar on stderr (the command line shows one).
+        tensorboard: write TensorBoard events under ``out/tb``.
+
+    Returns:
+        The JSON summary ``mfzoo train`` prints last (rounds, steps, agent-steps/s, final metrics).
+    """
+    from mfagents.loop import train as run_training
+
+    config = RunConfig(
+        env=env,
+        algo=algo,
+        seed=seed,
+        out=None if out is None else str(out),
+        env_kwargs=dict(env_kwargs or {}),
+        algo_kwargs=dict(algo_kwargs or {}),
+        opponent=opponent,
+        steps=steps,
+        rounds=rounds,
+        n_envs=n_envs,
+        device=device,
+        torch_threads=torch_threads,
+        log_every_rounds=log_every_rounds,
+        checkpoint_every_rounds=checkpoint_every_rounds,
+        resume=resume,
+        progress_bar=progress_bar,
+        tensorboard=tensorboard,
+    )
+    return run_training(resolve(config), resume=resume)
+
+
+def evaluate(
+    env: str,
+    *,
+    red: str | None = None,
+    blue: str | None = None,
+    policy: str | None = None,
+    rounds: int = 10,
+    seed: int = 0,
+    env_kwargs: Mapping[str, Any] | None = None,
+    n_envs: int | None = None,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """Play ``rounds`` rounds with fixed policies (learners act greedily) and report the results.
+
+    Args:
+        env: registered id or short name.
+        red, blue: Battle's policy SPECs (a run directory or checkpoint file, ``random``, ``scripted``,
+            ``module:callable``); both are required for Battle.
+        policy: the policy SPEC of every agent (Gaussian Squeeze, Ising).
+        rounds: rounds (episodes) to play, summed over copies.
+        seed: seeds the environments and random policies.
+        env_kwargs: environment arguments on top of the training defaults of the environment.
+        n_envs: environment copies stepped together (default ``min(rounds, 4)``).
+        device: torch device of learner policies.
+
+    Returns:
+        Battle: ``red_win_rate``, ``blue_win_rate``, ``draw_rate`` and their ``*_ci95`` (Wilson 95 %),
+        the counts ``red_wins``, ``blue_wins``, ``draws``, ``red_mean_kills``, ``blue_mean_kills``, ``red_mean_total_reward``, ``blue_mean_total_reward``.
+        Gaussian Squeeze: ``G``, ``G_opt``, ``G_ratio`` of the greedy joint policy: G / G* averaged over
+        the second half of every round (the joint action settles in the first half; learners act greedily
+        with their own ``revision_rate``), and ``G_ratio_last`` (the last step). Ising: ``xi_late`` (mean order parameter over the second half
+        of every round) and ``xi_final``.
+
+    Raises:
+        ValueError: missing or contradictory SPECs, a bad SPEC, or ``rounds < 1``.
+    """
+    entry = find(env)
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
+    copies = n_envs if n_envs is not None else min(rounds, EVAL_COPIES)
+    defaults = TRAINING_DEFAULTS.get(entry.short_name)
+    kwargs = {**(defaults.env_kwargs if defaults else {}), **(env_kwargs or {})}
+    pipeline = VecPipeline(entry.env_id, kwargs, copies)
+    if set(pipeline.groups) == {ALL}:
+        if policy is None or red is not None or blue is not None:
+            raise ValueError(f"{entry.short_name} has no teams: give --policy SPEC (not --red / --blue)")
+        specs = {ALL: policy}
+    else:
+        if red is None or blue is None or policy is not None:
+            raise ValueError(f"{entry.short_name} has two teams: give both --red SPEC and --blue SPEC (not --policy)")
+        specs = {"red": red, "blue": blue}
+    policies = {group: load_policy(spec, pipeline, group, seed + index, device) for index, (group, spec) in enumerate(specs.items())}
+
+    scorer = make_scorer(pipeline)
+    results: list[dict[str, Any]] = []
+    step = pipeline.reset(seed=seed)
+    while len(results) < rounds:
+        actions = np.empty(pipeline.n_rows, dtype=np.int64)
+        for group, rows in pipeline.groups.items():
+            context = GroupContext(pipeline, group, rows, step.alive[rows])
+            actions[rows] = policies[group](step.observations[rows], step.mean_actions[rows], context)
+        step = pipeline.step(actions)
+        for group, group_policy in policies.items():  # learners with revision_rate < 1 start each episode afresh
+            if isinstance(group_policy, LearnerPolicy):
+                group_policy.learner.end_episodes(step.dones[pipeline.groups[group]])
+        scorer.on_step(actions, step)
+        results.extend(scorer.on_finish(copy, step) for copy in np.flatnonzero(step.finished))
+    pipeline.close()
+    results = results[:rounds]
+
+    summary: dict[str, Any] = {"command": "eval", "env": entry.env_id, "env_kwargs": pipeline.env_kwargs, "rounds": rounds, "seed": seed, **specs}
+    if "winner" in results[0]:
+        winners = [r["winner"] for r in results]
+        for outcome, key, count_key in (("red", "red_win_rate", "red_wins"), ("blue", "blue_win_rate", "blue_wins"), ("draw", "draw_rate", "draws")):
+            rate = rate_with_interval(winners.count(outcome), rounds)
+            summary[key], summary[f"{key}_ci95"], summary[count_key] = rate["rate"], rate["ci95"], winners.count(outcome)
+        for team in ("red", "blue"):
+            summary[f"{team}_mean_kills"] = float(np.mean([r[f"{team}_kills"] for r in results]))
+            summary[f"{team}_mean_total_reward"] = float(np.mean([r[f"{team}_total_reward"] for r in results]))
+    elif "G_ratio" in results[0]:
+        g_opt = float(pipeline.copies[0].unwrapped.core.g_opt)
+        ratio = float(np.mean([r["G_ratio"] for r in results]))
+        summary.update({"G": ratio * g_opt, "G_opt": g_opt, "G_ratio": ratio})
+        summary["G_ratio_last"] = float(np.mean([r["G_ratio_last"] for r in results]))
+    elif "xi_late" in results[0]:
+        summary["xi_late"] = float(np.mean([r["xi_late"] for r in results]))
+        summary["xi_final"] = float(np.mean([r["xi_final"] for r in results]))
+    return summary

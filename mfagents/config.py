@@ -1,0 +1,257 @@
+"""``RunConfig`` (what a training run is asked to do) and the one table of per-environment defaults.
+
+``RunConfig`` mirrors ``mfzoo train``'s options; fields left ``None`` take the defaults of
+``TRAINING_DEFAULTS`` for the environment (and algorithm). ``resolve`` turns it into a
+``ResolvedRun`` where every value is explicit; that is what ``config.json`` in the run directory holds.
+
+Example:
+    >>> run = resolve(RunConfig(env="gaussian_squeeze", algo="mfq", rounds=3))
+    >>> run.env_id, run.rounds, run.steps
+    ('mfenvs/gaussian_squeeze-v0', 3, None)
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mfagents.pipeline import training_env_kwargs
+from mfenvs.registration import find
+
+SELF_PLAY = "self"
+"""Opponent SPEC of Battle self-play: a frozen copy of the learner, refreshed when the learner wins a round."""
+TRAIN_PREFIX = "train:"
+"""Opponent SPEC prefix of a second learner trained at the same time, e.g. ``train:il``."""
+
+
+@dataclass(frozen=True)
+class EnvDefaults:
+    """Training defaults of one environment."""
+
+    rounds: int | None = None
+    """Default budget in rounds (episodes, summed over copies); used when ``steps`` is None too."""
+    steps: int | None = None
+    """Default budget in environment steps (summed over copies), if the budget is counted in steps."""
+    n_envs: int = 1
+    """Environment copies stepped together through SuperSuit."""
+    env_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    """Environment arguments of the default run (the user's ``--env-kwarg`` values win)."""
+    algo_kwargs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Learner config overrides per algorithm name; key ``"*"`` applies to every algorithm first."""
+    log_every_rounds: int = 1
+    """A CSV / TensorBoard row every this many finished rounds."""
+    checkpoint_every_rounds: int = 10
+    """A checkpoint every this many finished rounds (and at the end)."""
+    default_opponent: str | None = None
+    """Opponent SPEC of the second team when none is given (team environments only)."""
+
+
+TRAINING_DEFAULTS: dict[str, EnvDefaults] = {
+    # Gaussian Squeeze, the paper's largest setting (N = 1000, mu = 400, sigma = 200). The game is
+    # stateless (an action only changes this round's reward), so gamma = 0; rewards are scaled by
+    # 1 / G* (~423) so Q values are O(1). The Boltzmann temperature cools from 1 (uniform play) to
+    # 1e-3, in units of G*: at that temperature the mean-field fixed point of the Boltzmann policy lies
+    # within 1 % of G* (G'(x) = -1.2 T G* near x* = 445). Caveat, measured: uniform play (x ~ 4500)
+    # is paid exactly 0 here (G underflows), so MF-Q gets no signal to start from at N = 1000; see
+    # tests/mfagents/test_learning.py for a Squeeze setting where it learns the optimum in 25 s.
+    "gaussian_squeeze": EnvDefaults(
+        rounds=200,
+        n_envs=1,
+        env_kwargs={"max_cycles": 25},
+        algo_kwargs={
+            "*": {"gamma": 0.0, "reward_scale": 1.0 / 423.0, "learning_starts": 2_000, "buffer_size": 100_000},
+            "mfq": {"temperature_start": 1.0, "temperature_end": 1e-3, "temperature_fraction": 0.5},
+            "il": {"temperature_start": 1.0, "temperature_end": 1e-3, "temperature_fraction": 0.5},
+        },
+        log_every_rounds=5,
+        checkpoint_every_rounds=50,
+    ),
+    # Ising: the paper's tabular MF-Q is the natural learner (``--algo tabular_mfq``).
+    "ising": EnvDefaults(
+        rounds=100,
+        n_envs=1,
+        log_every_rounds=5,
+        checkpoint_every_rounds=20,
+    ),
+    # Battle: the paper's setup (40 x 40, 64 v 64, 400 steps, self-play, 2000 rounds, Adam 1e-4,
+    # gamma 0.95, batch 128; exploration decays over the rounds).
+    "battle": EnvDefaults(
+        rounds=2000,
+        n_envs=1,
+        env_kwargs={"map_size": 40},
+        algo_kwargs={
+            "*": {"obs_dtype": "float16"},
+            "mfq": {"replay_ratio": 0.25},
+            "il": {"replay_ratio": 0.25},
+        },
+        log_every_rounds=1,
+        checkpoint_every_rounds=10,
+        default_opponent=SELF_PLAY,
+    ),
+}
+"""The ONE table of training defaults, by environment short name."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A training run as the command line or ``mfagents.train`` asks for it (``None`` = default)."""
+
+    env: str
+    """Registered id or short name (``battle``, ``ising``, ``gaussian_squeeze``)."""
+    algo: str = "mfq"
+    """Learner of the (first) group: a key of ``mfagents.algos.ALGORITHMS``."""
+    seed: int = 0
+    """Seeds the learners, the opponents and the environment copies."""
+    out: str | None = None
+    """Run directory (config, CSV, TensorBoard events, checkpoints); None writes nothing to disk."""
+    env_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    """Environment arguments on top of the defaults."""
+    algo_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    """Learner config overrides on top of the defaults (fields of ``MFQConfig``...); a second learner
+    (``opponent="train:ALGO"``) gets them too, so both sides of a comparison share hyper-parameters."""
+    opponent: str | None = None
+    """Battle's blue team: ``self`` (self-play), ``train:ALGO`` (a second learner) or a policy SPEC."""
+    steps: int | None = None
+    """Budget in environment steps summed over copies (exclusive with ``rounds``)."""
+    rounds: int | None = None
+    """Budget in finished rounds (episodes) summed over copies (exclusive with ``steps``)."""
+    n_envs: int | None = None
+    """Environment copies stepped together."""
+    device: str = "cpu"
+    """Torch device of the learners."""
+    torch_threads: int = 1
+    """CPU threads torch may use while training. One is fastest for these small networks, and on a
+    busy 2-core machine more threads spin against each other (20x slower gradient steps measured)."""
+    log_every_rounds: int | None = None
+    """A CSV / TensorBoard row every this many rounds."""
+    checkpoint_every_rounds: int | None = None
+    """A checkpoint every this many rounds (and at the end); needs ``out``."""
+    resume: bool = False
+    """Continue the run in ``out`` from its last checkpoint."""
+    progress_bar: bool = True
+    """Show a tqdm progress bar on stderr."""
+    tensorboard: bool = True
+    """Write TensorBoard events under ``out/tb``."""
+
+
+@dataclass(frozen=True)
+class ResolvedRun:
+    """A ``RunConfig`` with every default filled in; ``config.json`` stores ``to_json()``."""
+
+    env_id: str
+    short_name: str
+    algo: str
+    seed: int
+    out: str | None
+    env_kwargs: dict[str, Any]
+    algo_kwargs: dict[str, Any]
+    opponent: str | None
+    opponent_algo_kwargs: dict[str, Any]
+    steps: int | None
+    rounds: int | None
+    n_envs: int
+    device: str
+    torch_threads: int
+    log_every_rounds: int
+    checkpoint_every_rounds: int
+    progress_bar: bool
+    tensorboard: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The run as JSON-able values."""
+        return dataclasses.asdict(self)
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def algo_defaults(defaults: EnvDefaults, algo: str) -> dict[str, Any]:
+    """Learner overrides of the defaults table for ``algo``: the ``"*"`` entry, then the algorithm's own."""
+    return {**defaults.algo_kwargs.get("*", {}), **defaults.algo_kwargs.get(algo, {})}
+
+
+def resolve(config: RunConfig) -> ResolvedRun:
+    """Fill every ``None`` of ``config`` from ``TRAINING_DEFAULTS`` and check the values.
+
+    Raises:
+        ValueError: unknown environment or algorithm, both or a non-positive budget, an opponent on an
+            environment without teams, or an environment argument the pipeline cannot use.
+    """
+    from mfagents.algos import ALGORITHMS
+
+    entry = find(config.env)
+    if config.algo not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {config.algo!r}; expected one of {sorted(ALGORITHMS)}")
+    if config.steps is not None and config.rounds is not None:
+        raise ValueError("give a budget in steps or in rounds, not both")
+    for name in ("steps", "rounds", "n_envs", "torch_threads", "log_every_rounds", "checkpoint_every_rounds"):
+        _check_positive(name, getattr(config, name))
+    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {config.seed!r}")
+    defaults = TRAINING_DEFAULTS.get(entry.short_name, EnvDefaults(rounds=100))
+    steps, rounds = config.steps, config.rounds
+    if steps is None and rounds is None:
+        steps, rounds = defaults.steps, defaults.rounds
+        if steps is None and rounds is None:
+            rounds = 100
+
+    opponent = config.opponent if config.opponent is not None else defaults.default_opponent
+    opponent_algo_kwargs: dict[str, Any] = {}
+    if opponent is not None:
+        if defaults.default_opponent is None:
+            raise ValueError(f"--opponent: {entry.short_name} has no teams; opponents exist for team games (battle)")
+        if opponent.startswith(TRAIN_PREFIX):
+            second = opponent[len(TRAIN_PREFIX) :]
+            if second not in ALGORITHMS:
+                raise ValueError(f"--opponent {opponent!r}: unknown algorithm {second!r}; expected one of {sorted(ALGORITHMS)}")
+            opponent_algo_kwargs = {**algo_defaults(defaults, second), **config.algo_kwargs}
+
+    return ResolvedRun(
+        env_id=entry.env_id,
+        short_name=entry.short_name,
+        algo=config.algo,
+        seed=config.seed,
+        out=None if config.out is None else str(config.out),
+        env_kwargs=training_env_kwargs(entry, {**defaults.env_kwargs, **config.env_kwargs}),
+        algo_kwargs={**algo_defaults(defaults, config.algo), **config.algo_kwargs},
+        opponent=opponent,
+        opponent_algo_kwargs=opponent_algo_kwargs,
+        steps=steps,
+        rounds=rounds,
+        n_envs=config.n_envs if config.n_envs is not None else defaults.n_envs,
+        device=config.device,
+        torch_threads=config.torch_threads,
+        log_every_rounds=config.log_every_rounds or defaults.log_every_rounds,
+        checkpoint_every_rounds=config.checkpoint_every_rounds or defaults.checkpoint_every_rounds,
+        progress_bar=config.progress_bar,
+        tensorboard=config.tensorboard,
+    )
+
+
+def parse_key_values(pairs: Sequence[str], what: str = "--env-kwarg") -> dict[str, Any]:
+    """``["map_size=40", "mean_action_radius=None"]`` -> ``{"map_size": 40, "mean_action_radius": None}``.
+
+    Values are Python literals (numbers, ``True``/``False``/``None``, strings, lists, tuples, dicts);
+    anything else is kept as a string, so ``dead_agents=absorb`` needs no quotes.
+
+    Raises:
+        ValueError: a pair without ``=`` or with an empty key, or a key given twice.
+    """
+    parsed: dict[str, Any] = {}
+    for pair in pairs:
+        key, separator, text = pair.partition("=")
+        key = key.strip()
+        if not separator or not key:
+            raise ValueError(f"{what} expects KEY=VALUE, got {pair!r}")
+        if key in parsed:
+            raise ValueError(f"{what}: {key!r} given twice")
+        try:
+            parsed[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            parsed[key] = text
+    return parsed
