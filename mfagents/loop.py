@@ -113,7 +113,8 @@ class BattleScorer(Scorer):
 
     def on_finish(self, copy: int, step: VecStep) -> dict[str, Any]:
         info = step.copy_infos[copy]
-        return {"winner": info["winner"], **{key: info[key] for key in self.KEYS}}
+        winner = next((name for name in ("red", "blue") if info[f"{name}_won"]), "draw")
+        return {"winner": winner, **{key: info[key] for key in self.KEYS}}
 
 
 SCORERS: dict[str, type[Scorer]] = {"gaussian_squeeze": SqueezeScorer, "ising": IsingScorer, "battle": BattleScorer}

@@ -24,9 +24,9 @@ What SuperSuit returns, measured on supersuit 3.11.0 (``tests/mfagents/test_pipe
 * ``terminations`` / ``truncations`` are ``uint8`` arrays; ``rewards`` ``float32``.
 * When a copy's episode ends, ``MarkovVectorEnv`` resets that copy at once: the observations of its
   rows are the new episode's first observations, and each row's info is the terminal step's info
-  updated with the reset info. Keys present in both (``mean_action``, ``alive``) hold the *reset*
-  values, which is what the next action needs; keys only the terminal step has survive (Battle's
-  ``winner``, ``red_kills``..., and SuperSuit's ``terminal_observation``).
+  updated with the reset info. Keys present in both (``mean_action``, ``alive``, Battle's results)
+  hold the *reset* values, which is what the next action needs; the terminal step's infos are read
+  from the environment copy's ``final_infos`` instead (``VecStep.copy_infos``).
 
 The one workaround for SuperSuit lives in ``make_vec_env``: its vector envs predate Gymnasium 1.x's
 ``single_observation_space`` / ``single_action_space`` attributes and name the single-agent spaces
@@ -130,7 +130,7 @@ class VecStep:
         mean_actions: ``[n_rows, n_actions]`` float32 mean action every row sees when it acts next.
         alive: ``[n_rows]`` bool, the row is a living agent that acts next (always True without teams).
         copy_infos: the info dict of each copy's first row (values shared by the copy: ``x``, ``G``,
-            ``xi``, and at an episode end Battle's ``winner``, ``red_kills``...).
+            ``xi``, and Battle's ``red_won`` / ``blue_won`` / ``draw`` and ``red_kills``...).
         finished: ``[n_envs]`` bool, the copy's episode ended at this step (and it was reset).
     """
 
@@ -216,14 +216,22 @@ class VecPipeline:
     def _vec_step(self, observations: np.ndarray, rewards: np.ndarray, dones: np.ndarray, infos: list[dict]) -> VecStep:
         mean_actions = np.stack([info["mean_action"] for info in infos]).astype(np.float32, copy=False)
         alive = np.fromiter((info.get("alive", True) for info in infos), dtype=bool, count=self.n_rows)
+        finished = dones.reshape(self.n_envs, self.agents_per_env).all(axis=1)
+        first_agent = self.possible_agents[0]
+        # SuperSuit has already reset finished copies and merged the new episode's infos over the last
+        # step's; the environments keep the last step's infos for that (``final_infos``).
+        copy_infos = [
+            copy.final_infos[first_agent] if done else infos[row]
+            for copy, done, row in zip(self.copies, finished, self.first_rows)
+        ]
         return VecStep(
             observations=np.asarray(observations, dtype=np.float32),
             rewards=rewards,
             dones=dones,
             mean_actions=mean_actions,
             alive=alive,
-            copy_infos=[infos[row] for row in self.first_rows],
-            finished=dones.reshape(self.n_envs, self.agents_per_env).all(axis=1),
+            copy_infos=copy_infos,
+            finished=finished,
         )
 
     def close(self) -> None:

@@ -7,7 +7,7 @@
 | Observations | ``Box(13, 13, C)`` float32 HWC, MAgent2's layout (below) |
 | Rewards | per step -0.005; attack -0.1; non-lethal hit on an enemy +0.2; killing blow +5 instead; death -0.1 (replaces the rest) |
 | Episode | ends when a team is wiped out (termination) or after ``max_cycles`` steps (truncation) |
-| Infos | ``mean_action``; at the end ``red_kills``, ``blue_kills``, ``red_survivors``, ``blue_survivors``, ``red_total_reward``, ``blue_total_reward``, ``winner`` (``red``, ``blue`` or ``draw``: more kills wins); ``action_mask`` (optional); ``alive`` (absorb mode) |
+| Infos | ``mean_action``; the running ``red_kills``, ``blue_kills``, ``red_survivors``, ``blue_survivors``, ``red_total_reward``, ``blue_total_reward``; the winner as ``red_won``, ``blue_won``, ``draw`` (all False until the episode is over; more kills wins, equal kills is a draw); ``action_mask`` (optional); ``alive`` (absorb mode) |
 | State | ``Box(0, 1, (map_size, map_size, 5), float32)`` indexed [y, x]: walls, red presence, red hp, blue presence, blue hp |
 
 Observation channels (MAgent2 order, view indexed [row = y, col = x], the agent at (6, 6), a circle
@@ -125,12 +125,24 @@ class SingleBattle:
     def state(self) -> np.ndarray:
         return self.engine.state_map(0)
 
+    def scoreboard(self, done: bool) -> dict[str, int | float | bool]:
+        """The per-step Battle infos shared by every agent: numbers only, the same keys every step.
+
+        Consumers that fix the info keys at reset and convert values to tensors (TorchRL) need
+        both, so the winner is three flags, all False until the episode is over.
+        """
+        results = self.engine.results(0)
+        winner = results.pop("winner")  # the leader by kills; a winner only once the episode is over
+        if not done:
+            winner = None
+        return {**results, "red_won": winner == "red", "blue_won": winner == "blue", "draw": winner == "draw"}
+
     def _convert(self, out: BattleOutput) -> CoreOutput:
         observations = out.views[0]
         if len(self._feature_columns):
             observations[..., self.config.n_channels :] = out.features[0][:, None, None, self._feature_columns]
         done = bool(out.done[0])
-        info = self.engine.results(0) if done else {}
+        info = self.scoreboard(done)
         agent_info = {}
         if self.with_action_mask:
             agent_info["action_mask"] = self.engine.action_masks()[0].astype(np.int8)

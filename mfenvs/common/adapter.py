@@ -92,6 +92,9 @@ class ArrayParallelEnv(ParallelEnv):
         self._finished = True
         self._started = False
         self._renderer = None
+        #: The infos of the last step of the latest finished episode, kept across ``reset()``: vector
+        #: envs that reset finished copies at once (SuperSuit) hand on the new episode's infos instead.
+        self.final_infos: dict[str, dict[str, Any]] = {}
 
     # -- PettingZoo attributes -------------------------------------------------------------------
     @property
@@ -156,6 +159,7 @@ class ArrayParallelEnv(ParallelEnv):
         self._alive = output.alive.copy()
         if output.done:
             self.agents, self._slots, self._finished = [], slots[:0], True
+            self.final_infos = infos
         elif self.dead_agents == "remove" and terminated.any():
             self._slots = slots[~terminated]
             self.agents = [self.possible_agents[s] for s in self._slots]

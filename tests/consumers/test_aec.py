@@ -22,7 +22,7 @@ from tianshou.env.pettingzoo_env import PettingZooEnv
 from mfenvs import battle_v0, gaussian_squeeze_v0, ising_v0
 from tests.consumers.helpers import CROWDED_BATTLE
 
-SEED = 3
+SEED = 4  # with this seed (and its seeding of NumPy for Tianshou) agents die in Battle
 CASES = {
     "gaussian_squeeze": (gaussian_squeeze_v0, {"n_agents": 6, "mu": 20.0, "sigma": 10.0, "max_cycles": 4}),
     "ising": (ising_v0, {"size": 3, "h": 0.2, "max_cycles": 4}),
@@ -37,6 +37,7 @@ def collect_one_episode(module, kwargs):
     policy = MARLRandomDiscreteMaskedOffPolicyAlgorithm.Policy(wrapper.action_space)
     # One env, so a plain ReplayBuffer: a VectorReplayBuffer JIT-compiles numba code for 10 s first.
     collector = Collector(policy, envs, ReplayBuffer(10_000))
+    np.random.seed(SEED)  # Tianshou's random policy draws from NumPy's global generator
     collector.reset(gym_reset_kwargs={"seed": SEED})
     collector.collect(n_episode=1)
     batch, _ = collector.buffer.sample(0)  # everything, in order
@@ -56,7 +57,7 @@ def test_collected_episode_matches_the_parallel_environment(name):
     assert batch.obs.mask.shape == (n * cycles, wrapper.action_space.n) and batch.obs.mask.all()
     assert batch.rew.shape == (n * cycles, n)
     assert batch.done.tolist() == [False] * (n * cycles - 1) + [True]  # the episode ends after its last agent-step
-    assert batch.truncated[-1] and not batch.terminated.any()
+    assert batch.truncated[-1] and not batch.terminated[:-1].any()  # the last agent-step ends the episode
     assert batch.info.mean_action.shape == (n * cycles, wrapper.action_space.n)  # the next agent's info
 
     twin = module.parallel_env(**kwargs)
@@ -64,15 +65,16 @@ def test_collected_episode_matches_the_parallel_environment(name):
     actions = batch.act.reshape(cycles, n)
     rewards = batch.rew.reshape(cycles, n, n)
     for cycle in range(cycles):
-        _, expected, _, _, infos = twin.step(dict(zip(agents, actions[cycle].tolist())))
+        _, expected, terminations, _, infos = twin.step(dict(zip(agents, actions[cycle].tolist())))
         # the AEC wrapper publishes a cycle's rewards after its last agent has acted, and clears them in between
         np.testing.assert_allclose(rewards[cycle, -1], [expected[agent] for agent in agents], rtol=1e-6)
         np.testing.assert_array_equal(rewards[cycle, :-1], 0.0)
     assert not twin.agents
     if name == "battle":  # agents died (and stayed), and the results of the last step reach Tianshou's buffer
         assert not batch.info.alive.all()
-        assert batch.info.winner[-1] == infos[agents[0]]["winner"]
-        assert batch.info.red_kills[-1] == infos[agents[0]]["red_kills"]
+        for key in ("red_won", "blue_won", "draw", "red_kills", "blue_kills"):
+            assert batch.info[key][-1] == infos[agents[0]][key]
+        assert batch.terminated[-1] == (terminations[agents[-1]] or not infos[agents[-1]]["alive"])
 
 
 def test_with_removed_agents_tianshou_ends_the_episode_at_the_first_death():
@@ -81,4 +83,4 @@ def test_with_removed_agents_tianshou_ends_the_episode_at_the_first_death():
     n = len(wrapper.agents)
     assert len(batch) < n * kwargs["max_cycles"]  # cut short
     assert batch.done[-1] and batch.terminated[-1] and not batch.truncated[-1]
-    assert "winner" not in batch.info.get_keys()  # the battle itself had not ended
+    assert not (batch.info.red_won.any() or batch.info.blue_won.any() or batch.info.draw.any())  # the battle went on

@@ -141,21 +141,8 @@ def battle_rollout_matches_the_environment(dead_agents: str) -> None:
     check_episode_end(rollout)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="Battle puts its results (red_kills..., winner: a str) in the infos of the last step only; TorchRL "
-    "fixes the info keys at reset and writes every later key with torch.tensor(value) (README: Many-agent pitfalls)",
-)
-def test_battle_absorb():
-    battle_rollout_matches_the_environment("absorb")
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=(ValueError, TypeError),
-    reason="TorchRL sends an action for every agent of a group, removed ones included (they are masked out), and "
-    "the adapter rejects actions of agents no longer in the episode; then the end-of-episode infos as above",
-)
-def test_battle_remove():
-    battle_rollout_matches_the_environment("remove")
+@pytest.mark.parametrize("dead_agents", ["absorb", "remove"])
+def test_battle(dead_agents):
+    # TorchRL sends actions for removed agents too (ignored by the adapter) and fixes the info keys at
+    # reset, converting every value with torch.tensor: Battle's infos are numbers with fixed keys.
+    battle_rollout_matches_the_environment(dead_agents)

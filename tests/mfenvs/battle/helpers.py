@@ -97,3 +97,10 @@ def hp_after_hits(hits: int, start: float = MAX_HP) -> float:
     for _ in range(hits):
         hp = min(hp - DAMAGE + RECOVER, MAX_HP)
     return hp
+
+
+def winner(info: dict) -> str | None:
+    """Decode Battle's winner flags: ``"red"``, ``"blue"``, ``"draw"``, or ``None`` while the episode runs."""
+    flags = [name for name in ("red", "blue") if info[f"{name}_won"]] + (["draw"] if info["draw"] else [])
+    assert len(flags) <= 1, info
+    return flags[0] if flags else None

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from mfenvs.battle.state import EMPTY
+from tests.mfenvs.battle.helpers import winner as winner_of
 from tests.mfenvs.battle.helpers import (
     ATTACKS,
     DEATH,
@@ -47,7 +48,7 @@ def test_one_attacker_kills_a_still_victim_on_the_sixth_hit():
         assert not any(terminations.values())
         # blue hp channel of the state, [y, x]: 10 - 2 per hit + 0.1 recovery per step
         assert battle.state()[5, 5, 4] * MAX_HP == approx(hp_after_hits(hits))
-        assert "winner" not in infos["red_0"]
+        assert winner_of(infos["red_0"]) is None
     assert hp_after_hits(5) == approx(0.5)
 
     observations, rewards, terminations, truncations, infos = env_step(battle, {"red_0": hit_right})
@@ -55,7 +56,7 @@ def test_one_attacker_kills_a_still_victim_on_the_sixth_hit():
     assert terminations == {"red_0": False, "blue_0": True, "blue_1": False}
     assert not any(truncations.values())
     assert not observations["blue_0"].any()
-    assert "winner" not in infos["red_0"]  # blue_1 is still alive: the episode goes on
+    assert winner_of(infos["red_0"]) is None  # blue_1 is still alive: the episode goes on
     assert battle.state()[5, 5].sum() == 0  # the cell is free
 
     # the dead agent is gone from the episode
@@ -73,7 +74,7 @@ def test_one_attacker_kills_a_still_victim_on_the_sixth_hit():
     assert (results["red_survivors"], results["blue_survivors"]) == (1, 1)
     assert results["red_total_reward"] == approx(5 * HIT + KILL + MISS + IDLE)
     assert results["blue_total_reward"] == approx(5 * IDLE + DEATH + 8 * IDLE)
-    assert results["winner"] == "red"
+    assert winner_of(results) == "red"
 
 
 def test_being_hit_costs_no_reward_and_hp_recovers_after_the_attacks():
