@@ -79,7 +79,7 @@ def main() -> None:
     env = battle_v0.parallel_env(**env_kwargs)
     for blue in ("random", "scripted"):
         results = [play(env, policy, blue, rng, seed=args.seed + 1000 + episode) for episode in range(args.episodes)]
-        wins = sum(result["winner"] == "red" for result in results)
+        wins = sum(result["red_won"] for result in results)
         kills = np.mean([result["red_kills"] for result in results])
         losses = np.mean([result["blue_kills"] for result in results])
         print(f"PPO (red) vs {blue} (blue): won {wins}/{len(results)}, kills {kills:.1f}, losses {losses:.1f} per game")

@@ -4,7 +4,12 @@ Every command prints what it does in plain lines and ends with one JSON line sum
 so scripts can read the last line (``json.loads(output.splitlines()[-1])``).
 
 Commands:
-    demo: run one episode with a built-in policy that needs no training and record it as a video.
+    demo: train a small MF-Q team on Battle, evaluate, record and plot it (``mfagents.demo``).
+    train: train a learner (MF-Q, IL, MF-AC, AC, tabular MF-Q) through SuperSuit; logs, checkpoints, resume.
+    eval: play rounds between policy SPECs (trained runs, ``random``, ``scripted``, ``module:callable``).
+    bench: environment throughput (PettingZoo API and Battle's batched core), optionally beside MAgent2.
+    watch: play policies in a window, or record an episode to MP4 / GIF (``mfagents.watch``).
+    arena: every pair of Battle policies on both sides; win rates, Elo ratings, heat map (``mfagents.arena``).
 
 Each command is a pair of small functions in ``COMMANDS``: one adds its arguments to an argparse
 sub-parser, the other runs it and returns the JSON summary. New commands (train, eval, watch, arena)
@@ -17,14 +22,16 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mfagents import arena, demo, watch
 from mfenvs.registration import find
 
 Summary = dict[str, Any]
@@ -34,208 +41,275 @@ class UsageError(Exception):
     """A bad command-line value found after parsing (unknown environment, ``--steps 0``...): exit status 2."""
 
 
-Policy = Callable[[np.ndarray], np.ndarray]
-"""Maps the ``[n_agents, obs_dim]`` observations of the agents in play to their ``[n_agents]`` actions."""
-
-
 def use_dummy_video_driver_when_headless() -> None:
-    """Let pygame run without a screen: default ``SDL_VIDEODRIVER`` to ``dummy`` when no display is set."""
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    """Let pygame run without a screen: default ``SDL_VIDEODRIVER`` to ``dummy`` when no display is set.
+
+    Only X11 / Wayland systems announce their display in the environment; macOS and Windows always
+    have one (so ``mfzoo watch`` can open its window there).
+    """
+    x11_or_wayland = not sys.platform.startswith(("darwin", "win32", "cygwin"))
+    if x11_or_wayland and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-
-
-# == demo ==========================================================================================
-def heat_bath_policy(env: Any, rng: np.random.Generator, temperature: float = 1.5, revise: float = 0.5) -> Policy:
-    """Ising: each site picks +1 with the heat-bath (Glauber) probability of its observed neighbours.
-
-    P(+1) = 1 / (1 + exp(-2 (h + lambda * neighbour_sum) / T)), the Boltzmann policy over the site's
-    local field. T = 1.5 is below the critical 2.27, so domains grow and xi rises. Only a random
-    ``revise`` share of sites acts on it each step; the others repeat their spin, because sites that
-    all update at once flip whole checkerboard patterns back and forth instead of ordering.
-    """
-    config = env.unwrapped.core.config
-
-    def act(observations: np.ndarray) -> np.ndarray:
-        own, neighbour_sum = observations[:, 0], observations[:, 1:5].sum(axis=1)
-        field_ = config.h + config.coupling * neighbour_sum
-        p_up = 1.0 / (1.0 + np.exp(-2.0 * field_ / temperature))
-        heat_bath = rng.random(len(own)) < p_up
-        keep = rng.random(len(own)) >= revise
-        return np.where(keep, own > 0, heat_bath).astype(np.int64)
-
-    return act
-
-
-def uniform_random_policy(env: Any, rng: np.random.Generator) -> Policy:
-    """Every agent draws its action uniformly: the untrained baseline (about 0 % of G* at N = 1000)."""
-    n_actions = int(env.action_space(env.possible_agents[0]).n)
-
-    def act(observations: np.ndarray) -> np.ndarray:
-        return rng.integers(0, n_actions, size=len(observations))
-
-    return act
-
-
-def scripted_vs_random_policy(env: Any, rng: np.random.Generator) -> Policy:
-    """Battle: red fights with ``mfagents.scripted.nearest_enemy_actions``, blue acts uniformly at random.
-
-    The scripted side reads the engine's state rather than the observations, so the returned policy
-    answers for the agents of ``env.agents`` at the time of the call (the ones whose observations it gets).
-    """
-    from mfagents.scripted import nearest_enemy_actions
-
-    engine = env.unwrapped.core.engine
-    n_actions = int(env.action_space(env.possible_agents[0]).n)
-    slot_of = {name: slot for slot, name in enumerate(env.possible_agents)}
-    is_red = engine.teams == 0
-
-    def act(observations: np.ndarray) -> np.ndarray:
-        slots = np.array([slot_of[name] for name in env.agents], dtype=np.intp)
-        if len(slots) != len(observations):
-            raise ValueError(f"got {len(observations)} observations for the {len(slots)} agents in play")
-        random_actions = rng.integers(0, n_actions, size=len(is_red))
-        return np.where(is_red, nearest_enemy_actions(engine), random_actions)[slots]
-
-    return act
-
-
-def battle_verdict(results: dict[str, Any]) -> str:
-    """One line on who won a Battle demo: the winner (more kills), the kills and the survivors."""
-    score = f"kills red {results['red_kills']} : blue {results['blue_kills']}"
-    survivors = f"survivors red {results['red_survivors']}, blue {results['blue_survivors']}"
-    outcome = "draw" if results["winner"] == "draw" else f"{results['winner']} wins"
-    return f"result: {outcome} ({score}; {survivors})"
-
-
-@dataclass(frozen=True)
-class DemoSpec:
-    """How ``mfzoo demo`` runs one environment."""
-
-    make_policy: Callable[[Any, np.random.Generator], Policy]
-    """Builds the policy from the environment and the run's generator."""
-    policy_name: str
-    """One line shown to the user."""
-    steps: int
-    """Default episode length."""
-    result_keys: tuple[str, ...]
-    """Keys of the shared step infos reported at the end (e.g. ``xi``)."""
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
-    """Environment arguments of the full demo."""
-    quick_kwargs: dict[str, Any] = field(default_factory=dict)
-    """Environment arguments of ``--quick`` (small and fast, for smoke tests)."""
-    verdict: Callable[[dict[str, Any]], str] | None = None
-    """Optional one-line reading of the results (e.g. who won), printed after them."""
-
-
-QUICK_STEPS = 8
-DEFAULT_DEMO = "battle"
-DEMOS: dict[str, DemoSpec] = {
-    "battle": DemoSpec(
-        make_policy=scripted_vs_random_policy,
-        policy_name="red: scripted (attack the weakest adjacent enemy, else close in on the nearest); blue: uniform random",
-        steps=150,
-        result_keys=("winner", "red_kills", "blue_kills", "red_survivors", "blue_survivors"),
-        env_kwargs={"map_size": 24, "team_size": 16},
-        quick_kwargs={"map_size": 16, "team_size": 4},
-        verdict=battle_verdict,
-    ),
-    "ising": DemoSpec(
-        make_policy=heat_bath_policy,
-        policy_name="heat-bath spins at T = 1.5 (half the sites revise each step)",
-        steps=150,
-        result_keys=("xi", "energy"),
-        env_kwargs={"size": 32},
-        quick_kwargs={"size": 12},
-    ),
-    "gaussian_squeeze": DemoSpec(
-        make_policy=uniform_random_policy,
-        policy_name="uniform random actions",
-        steps=50,
-        result_keys=("x", "G", "G_opt"),
-        quick_kwargs={"n_agents": 100},
-    ),
-}
-
-
-def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``mfzoo demo``."""
-    parser.add_argument(
-        "--env", default=DEFAULT_DEMO, help=f"environment short name or id: {', '.join(DEMOS)} (default: {DEFAULT_DEMO})"
-    )
-    parser.add_argument("--steps", type=int, default=None, help="episode length (default: per environment; 8 with --quick)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the environment and the policy (default: 0)")
-    parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder (default: runs/demo)")
-    parser.add_argument("--video", choices=("gif", "mp4"), default="gif", help="video format (default: gif)")
-    parser.add_argument("--quick", action="store_true", help="a small environment and a few steps (smoke test)")
-
-
-def run_demo(args: argparse.Namespace) -> Summary:
-    """Run one episode of ``args.env`` with its built-in policy, record every frame, save the video and last frame."""
-    import imageio.v3 as iio
-
-    from render.record import VideoRecorder
-
-    try:
-        entry = find(args.env)
-    except ValueError as error:
-        raise UsageError(f"--env: {error}") from None
-    spec = DEMOS.get(entry.short_name)
-    if spec is None:
-        raise UsageError(f"--env: no demo policy for {entry.short_name!r} yet; demos exist for: {', '.join(DEMOS)}")
-    steps = args.steps if args.steps is not None else (QUICK_STEPS if args.quick else spec.steps)
-    if steps < 1:
-        raise UsageError(f"--steps must be >= 1, got {steps}")
-    env_kwargs = {**(spec.quick_kwargs if args.quick else spec.env_kwargs), "max_cycles": steps}
-
-    env = import_module(entry.module).parallel_env(render_mode="rgb_array", **env_kwargs)
-    policy = spec.make_policy(env, np.random.default_rng(args.seed))
-    video_path = args.out / f"{entry.short_name}.{args.video}"
-    frame_path = args.out / f"{entry.short_name}.png"
-    fps = env.metadata["render_fps"]
-    print(f"demo: {entry.env_id} {_format_kwargs(env_kwargs)}, {len(env.possible_agents)} agents, seed {args.seed}")
-    print(f"policy: {spec.policy_name}")
-
-    observations, infos = env.reset(seed=args.seed)
-    n_steps = 0
-    frame = env.render()
-    with VideoRecorder(video_path, fps=fps) as recorder:
-        recorder.add_frame(frame)
-        while env.agents:
-            agents = env.agents
-            actions = policy(np.stack([observations[agent] for agent in agents]))
-            observations, _, _, _, infos = env.step(dict(zip(agents, actions.tolist())))
-            n_steps += 1
-            frame = env.render()
-            recorder.add_frame(frame)
-    env.close()
-    iio.imwrite(frame_path, frame)
-
-    shared = next(iter(infos.values()))
-    results = {key: shared[key] for key in spec.result_keys}
-    print(f"ran {n_steps} steps: " + ", ".join(f"{key} = {_format_value(value)}" for key, value in results.items()))
-    if spec.verdict is not None:
-        print(spec.verdict(results))
-    print(f"wrote {video_path} ({recorder.n_frames} frames at {fps} fps)")
-    print(f"wrote {frame_path} (last frame)")
-    return {
-        "command": "demo",
-        "env": entry.env_id,
-        "env_kwargs": env_kwargs,
-        "seed": args.seed,
-        "steps": n_steps,
-        "frames": recorder.n_frames,
-        "video": str(video_path),
-        "frame": str(frame_path),
-        **results,
-    }
 
 
 def _format_kwargs(kwargs: dict[str, Any]) -> str:
     return "(" + ", ".join(f"{key}={value}" for key, value in kwargs.items()) + ")"
 
 
-def _format_value(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+# == train / eval ===================================================================================
+def add_env_kwarg_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--env-kwarg", action="append", default=[], metavar="KEY=VALUE",
+        help="environment argument (repeatable), a Python literal or a bare string, e.g. map_size=40 mean_action_radius=None",
+    )  # fmt: skip
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``mfzoo train``."""
+    parser.add_argument("env", help="environment short name or id: battle, ising, gaussian_squeeze")
+    parser.add_argument("--algo", default="mfq", help="learner: mfq, il, mfac, ac or tabular_mfq (default: mfq)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the learners, opponents and environments (default: 0)")
+    parser.add_argument("--out", type=Path, default=None, help="run directory (default: runs/ENV-ALGO-sSEED)")
+    add_env_kwarg_argument(parser)
+    parser.add_argument(
+        "--algo-kwarg", action="append", default=[], metavar="KEY=VALUE",
+        help="learner config field (repeatable), e.g. learning_rate=3e-4 (see MFQConfig, MFACConfig...)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--opponent", default=None, metavar="SPEC",
+        help="battle's blue team: self (self-play, the default), train:ALGO (a second learner), a run directory "
+        "or checkpoint, random, scripted, or module:callable",
+    )  # fmt: skip
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, default=None, help="budget in environment steps, summed over copies")
+    budget.add_argument("--rounds", type=int, default=None, help="budget in finished rounds (episodes), summed over copies")
+    parser.add_argument("--n-envs", type=int, default=None, help="environment copies stepped together (default: per environment)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    parser.add_argument("--log-every", type=int, default=None, metavar="ROUNDS", help="rounds between log rows")
+    parser.add_argument("--checkpoint-every", type=int, default=None, metavar="ROUNDS", help="rounds between checkpoints")
+    parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default: 1, fastest for these networks)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--no-tensorboard", action="store_true", help="write no TensorBoard events")
+
+
+def run_train(args: argparse.Namespace) -> Summary:
+    """Train as the options say; print the run's settings, then return the summary."""
+    from mfagents.checkpoint import CheckpointError
+    from mfagents.config import RunConfig, parse_key_values, resolve
+    from mfagents.loop import RunSetupError, train
+
+    try:
+        entry = find(args.env)
+        out = args.out if args.out is not None else Path("runs") / f"{entry.short_name}-{args.algo}-s{args.seed}"
+        config = RunConfig(
+            env=entry.env_id,
+            algo=args.algo,
+            seed=args.seed,
+            out=str(out),
+            env_kwargs=parse_key_values(args.env_kwarg, "--env-kwarg"),
+            algo_kwargs=parse_key_values(args.algo_kwarg, "--algo-kwarg"),
+            opponent=args.opponent,
+            steps=args.steps,
+            rounds=args.rounds,
+            n_envs=args.n_envs,
+            device=args.device,
+            torch_threads=args.threads,
+            log_every_rounds=args.log_every,
+            checkpoint_every_rounds=args.checkpoint_every,
+            resume=args.resume,
+            progress_bar=not args.no_progress,
+            tensorboard=not args.no_tensorboard,
+        )
+        run = resolve(config)
+    except (ValueError, TypeError) as error:
+        raise UsageError(str(error)) from None
+    count, unit = (run.rounds, "round") if run.rounds is not None else (run.steps, "step")
+    budget = f"{count} {unit}{'' if count == 1 else 's'}"
+    print(f"train: {run.algo} on {run.env_id} {_format_kwargs(run.env_kwargs)}, {run.n_envs} cop{'y' if run.n_envs == 1 else 'ies'}, seed {run.seed}")
+    if run.opponent is not None:
+        print(f"opponent (blue): {run.opponent}")
+    print(f"budget: {budget}; run directory: {run.out}{' (resuming)' if args.resume else ''}")
+    try:
+        return train(run, resume=args.resume)
+    except (RunSetupError, CheckpointError) as error:
+        raise UsageError(str(error)) from None
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``mfzoo eval``."""
+    parser.add_argument("env", help="environment short name or id: battle, ising, gaussian_squeeze")
+    parser.add_argument("--red", default=None, metavar="SPEC", help="battle: policy of the red team")
+    parser.add_argument("--blue", default=None, metavar="SPEC", help="battle: policy of the blue team")
+    parser.add_argument("--policy", default=None, metavar="SPEC", help="gaussian_squeeze / ising: policy of every agent")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds (episodes) to play (default: 10)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the environments and random policies (default: 0)")
+    parser.add_argument("--n-envs", type=int, default=None, help="environment copies stepped together (default: min(rounds, 4))")
+    add_env_kwarg_argument(parser)
+
+
+def run_eval(args: argparse.Namespace) -> Summary:
+    """Play the rounds and return the results (win rates with 95 % intervals, G / G*, or xi)."""
+    from mfagents.api import evaluate
+    from mfagents.config import parse_key_values
+
+    try:
+        entry = find(args.env)
+        env_kwargs = parse_key_values(args.env_kwarg, "--env-kwarg")
+        sides = f"red {args.red} vs blue {args.blue}" if args.policy is None else f"policy {args.policy}"
+        print(f"eval: {entry.env_id}, {sides}, {args.rounds} rounds, seed {args.seed}")
+        return evaluate(
+            entry.env_id, red=args.red, blue=args.blue, policy=args.policy, rounds=args.rounds, seed=args.seed,
+            env_kwargs=env_kwargs, n_envs=args.n_envs,
+        )  # fmt: skip
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        raise UsageError(str(error)) from None
+
+
+# == bench =========================================================================================
+BENCH_BATTLES = 8
+"""Battles per ``BattleCore.step`` in the batched-core row of ``mfzoo bench``."""
+BENCH_MAGENT2_MAP = 40
+"""Map of the side-by-side Battle rows of ``mfzoo bench --magent2`` (64 v 64, as our default)."""
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    """One throughput measurement of ``mfzoo bench``."""
+
+    env: str
+    workload: str
+    agents: int
+    """Agents per environment at the start of an episode."""
+    agent_steps_per_s: float
+    env_steps_per_s: float
+
+
+def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``mfzoo bench``."""
+    parser.add_argument("envs", nargs="*", metavar="ENV", help="environments to time (default: all), e.g. battle ising")
+    parser.add_argument("--seconds", type=float, default=2.0, help="timed seconds per measurement (default: 2)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the environments and random actions (default: 0)")
+    parser.add_argument(
+        "--magent2", action="store_true",
+        help="also time MAgent2's battle_v4 beside ours, through benchmarks/battle_speed.py (a source checkout; "
+        "it makes the .venv-magent2/ virtualenv on first use)",
+    )  # fmt: skip
+
+
+def time_steps(step: Callable[[], tuple[int, int]], seconds: float) -> tuple[float, float]:
+    """Call ``step`` (returns the agent-steps and env-steps it did) for ``seconds`` after one warm-up call.
+
+    Returns:
+        Agent-steps per second and environment steps per second.
+    """
+    step()
+    agent_steps = env_steps = 0
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        agents, envs = step()
+        agent_steps += agents
+        env_steps += envs
+    return agent_steps / elapsed, env_steps / elapsed
+
+
+def parallel_api_stepper(env: Any, seed: int) -> Callable[[], tuple[int, int]]:
+    """One PettingZoo parallel-API step with uniform random actions per call; a new episode when one ends."""
+    rng = np.random.default_rng(seed)
+    n_actions = int(env.action_space(env.possible_agents[0]).n)
+    env.reset(seed=seed)
+
+    def step() -> tuple[int, int]:
+        if not env.agents:
+            env.reset()
+        agents = env.agents
+        env.step(dict(zip(agents, rng.integers(0, n_actions, len(agents)).tolist())))
+        return len(agents), 1
+
+    return step
+
+
+def battle_core_stepper(config: Any, n_battles: int, seed: int) -> Callable[[], tuple[int, int]]:
+    """One ``BattleCore.step`` of ``n_battles`` battles per call; finished battles restart in place."""
+    from mfenvs.battle import BattleCore
+
+    core = BattleCore(config, n_battles=n_battles)
+    alive = core.reset(seed=seed).alive
+    rng = np.random.default_rng(seed)
+
+    def step() -> tuple[int, int]:
+        nonlocal alive
+        acting = int(alive.sum())
+        out = core.step(rng.integers(0, 21, size=(n_battles, core.n_agents)))
+        alive = out.alive
+        if out.done.any():
+            core.reset_battles(out.done)
+            alive = out.alive | out.done[:, None]  # restarted battles are at full strength
+        return acting, n_battles
+
+    return step
+
+
+def magent2_rows(seconds: float, seed: int) -> list[BenchRow]:
+    """Battle beside MAgent2 on one map, each side in its own process, by ``benchmarks/battle_speed.py``'s workers."""
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "battle_speed.py"
+    if not script.is_file():
+        raise UsageError(f"--magent2 needs {script} (run mfzoo from a source checkout of mfzoo)")
+    spec = spec_from_file_location("battle_speed", script)
+    battle_speed = sys.modules["battle_speed"] = module_from_spec(spec)  # its dataclasses look themselves up there
+    spec.loader.exec_module(battle_speed)
+    pythons = {"ours": sys.executable, "magent2": battle_speed.ensure_magent2(battle_speed.DEFAULT_VENV)}
+    names = {"ours": "battle_v0", "magent2": "MAgent2 battle_v4"}
+    rows = []
+    for api, batch in (("parallel", 1), ("batched", BENCH_BATTLES)):
+        case = battle_speed.Case(api, BENCH_MAGENT2_MAP, minimap=False, batch=batch)
+        for side in ("ours", "magent2"):
+            result = battle_speed.run_worker(pythons[side], side, case, seconds, seed)
+            workload = "PettingZoo parallel API" if api == "parallel" else f"batched core, B={batch}"
+            if side == "magent2" and api == "batched":
+                workload = "engine group API, 1 battle"
+            seconds_taken = result["seconds"]
+            rows.append(BenchRow(
+                f"{names[side]} (side by side)", f"{workload}, map {BENCH_MAGENT2_MAP}, no minimap",
+                int(result["n_agents"]), result["agent_steps"] / seconds_taken, result["env_steps"] / seconds_taken,
+            ))  # fmt: skip
+    return rows
+
+
+def run_bench(args: argparse.Namespace) -> Summary:
+    """Time every environment asked for (defaults of its ``parallel_env``) and print one table."""
+    from mfenvs.registration import ENVIRONMENTS
+
+    try:
+        entries = [find(name) for name in args.envs] if args.envs else list(ENVIRONMENTS)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if not args.seconds > 0:
+        raise UsageError(f"--seconds must be > 0, got {args.seconds}")
+    if args.magent2 and "battle" not in {entry.short_name for entry in entries}:
+        raise UsageError("--magent2 compares Battle: add battle to the environments")
+
+    rows = []
+    for entry in entries:
+        env = import_module(entry.module).parallel_env()
+        n_agents = len(env.possible_agents)
+        print(f"timing {entry.env_id} ({n_agents} agents) for {args.seconds:g} s per workload...", flush=True)
+        rates = time_steps(parallel_api_stepper(env, args.seed), args.seconds)
+        rows.append(BenchRow(entry.short_name, "PettingZoo parallel API", n_agents, *rates))
+        if entry.short_name == "battle":
+            rates = time_steps(battle_core_stepper(env.unwrapped.core.config, BENCH_BATTLES, args.seed), args.seconds)
+            rows.append(BenchRow(entry.short_name, f"batched core, B={BENCH_BATTLES}", n_agents, *rates))
+    if args.magent2:
+        rows += magent2_rows(args.seconds, args.seed)
+
+    print("\n| env | workload | agents | agent-steps/s | env-steps/s |\n|---|---|---|---|---|")
+    for row in rows:
+        rates = f"{row.agent_steps_per_s:,.0f} | {row.env_steps_per_s:,.1f}"
+        print(f"| {row.env} | {row.workload} | {row.agents} | {rates} |")
+    print("Uniform random actions; an agent-step is one agent acting in one step; episodes restart when they end.")
+    return {"command": "bench", "seconds": args.seconds, "seed": args.seed, "results": [asdict(row) for row in rows]}
 
 
 # == command table and entry point =================================================================
@@ -249,7 +323,12 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {
-    "demo": Command("run one episode with a built-in policy and record it (no training needed)", add_demo_arguments, run_demo),
+    "demo": Command("train a small MF-Q team on Battle, evaluate, record and plot it (--quick: under a minute)", demo.add_demo_arguments, demo.run_demo),
+    "train": Command("train a learner through SuperSuit (logs, checkpoints, --resume)", add_train_arguments, run_train),
+    "eval": Command("play rounds between policies and report win rates, G / G* or xi", add_eval_arguments, run_eval),
+    "bench": Command("time the environments (agent-steps/s, env-steps/s), optionally beside MAgent2", add_bench_arguments, run_bench),
+    "watch": Command("play policies in a window, or record an episode with --record FILE.mp4|.gif", watch.add_watch_arguments, watch.run_watch),
+    "arena": Command("every pair of Battle policies on both sides: win rates, Elo, heat map", arena.add_arena_arguments, arena.run_arena_command),
 }
 
 
@@ -288,4 +367,8 @@ def _json_default(value: Any) -> Any:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run the imported module's main: commands in other modules raise mfagents.cli.UsageError, which is
+    # another class than this __main__ copy's UsageError under ``python -m mfagents.cli``
+    from mfagents.cli import main as package_main
+
+    sys.exit(package_main())

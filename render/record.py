@@ -125,6 +125,9 @@ class VideoRecorder:
                 pixelformat="yuv420p",
                 quality=8,  # 0-10; high, so grid edges and text stay sharp
                 macro_block_size=1,  # no rescaling: _even_sized pads instead, keeping cells crisp
+                # x264's default preset (medium) took 2.5x longer per frame (most of it flushing at the
+                # end) for files only 15 % smaller (measured on 48 Battle frames, 640 x 720)
+                ffmpeg_params=["-preset", "veryfast"],
             )
         return self._mp4_writer
 

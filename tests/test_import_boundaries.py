@@ -20,5 +20,5 @@ def test_environments_import_without_torch_or_pygame(module):
 
 
 def test_render_does_not_import_the_trainers():
-    loaded = modules_after("import render.window, render.battle, render.ising, render.gaussian_squeeze")
+    loaded = modules_after("import render.window, render.battle, render.ising, render.gaussian_squeeze, render.hud, render.viewer, render.record")
     assert not any(name == "mfagents" or name.startswith("mfagents.") for name in loaded)
