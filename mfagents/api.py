@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mfagents.config import TRAINING_DEFAULTS, RunConfig, resolve
-from mfagents.loop import make_scorer
+from mfagents.loop import make_scorer, torch_threads
 from mfagents.pipeline import ALL, VecPipeline
 from mfagents.policies import GroupContext, LearnerPolicy, load_policy
 from mfagents.stats import rate_with_interval
@@ -145,20 +145,21 @@ def evaluate(
         specs = {"red": red, "blue": blue}
     policies = {group: load_policy(spec, pipeline, group, seed + index, device) for index, (group, spec) in enumerate(specs.items())}
 
-    scorer = make_scorer(pipeline)
-    results: list[dict[str, Any]] = []
-    step = pipeline.reset(seed=seed)
-    while len(results) < rounds:
-        actions = np.empty(pipeline.n_rows, dtype=np.int64)
-        for group, rows in pipeline.groups.items():
-            context = GroupContext(pipeline, group, rows, step.alive[rows])
-            actions[rows] = policies[group](step.observations[rows], step.mean_actions[rows], context)
-        step = pipeline.step(actions)
-        for group, group_policy in policies.items():  # learners with revision_rate < 1 start each episode afresh
-            if isinstance(group_policy, LearnerPolicy):
-                group_policy.learner.end_episodes(step.dones[pipeline.groups[group]])
-        scorer.on_step(actions, step)
-        results.extend(scorer.on_finish(copy, step) for copy in np.flatnonzero(step.finished))
+    with torch_threads(1):
+        scorer = make_scorer(pipeline)
+        results: list[dict[str, Any]] = []
+        step = pipeline.reset(seed=seed)
+        while len(results) < rounds:
+            actions = np.empty(pipeline.n_rows, dtype=np.int64)
+            for group, rows in pipeline.groups.items():
+                context = GroupContext(pipeline, group, rows, step.alive[rows])
+                actions[rows] = policies[group](step.observations[rows], step.mean_actions[rows], context)
+            step = pipeline.step(actions)
+            for group, group_policy in policies.items():  # learners with revision_rate < 1 start each episode afresh
+                if isinstance(group_policy, LearnerPolicy):
+                    group_policy.learner.end_episodes(step.dones[pipeline.groups[group]])
+            scorer.on_step(actions, step)
+            results.extend(scorer.on_finish(copy, step) for copy in np.flatnonzero(step.finished))
     pipeline.close()
     results = results[:rounds]
 

@@ -31,6 +31,8 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -348,14 +350,25 @@ def train(run: ResolvedRun, resume: bool = False) -> dict[str, Any]:
             a run with other settings.
         CheckpointError: a missing or damaged checkpoint when resuming.
     """
+    with torch_threads(run.torch_threads):
+        return _train(run, resume)
+
+
+@contextmanager
+def torch_threads(n_threads: int) -> Iterator[None]:
+    """Run the block with torch limited to ``n_threads`` CPU threads, then restore the previous count.
+
+    These networks are small: on a 2-core machine with other work, torch's thread pool made each call
+    5-50x slower than one thread.
+    """
     import torch
 
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(run.torch_threads)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
     try:
-        return _train(run, resume)
+        yield
     finally:
-        torch.set_num_threads(previous_threads)
+        torch.set_num_threads(previous)
 
 
 def _train(run: ResolvedRun, resume: bool) -> dict[str, Any]:
