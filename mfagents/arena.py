@@ -95,11 +95,8 @@ def play_pairing(pairing: Pairing) -> dict[str, Any]:
     Returns:
         Counts (``red_wins``, ``draws``, ``blue_wins``) and each side's mean kills and total reward.
     """
-    import torch
+    from mfagents.api import evaluate  # one torch thread per worker process (evaluate sets it)
 
-    from mfagents.api import evaluate
-
-    torch.set_num_threads(1)  # small batches: one thread is fastest, and workers must not oversubscribe the cores
     result = evaluate(
         pairing.env,
         red=pairing.red_spec,

@@ -211,9 +211,6 @@ def run_battle_demo(args: argparse.Namespace) -> dict[str, Any]:
     print(f"      {training['rounds']} rounds, {training['global_step']} steps in {training['wall_time_s']:.0f} s")
 
     print(f"[2/4] evaluating the trained team (red, greedy) against {' and '.join(OPPONENTS)}, {demo.eval_rounds} rounds each", flush=True)
-    import torch
-
-    torch.set_num_threads(1)  # mfagents.evaluate leaves torch's thread count as it is; one is fastest here
     evaluation_start = time.perf_counter()
     evaluations = {
         opponent: mfagents.evaluate("battle", red=str(run_dir), blue=opponent, rounds=demo.eval_rounds, seed=seed + 1, env_kwargs=demo.env_kwargs)
