@@ -239,6 +239,7 @@ def build_network(
     encoder_hidden: Sequence[int] = (64, 64),
     n_agent_ids: int = 0,
     device: str | torch.device = "cpu",
+    zero_output: bool = False,
 ) -> BranchedNet:
     """Build and seed a ``BranchedNet`` (Q network, IL network, actor or critic).
 
@@ -251,11 +252,18 @@ def build_network(
         encoder_hidden: MLP encoder sizes for 1-D observations (unused for the conv encoder).
         n_agent_ids: size of an agent-id embedding table (0: no id input).
         device: where the parameters live.
+        zero_output: zero the output layer's weights and bias, so every output starts at exactly 0
+            (Q values all tied, a uniform actor); the other layers are still drawn from ``generator``.
     """
     if n_actions < 1:
         raise ValueError(f"n_actions must be >= 1, got {n_actions}")
     net = BranchedNet(layout, n_actions, use_mean_action, hidden, encoder_hidden, n_agent_ids)
     initialise(net, generator)
+    if zero_output:
+        output_layer = net.head[-1]
+        with torch.no_grad():
+            output_layer.weight.zero_()
+            output_layer.bias.zero_()
     return net.to(device)
 
 
@@ -320,6 +328,63 @@ def epsilon_greedy(values: np.ndarray, epsilon: float, generator: np.random.Gene
     explore = generator.random(len(actions)) < epsilon
     actions[explore] = generator.integers(0, values.shape[1], size=int(explore.sum()))
     return actions
+
+
+class ActionRevision:
+    """Asynchronous revision (inertia): each row acts on its policy with probability ``rate`` per step,
+    otherwise it repeats its previous action.
+
+    ``rate = 1`` is the synchronous setting of the paper (every agent acts on its policy every step);
+    this object then draws nothing and remembers nothing, so results are exactly those without it.
+    With ``rate < 1`` a parameter-shared population revises a few agents at a time, the standard
+    device (asynchronous best responses, inertia) that lets greedy or near-greedy dynamics settle at a
+    heterogeneous equilibrium where synchronous updates oscillate: on Gaussian Squeeze, everyone
+    jumping to the same best response (x = 0 -> x = 9 N -> ...); on Ising, checkerboards.
+
+    A row has no previous action on the first call, after ``end_episodes`` marked its episode as
+    ended, and when the number of rows changes (a new set of rows: the memory starts over). Such a row
+    acts freely on its policy when ``start_action`` is None; otherwise it starts from ``start_action``
+    as its previous action (and revises it with probability ``rate`` like any other).
+    The draw uses the learner's generator, one uniform per row per call.
+    """
+
+    def __init__(self, rate: float, start_action: int | None = None, n_actions: int | None = None):
+        if isinstance(rate, bool) or not 0.0 < float(rate) <= 1.0:
+            raise ValueError(f"revision_rate must be in (0, 1], got {rate!r}")
+        if start_action is not None:
+            limit = n_actions if n_actions is not None else np.iinfo(np.int64).max
+            if isinstance(start_action, bool) or not isinstance(start_action, int) or not 0 <= start_action < limit:
+                raise ValueError(f"revision_start_action must be None or an action in [0, {limit}), got {start_action!r}")
+        self.rate = float(rate)
+        self.no_previous = -1 if start_action is None else int(start_action)
+        self.previous: np.ndarray | None = None
+        """``[n]`` int64 previous action of every row, -1 where the row has none (acts freely)."""
+
+    def revising(self, n_rows: int, generator: np.random.Generator) -> np.ndarray | None:
+        """``[n]`` bool: rows that act on the policy this step (None when ``rate = 1``: all of them, nothing drawn)."""
+        if self.rate >= 1.0:
+            return None
+        if self.previous is None or len(self.previous) != n_rows:
+            self.previous = np.full(n_rows, self.no_previous, dtype=np.int64)
+        return (generator.random(n_rows) < self.rate) | (self.previous < 0)
+
+    def apply(self, revising: np.ndarray | None, policy_actions: np.ndarray) -> np.ndarray:
+        """The step's actions: ``policy_actions`` where ``revising``, the previous action elsewhere; remembered."""
+        if revising is None:
+            return policy_actions
+        actions = np.where(revising, policy_actions, self.previous).astype(np.int64)
+        self.previous = actions.copy()
+        return actions
+
+    def end_episodes(self, dones: np.ndarray) -> None:
+        """Rows whose episode ended (``[n]`` bool) act freely at their next step."""
+        if self.previous is None:
+            return
+        dones = np.asarray(dones, dtype=bool)
+        if dones.shape == self.previous.shape:
+            self.previous[dones] = self.no_previous
+        else:  # another set of rows than the last act: start over
+            self.previous = None
 
 
 # -- parameter plumbing shared by the learners -------------------------------------------------------
@@ -387,6 +452,7 @@ def load_optimizer_tensors(prefix: str, optimizer: torch.optim.Optimizer, state:
 
 
 __all__ = [
+    "ActionRevision",
     "BranchedNet",
     "ObservationLayout",
     "ViewFeatureEncoder",

@@ -33,7 +33,15 @@ Battle's absorb mode) is also treated as terminal.
 
 Calls per environment step: ``act`` (exploring), then ``observe`` with the step's result, then
 ``update``; ``set_progress`` whenever the budget fraction changes. Evaluation calls
-``act(..., explore=False)`` and never ``observe``.
+``act(..., explore=False)`` and ``end_episodes(dones)``, never ``observe``.
+
+Asynchronous revision. Every learner's config has ``revision_rate`` (default 1, the paper's
+synchronous setting): the probability that an agent acts on its policy at a step; otherwise it
+repeats its previous action (``mfagents.nets.ActionRevision``), exploring or greedy alike. The mean
+action the agents see is unchanged (it comes from the environment). A learner remembers each row's
+last action; a row whose episode ended (``dones`` given to ``observe`` or ``end_episodes``) acts
+freely at its next step, so anything that drives a learner outside the training loop must call
+``end_episodes`` when episodes end.
 """
 
 from __future__ import annotations
@@ -72,6 +80,13 @@ class Learner(Protocol):
 
         Returns:
             ``[n]`` int64 actions.
+        """
+        ...
+
+    def end_episodes(self, dones: np.ndarray) -> None:
+        """Rows (``[n]`` bool) whose episode ended: they act freely at their next step (no action to repeat).
+
+        ``observe`` does this itself; evaluation, which never observes, calls it after each step.
         """
         ...
 

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from mfagents.algos import build_config
 from mfagents.buffers import Batch, ReplayBuffer, ReplayRatio
 from mfagents.nets import (
+    ActionRevision,
     build_network,
     load_module_tensors,
     load_optimizer_tensors,
@@ -97,6 +98,14 @@ class MFACConfig:
     """Add a learned embedding of the agent index (row % n_agents) to both networks' input."""
     obs_dtype: str = "float32"
     """Replay storage of observations: "float32" or "float16"."""
+    revision_rate: float = 1.0
+    """Probability that an agent acts on its policy this step; otherwise it repeats its previous action
+    (asynchronous revision, ``mfagents.nets.ActionRevision``). 1 is the paper's synchronous setting."""
+    revision_start_action: int | None = None
+    """With ``revision_rate < 1``: the action a row starts an episode from (then revises like any other);
+    None lets every row act on its policy at the first step of an episode."""
+    zero_init_head: bool = False
+    """Start the output layers of actor and critic at zero (a uniform actor, every Q value 0)."""
 
     def __post_init__(self) -> None:
         check_float("gamma", self.gamma, non_negative=True)
@@ -110,6 +119,8 @@ class MFACConfig:
         for name in ("entropy_coef", "value_coef", "max_grad_norm"):
             check_float(name, getattr(self, name), non_negative=True)
         check_float("reward_scale", self.reward_scale)
+        if check_float("revision_rate", self.revision_rate, positive=True) > 1:
+            raise ValueError(f"revision_rate must be <= 1, got {self.revision_rate}")
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("buffer_size", self.buffer_size, minimum=2)
         check_int("learning_starts", self.learning_starts, minimum=0)
@@ -144,6 +155,7 @@ class MFAC:
             encoder_hidden=config.encoder_hidden,
             n_agent_ids=n_agents if config.agent_id_embedding else 0,
             device=self.device,
+            zero_output=config.zero_init_head,
         )
         self.actor = build_network(self.layout, n_actions, False, init_generator, **sizes)
         self.critic = build_network(self.layout, n_actions, config.use_mean_action, init_generator, **sizes)
@@ -153,6 +165,7 @@ class MFAC:
         self.optimizer = torch.optim.Adam(parameters, lr=config.learning_rate)
         self.buffer = ReplayBuffer(config.buffer_size, self.layout.packed_size, n_actions, config.obs_dtype, self.device)
         self.replay_ratio = ReplayRatio(config.replay_ratio, config.batch_size, config.learning_starts)
+        self.revision = ActionRevision(config.revision_rate, config.revision_start_action, n_actions)
         self.progress = 0.0
         self.gradient_steps = 0
         self._new_transitions = 0
@@ -172,11 +185,21 @@ class MFAC:
             return torch.softmax(logits, dim=1).double().cpu().numpy()
 
     def act(self, observations: np.ndarray, mean_actions: np.ndarray | None = None, explore: bool = True) -> np.ndarray:
-        """``[n]`` int64 actions sampled from pi(. | s) when exploring, else its mode (the actor ignores abar)."""
+        """``[n]`` int64 actions sampled from pi(. | s) when exploring, else its mode (the actor ignores abar).
+
+        With ``revision_rate < 1`` only the revising rows take these actions; the others repeat theirs.
+        """
+        revising = self.revision.revising(len(observations), self.rng)
         probabilities = self.policy(observations)
         if not explore:
-            return probabilities.argmax(axis=1).astype(np.int64)
-        return sample_categorical(probabilities, self.rng)
+            actions = probabilities.argmax(axis=1).astype(np.int64)
+        else:
+            actions = sample_categorical(probabilities, self.rng)
+        return self.revision.apply(revising, actions)
+
+    def end_episodes(self, dones: np.ndarray) -> None:
+        """Rows whose episode ended act freely at their next step (``observe`` does this itself)."""
+        self.revision.end_episodes(dones)
 
     # -- learning --------------------------------------------------------------------------------------
     def observe(
@@ -192,6 +215,7 @@ class MFAC:
         scaled = np.asarray(rewards, dtype=np.float32) * self.config.reward_scale
         packed = self.layout.pack(observations)
         self._new_transitions += self.buffer.add(packed, actions, mean_actions, scaled, dones, active)
+        self.end_episodes(dones)
 
     def input_mean_actions(self, batch: Batch) -> torch.Tensor:
         """The abar paired with (s_t, a_t) (see ``MFACConfig.mean_action_input``)."""

@@ -13,7 +13,18 @@ network (Eq. 10). The target network follows by soft updates (tau per gradient s
 The mean action paired with (s_t, a_t) is, by default, the one the agent saw when acting (so the
 network is queried the same way when it acts and when it learns); ``mean_action_input="concurrent"``
 pairs the mean action of the joint action that produced r_t instead, a literal reading of Algorithm 1.
-On Gaussian Squeeze (N = 200) the default learnt reliably and the concurrent variant did not.
+With synchronous play on Gaussian Squeeze (N = 200) the default learnt reliably and the concurrent
+variant did not. With asynchronous revision (below) the two nearly coincide and "concurrent" is the
+one that makes the target a deterministic function of (a, abar): on Gaussian Squeeze
+Q(a, abar) = G(a + (N - 1) * load(abar)) exactly, while with the mean action seen one step earlier
+the effect of an agent's own action is buried in the other agents' changes.
+
+Asynchronous revision (``revision_rate`` < 1, see ``mfagents.nets.ActionRevision``): each agent acts
+on its policy with that probability per step and otherwise repeats its previous action. A shared
+network with near-greedy acting makes every agent pick the same action at once, and synchronous best
+responses oscillate (Gaussian Squeeze: everyone 0 -> everyone 9 -> ...); revising a few agents per
+step lets the greedy dynamics settle at a heterogeneous equilibrium. ``revision_start_action`` says
+what a row does at the first step of an episode (None: act on its policy).
 
 Variants (config): ``exploration="epsilon"`` (epsilon-greedy acting, as the paper's Gaussian Squeeze
 experiments), ``backup="max"`` (y = r + gamma max_a Q_target, the 2018 code's departure from the
@@ -40,6 +51,7 @@ import torch.nn.functional as F
 from mfagents.algos import build_config
 from mfagents.buffers import Batch, ReplayBuffer, ReplayRatio
 from mfagents.nets import (
+    ActionRevision,
     boltzmann_probabilities,
     build_network,
     epsilon_greedy,
@@ -66,6 +78,8 @@ class MFQConfig:
     """Discount factor (paper, Battle: 0.95)."""
     learning_rate: float = 1e-4
     """Adam learning rate (paper, Battle: 1e-4)."""
+    learning_rate_end: float | None = None
+    """If set, the learning rate decays linearly from ``learning_rate`` to this over the training budget."""
     batch_size: int = 128
     """Transitions per gradient step (paper, Battle: 128)."""
     buffer_size: int = 80_000
@@ -113,6 +127,16 @@ class MFQConfig:
     """Add a learned embedding of the agent index (row % n_agents) to the Q-network input."""
     obs_dtype: str = "float32"
     """Replay storage of observations: "float32" or "float16"."""
+    revision_rate: float = 1.0
+    """Probability that an agent acts on its policy this step; otherwise it repeats its previous action
+    (asynchronous revision, ``mfagents.nets.ActionRevision``; exploring and greedy acting alike). 1 is the
+    paper's synchronous setting. Rows act freely at the first step of an episode."""
+    revision_start_action: int | None = None
+    """With ``revision_rate < 1``: the action a row starts an episode from (then revises like any other);
+    None lets every row act on its policy at the first step of an episode (a synchronous first step)."""
+    zero_init_head: bool = False
+    """Start the Q network's output layer at zero: every Q value starts tied at 0, so greedy acting (and
+    the greedy part of epsilon-greedy) starts at action 0 (argmax takes the first maximum)."""
 
     def __post_init__(self) -> None:
         check_float("gamma", self.gamma, non_negative=True)
@@ -120,11 +144,15 @@ class MFQConfig:
             raise ValueError(f"gamma must be <= 1, got {self.gamma}")
         for name in ("learning_rate", "replay_ratio", "tau", "temperature_start", "temperature_end"):
             check_float(name, getattr(self, name), positive=True)
+        if self.learning_rate_end is not None:
+            check_float("learning_rate_end", self.learning_rate_end, positive=True)
         if self.tau > 1:
             raise ValueError(f"tau must be <= 1, got {self.tau}")
         for name in ("max_grad_norm", "epsilon_start", "epsilon_end", "epsilon_fraction", "temperature_fraction"):
             check_float(name, getattr(self, name), non_negative=True)
         check_float("reward_scale", self.reward_scale)
+        if check_float("revision_rate", self.revision_rate, positive=True) > 1:
+            raise ValueError(f"revision_rate must be <= 1, got {self.revision_rate}")
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("buffer_size", self.buffer_size, minimum=2)
         check_int("learning_starts", self.learning_starts, minimum=0)
@@ -170,11 +198,13 @@ class MFQ:
             encoder_hidden=config.encoder_hidden,
             n_agent_ids=n_agents if config.agent_id_embedding else 0,
             device=self.device,
+            zero_output=config.zero_init_head,
         )
         self.q_target = copy.deepcopy(self.q).requires_grad_(False)
         self.optimizer = torch.optim.Adam(self.q.parameters(), lr=config.learning_rate)
         self.buffer = ReplayBuffer(config.buffer_size, self.layout.packed_size, n_actions, config.obs_dtype, self.device)
         self.replay_ratio = ReplayRatio(config.replay_ratio, config.batch_size, config.learning_starts)
+        self.revision = ActionRevision(config.revision_rate, config.revision_start_action, n_actions)
         self.progress = 0.0
         self.gradient_steps = 0
         self._new_transitions = 0
@@ -185,6 +215,10 @@ class MFQ:
         if not math.isfinite(fraction):
             raise ValueError(f"progress fraction must be finite, got {fraction}")
         self.progress = min(max(float(fraction), 0.0), 1.0)
+        if self.config.learning_rate_end is not None:
+            rate = linear_schedule(self.config.learning_rate, self.config.learning_rate_end, 1.0, self.progress)
+            for group in self.optimizer.param_groups:
+                group["lr"] = rate
 
     @property
     def temperature(self) -> float:
@@ -204,13 +238,23 @@ class MFQ:
             return self.q(*inputs).cpu().numpy()
 
     def act(self, observations: np.ndarray, mean_actions: np.ndarray | None, explore: bool = True) -> np.ndarray:
-        """``[n]`` int64 actions: Boltzmann samples (or epsilon-greedy) when exploring, else greedy."""
+        """``[n]`` int64 actions: Boltzmann samples (or epsilon-greedy) when exploring, else greedy.
+
+        With ``revision_rate < 1`` only the revising rows take these actions; the others repeat theirs.
+        """
+        revising = self.revision.revising(len(observations), self.rng)
         q = self.q_values(observations, mean_actions)
         if not explore:
-            return q.argmax(axis=1).astype(np.int64)
-        if self.config.exploration == "epsilon":
-            return epsilon_greedy(q, self.epsilon, self.rng)
-        return sample_categorical(boltzmann_probabilities(q, self.temperature), self.rng)
+            actions = q.argmax(axis=1).astype(np.int64)
+        elif self.config.exploration == "epsilon":
+            actions = epsilon_greedy(q, self.epsilon, self.rng)
+        else:
+            actions = sample_categorical(boltzmann_probabilities(q, self.temperature), self.rng)
+        return self.revision.apply(revising, actions)
+
+    def end_episodes(self, dones: np.ndarray) -> None:
+        """Rows whose episode ended act freely at their next step (``observe`` does this itself)."""
+        self.revision.end_episodes(dones)
 
     # -- learning --------------------------------------------------------------------------------------
     def observe(
@@ -226,6 +270,7 @@ class MFQ:
         scaled = np.asarray(rewards, dtype=np.float32) * self.config.reward_scale
         packed = self.layout.pack(observations)
         self._new_transitions += self.buffer.add(packed, actions, mean_actions, scaled, dones, active)
+        self.end_episodes(dones)
 
     def td_target(self, batch: Batch) -> torch.Tensor:
         """y = r + gamma (1 - done) v(s'), v = v_MF at the current temperature, or max_a Q_target (``backup="max"``)."""

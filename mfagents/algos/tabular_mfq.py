@@ -6,7 +6,8 @@ the number of up neighbours, 0..4) and its action a, and updates it after every 
 
     Q_j(abar_j, a_j) <- Q_j(abar_j, a_j) + alpha (r_j - Q_j(abar_j, a_j))        (Eq. 32)
 
-There is no bootstrap: the game is a repeated stage game, so observations and ``dones`` are unused.
+There is no bootstrap: the game is a repeated stage game, so observations are unused (``dones`` only
+end the memory of ``revision_rate``).
 Actions are sampled from the Boltzmann policy pi(a | abar) ~ exp(Q_j(abar, a) / T), whose temperature
 decays geometrically (a constant factor per unit of training progress, as the paper's "multiplied by a
 decay factor") from ``temperature_start`` to ``temperature_end``. For Ising with h = 0 and exact
@@ -28,7 +29,7 @@ import numpy as np
 import torch
 
 from mfagents.algos import build_config
-from mfagents.nets import boltzmann_probabilities, exponential_schedule, sample_categorical
+from mfagents.nets import ActionRevision, boltzmann_probabilities, exponential_schedule, sample_categorical
 from mfenvs.common.validation import check_float, check_int
 
 
@@ -48,6 +49,13 @@ class TabularMFQConfig:
     """Neighbours behind each mean action (4 on the square lattice): abar * n_neighbours must be integer counts."""
     initial_q: float = 0.0
     """Initial value of every table entry."""
+    revision_rate: float = 1.0
+    """Probability that an agent acts on its policy this step; otherwise it repeats its previous action
+    (asynchronous revision, ``mfagents.nets.ActionRevision``). 1 is the paper's synchronous setting; below 1
+    it avoids the checkerboards synchronous updates make on the Ising lattice."""
+    revision_start_action: int | None = None
+    """With ``revision_rate < 1``: the action a row starts an episode from (then revises like any other);
+    None lets every row act on its policy at the first step of an episode."""
 
     def __post_init__(self) -> None:
         check_float("learning_rate", self.learning_rate, positive=True)
@@ -58,6 +66,8 @@ class TabularMFQConfig:
         check_float("temperature_fraction", self.temperature_fraction, non_negative=True)
         check_int("n_neighbours", self.n_neighbours, minimum=1)
         check_float("initial_q", self.initial_q)
+        if check_float("revision_rate", self.revision_rate, positive=True) > 1:
+            raise ValueError(f"revision_rate must be <= 1, got {self.revision_rate}")
 
 
 class TabularMFQ:
@@ -87,6 +97,7 @@ class TabularMFQ:
         self._radix = (config.n_neighbours + 1) ** np.arange(n_actions - 1)
         n_configurations = (config.n_neighbours + 1) ** (n_actions - 1)
         self.q_table = np.full((n_agents, n_configurations, n_actions), config.initial_q, dtype=np.float64)
+        self.revision = ActionRevision(config.revision_rate, config.revision_start_action, n_actions)
         self.progress = 0.0
         self.updates = 0
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -127,12 +138,22 @@ class TabularMFQ:
         return np.arange(n_rows) % self.n_agents
 
     def act(self, observations: np.ndarray, mean_actions: np.ndarray, explore: bool = True) -> np.ndarray:
-        """``[n]`` int64 actions: Boltzmann samples at the scheduled temperature, or greedy (ties -> action 0)."""
+        """``[n]`` int64 actions: Boltzmann samples at the scheduled temperature, or greedy (ties -> action 0).
+
+        With ``revision_rate < 1`` only the revising rows take these actions; the others repeat theirs.
+        """
         configurations = self.configuration_index(mean_actions)
         q = self.q_table[self._agents(len(configurations)), configurations]
+        revising = self.revision.revising(len(configurations), self.rng)
         if not explore:
-            return q.argmax(axis=1).astype(np.int64)
-        return sample_categorical(boltzmann_probabilities(q, self.temperature), self.rng)
+            actions = q.argmax(axis=1).astype(np.int64)
+        else:
+            actions = sample_categorical(boltzmann_probabilities(q, self.temperature), self.rng)
+        return self.revision.apply(revising, actions)
+
+    def end_episodes(self, dones: np.ndarray) -> None:
+        """Rows whose episode ended act freely at their next step (``observe`` does this itself)."""
+        self.revision.end_episodes(dones)
 
     def observe(
         self,
@@ -154,6 +175,7 @@ class TabularMFQ:
                 raise ValueError(f"{name} has shape {array.shape}, expected [{n}]")
         rows = np.flatnonzero(active)
         self._pending.append((self._agents(n)[rows], configurations[rows], actions[rows], rewards[rows]))
+        self.end_episodes(dones)
 
     def update(self) -> dict[str, float]:
         """Apply Eq. 32 to every queued step; ``{}`` when nothing was queued."""

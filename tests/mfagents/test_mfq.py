@@ -14,6 +14,7 @@ import torch
 from mfagents.algos import ALGORITHMS, Learner, make_learner
 from mfagents.algos.mfq import MFQ, MFQConfig, mean_field_value
 from mfagents.buffers import Batch
+from mfagents.nets import boltzmann_probabilities, sample_categorical
 from mfenvs import gaussian_squeeze_v0
 
 VECTOR_SPACE = gymnasium.spaces.Box(0.0, 1.0, shape=(3,), dtype=np.float32)
@@ -171,6 +172,92 @@ def test_mean_action_reaches_the_network_for_mfq_not_il():
     np.testing.assert_array_equal(il.q_values(observations, None), il.q_values(observations, peaked))
     with pytest.raises(ValueError, match="mean_actions"):
         mfq.act(observations, uniform[:, :2])
+
+
+# -- asynchronous revision ---------------------------------------------------------------------------------
+def lattice_inputs(n: int, state: int) -> tuple[np.ndarray, np.ndarray]:
+    """Observations whose first entry selects a ``TableQ`` row, and mean actions valid for every learner
+    (two actions, counts over 4 neighbours, as tabular MF-Q needs)."""
+    observations = np.zeros((n, 3), dtype=np.float32)
+    observations[:, 0] = state
+    return observations, np.tile(np.array([[0.5, 0.5]], dtype=np.float32), (n, 1))
+
+
+def prefer(learner, action: int) -> None:
+    """Make ``action`` (of two) the overwhelming choice of ``learner``'s policy, exploring or greedy."""
+    values = [[0.0, 0.0]]
+    values[0][action] = 40.0
+    if learner.name == "tabular_mfq":
+        learner.q_table[:] = np.array(values[0])
+    elif learner.name in ("mfac", "ac"):
+        learner.actor = TableQ(values)
+    else:
+        learner.q = TableQ(values)
+
+
+@pytest.mark.parametrize("explore", [True, False])
+@pytest.mark.parametrize("name", sorted(ALGORITHMS))
+def test_every_learner_revises_a_share_of_rows_and_repeats_the_others(name, explore):
+    n, rate = 4_000, 0.25
+    learner = make_learner(name, VECTOR_SPACE, 2, 4, seed=0, revision_rate=rate)
+    observations, mean_actions = lattice_inputs(n, 0)
+    prefer(learner, 1)
+    np.testing.assert_array_equal(learner.act(observations, mean_actions, explore), 1)  # no previous action: all act
+    prefer(learner, 0)
+    second = learner.act(observations, mean_actions, explore)
+    assert np.mean(second == 0) == pytest.approx(rate, abs=0.03)  # the revising share; the others repeat 1
+    ended = np.arange(n) < n // 2
+    learner.observe(observations, second, mean_actions, np.zeros(n), ended, np.ones(n, dtype=bool))
+    third = learner.act(observations, mean_actions, explore)
+    np.testing.assert_array_equal(third[ended], 0)  # their episode ended: they act freely
+    kept = ~ended & (second == 1)
+    assert np.mean(third[kept] == 0) == pytest.approx(rate, abs=0.04)
+    np.testing.assert_array_equal(third[~ended & (second == 0)], 0)
+    learner.end_episodes(np.ones(n, dtype=bool))  # evaluation's way of ending episodes
+    prefer(learner, 1)
+    np.testing.assert_array_equal(learner.act(observations, mean_actions, explore), 1)
+
+
+def test_revision_rate_one_is_the_synchronous_policy_draw_for_draw():
+    learner = make_learner("mfq", VECTOR_SPACE, 3, 1, seed=5, temperature_start=1.0, temperature_end=1.0)
+    assert learner.config.revision_rate == 1.0
+    learner.q = TableQ([[0.0, math.log(2.0), math.log(5.0)], [1.0, 0.0, 0.0]])
+    shadow = np.random.default_rng(5)
+    for state in (0, 1, 0):
+        observations = np.full((500, 3), state, dtype=np.float32)
+        probabilities = boltzmann_probabilities(learner.q.table[state].numpy()[None].repeat(500, 0), 1.0)
+        mean_actions = np.zeros((500, 3), np.float32)
+        np.testing.assert_array_equal(learner.act(observations, mean_actions), sample_categorical(probabilities, shadow))
+        np.testing.assert_array_equal(learner.act(observations, mean_actions, explore=False), np.argmax(learner.q.table[state].numpy()))
+    assert learner.rng.bit_generator.state == shadow.bit_generator.state
+
+
+def test_revision_is_deterministic_per_seed():
+    def actions(seed: int) -> list[np.ndarray]:
+        learner = make_learner("mfq", VECTOR_SPACE, 3, 4, seed=seed, revision_rate=0.3, exploration="epsilon")
+        rng = np.random.default_rng(0)
+        out = []
+        for t in range(6):
+            observations, abar = random_step(rng, 40)
+            out.append(learner.act(observations, abar, explore=t % 2 == 0))
+            learner.observe(observations, out[-1], abar, np.zeros(40), np.full(40, t == 3), np.ones(40, bool))
+        return out
+
+    assert all(np.array_equal(a, b) for a, b in zip(actions(1), actions(1)))
+    assert not all(np.array_equal(a, b) for a, b in zip(actions(1), actions(2)))
+
+
+def test_zero_init_head_starts_greedy_at_action_zero_and_learning_rate_end_anneals():
+    learner = make_learner("mfq", VECTOR_SPACE, 4, 2, seed=0, zero_init_head=True, learning_rate=1e-3, learning_rate_end=1e-5)
+    observations, abar = random_step(np.random.default_rng(0), 10, n_actions=4)
+    np.testing.assert_array_equal(learner.q_values(observations, abar), 0.0)
+    np.testing.assert_array_equal(learner.act(observations, abar, explore=False), 0)
+    learner.set_progress(0.5)
+    assert learner.optimizer.param_groups[0]["lr"] == pytest.approx(0.5 * (1e-3 + 1e-5))
+    learner.set_progress(1.0)
+    assert learner.optimizer.param_groups[0]["lr"] == pytest.approx(1e-5)
+    with pytest.raises(ValueError, match="revision_rate"):
+        MFQConfig(revision_rate=1.5)
 
 
 # -- learning mechanics ----------------------------------------------------------------------------------

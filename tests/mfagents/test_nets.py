@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from mfagents.nets import (
+    ActionRevision,
     BranchedNet,
     battle_view_channels,
     boltzmann_probabilities,
@@ -148,6 +149,15 @@ def test_initialisation_follows_the_generator_only():
     assert not all(torch.equal(a, b) for a, b in zip(first, other))
 
 
+def test_zero_output_ties_every_output_and_keeps_the_other_layers_random():
+    net = build_network(observation_layout(VECTOR_SPACE), 5, True, generator(0), zero_output=True)
+    outputs = net(torch.rand(16, 3), torch.rand(16, 5))
+    assert torch.equal(outputs, torch.zeros(16, 5))
+    assert torch.count_nonzero(net.head[0].weight) > 0 and torch.count_nonzero(net.encoder[0].weight) > 0
+    default = build_network(observation_layout(VECTOR_SPACE), 5, True, generator(0))
+    assert torch.count_nonzero(default.head[-1].weight) > 0
+
+
 def test_paper_battle_network_sizes():
     net = build_q_network(BATTLE_SPACE, 21, True, generator())
     assert isinstance(net, BranchedNet)
@@ -234,3 +244,67 @@ def test_module_and_optimizer_tensors_round_trip():
     bad["q.head.0.bias"] = torch.zeros(3)
     with pytest.raises(ValueError, match="q.head.0.bias"):
         load_module_tensors("q", copy, bad)
+
+
+# -- asynchronous revision ------------------------------------------------------------------------------
+def test_revision_keeps_previous_actions_except_for_the_revising_share():
+    revision, rng = ActionRevision(0.3), np.random.default_rng(0)
+    n = 20_000
+    first = revision.revising(n, rng)
+    assert first.all()  # no previous action yet: every row acts on its policy
+    np.testing.assert_array_equal(revision.apply(first, np.full(n, 2)), 2)
+    revising = revision.revising(n, rng)
+    assert revising.mean() == pytest.approx(0.3, abs=0.015)
+    actions = revision.apply(revising, np.full(n, 5))
+    np.testing.assert_array_equal(actions, np.where(revising, 5, 2))
+    assert actions.dtype == np.int64
+    again = revision.revising(n, rng)
+    assert again.mean() == pytest.approx(0.3, abs=0.015) and np.mean(again == revising) < 0.65  # fresh draws
+    np.testing.assert_array_equal(revision.apply(again, np.full(n, 7)), np.where(again, 7, actions))
+
+
+def test_revision_rows_whose_episode_ended_act_freely():
+    revision, rng = ActionRevision(0.1), np.random.default_rng(1)
+    revision.apply(revision.revising(1_000, rng), np.zeros(1_000, dtype=np.int64))
+    ended = np.arange(1_000) < 400
+    revision.end_episodes(ended)
+    revising = revision.revising(1_000, rng)
+    assert revising[ended].all() and revising[~ended].mean() < 0.2
+    revision.end_episodes(np.ones(7, dtype=bool))  # another set of rows: the memory starts over
+    assert revision.revising(1_000, rng).all()
+
+
+def test_revision_start_action_is_the_previous_action_of_a_new_episode():
+    revision, rng = ActionRevision(0.25, start_action=0), np.random.default_rng(2)
+    revising = revision.revising(8_000, rng)
+    assert revising.mean() == pytest.approx(0.25, abs=0.02)
+    np.testing.assert_array_equal(revision.apply(revising, np.full(8_000, 3)), np.where(revising, 3, 0))
+    revision.end_episodes(np.ones(8_000, dtype=bool))
+    np.testing.assert_array_equal(revision.previous, 0)
+
+
+def test_revision_rate_one_draws_nothing_and_remembers_nothing():
+    revision, rng = ActionRevision(1.0), np.random.default_rng(3)
+    state = rng.bit_generator.state
+    assert revision.revising(50, rng) is None and rng.bit_generator.state == state
+    policy_actions = np.arange(50)
+    assert revision.apply(None, policy_actions) is policy_actions and revision.previous is None
+
+
+def test_revision_is_deterministic_given_the_generator():
+    def run(seed: int) -> list[np.ndarray]:
+        revision, rng = ActionRevision(0.5), np.random.default_rng(seed)
+        return [revision.apply(revision.revising(100, rng), np.full(100, t)) for t in range(5)]
+
+    assert all(np.array_equal(a, b) for a, b in zip(run(0), run(0)))
+    assert not all(np.array_equal(a, b) for a, b in zip(run(0), run(1)))
+
+
+@pytest.mark.parametrize("rate", [0.0, -0.1, 1.5, True])
+def test_revision_rate_must_be_a_probability(rate):
+    with pytest.raises(ValueError, match="revision_rate"):
+        ActionRevision(rate)
+    with pytest.raises(ValueError, match="revision_start_action"):
+        ActionRevision(0.5, start_action=-1)
+    with pytest.raises(ValueError, match=r"revision_start_action.*\[0, 3\)"):
+        ActionRevision(0.5, start_action=3, n_actions=3)
