@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from importlib import import_module
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import gymnasium
@@ -148,28 +149,27 @@ def build_config(config_class: type[ConfigT], overrides: Mapping[str, Any]) -> C
     return config_class(**values)
 
 
-def _mfq(**kwargs: Any) -> Learner:
-    from mfagents.algos.mfq import make_mfq
+def _mean_field_pair(module: str, learner_class: str, config_class: str, name: str, baseline: str) -> tuple[Callable[..., Learner], Callable[..., Learner]]:
+    """Registry factories of a learner with the mean-action input (``name``) and without it (``baseline``).
 
-    return make_mfq(**kwargs)
+    The class lives in ``module``, imported on first use; both factories
+    take ``(observation_space, n_actions, n_agents, seed, device="cpu", **config_overrides)``, and a
+    ``use_mean_action`` override that contradicts the name is an error naming the right one.
+    """
 
+    def factory(use_mean_action: bool) -> Callable[..., Learner]:
+        this, other = (name, baseline) if use_mean_action else (baseline, name)
 
-def _il(**kwargs: Any) -> Learner:
-    from mfagents.algos.mfq import make_il
+        def make(observation_space: Any, n_actions: int, n_agents: int, seed: int, device: str = "cpu", **overrides: Any) -> Learner:
+            if overrides.pop("use_mean_action", use_mean_action) != use_mean_action:
+                raise ValueError(f"{this} {'takes' if use_mean_action else 'has no'} mean-action input: use '{other}'")
+            classes = import_module(module)
+            config = build_config(getattr(classes, config_class), {**overrides, "use_mean_action": use_mean_action})
+            return getattr(classes, learner_class)(config, observation_space, n_actions, n_agents, seed, device)
 
-    return make_il(**kwargs)
+        return make
 
-
-def _mfac(**kwargs: Any) -> Learner:
-    from mfagents.algos.mfac import make_mfac
-
-    return make_mfac(**kwargs)
-
-
-def _ac(**kwargs: Any) -> Learner:
-    from mfagents.algos.mfac import make_ac
-
-    return make_ac(**kwargs)
+    return factory(True), factory(False)
 
 
 def _tabular_mfq(**kwargs: Any) -> Learner:
@@ -177,6 +177,9 @@ def _tabular_mfq(**kwargs: Any) -> Learner:
 
     return make_tabular_mfq(**kwargs)
 
+
+_mfq, _il = _mean_field_pair("mfagents.algos.mfq", "MFQ", "MFQConfig", "mfq", "il")
+_mfac, _ac = _mean_field_pair("mfagents.algos.mfac", "MFAC", "MFACConfig", "mfac", "ac")
 
 ALGORITHMS: dict[str, Callable[..., Learner]] = {
     "mfq": _mfq,

@@ -32,7 +32,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mfagents.algos import build_config
 from mfagents.buffers import Batch, ReplayBuffer, ReplayRatio
 from mfagents.nets import (
     ActionRevision,
@@ -301,22 +300,3 @@ class MFAC:
 
     def config_dict(self) -> dict[str, Any]:
         return asdict(self.config)
-
-
-def make_mfac(
-    observation_space: gymnasium.spaces.Space, n_actions: int, n_agents: int, seed: int, device: str = "cpu", **overrides: Any
-) -> MFAC:
-    """MF-AC with ``MFACConfig`` defaults plus ``overrides`` (``use_mean_action`` may be passed, but only as True)."""
-    if not overrides.pop("use_mean_action", True):
-        raise ValueError("mfac takes the mean action: use_mean_action=False is the AC baseline (use 'ac')")
-    return MFAC(build_config(MFACConfig, overrides), observation_space, n_actions, n_agents, seed, device)
-
-
-def make_ac(
-    observation_space: gymnasium.spaces.Space, n_actions: int, n_agents: int, seed: int, device: str = "cpu", **overrides: Any
-) -> MFAC:
-    """AC: MF-AC without the mean-action input (``use_mean_action`` may be passed, but only as False)."""
-    if overrides.pop("use_mean_action", False):
-        raise ValueError("ac is MF-AC without the mean action: use_mean_action=True contradicts it (use 'mfac')")
-    config = build_config(MFACConfig, {**overrides, "use_mean_action": False})
-    return MFAC(config, observation_space, n_actions, n_agents, seed, device)

@@ -48,7 +48,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mfagents.algos import build_config
 from mfagents.buffers import Batch, ReplayBuffer, ReplayRatio
 from mfagents.nets import (
     ActionRevision,
@@ -348,22 +347,3 @@ class MFQ:
 
     def config_dict(self) -> dict[str, Any]:
         return asdict(self.config)
-
-
-def make_mfq(
-    observation_space: gymnasium.spaces.Space, n_actions: int, n_agents: int, seed: int, device: str = "cpu", **overrides: Any
-) -> MFQ:
-    """MF-Q with ``MFQConfig`` defaults plus ``overrides`` (``use_mean_action`` may be passed, but only as True)."""
-    if not overrides.pop("use_mean_action", True):
-        raise ValueError("mfq takes the mean action: use_mean_action=False is independent Q-learning (use 'il')")
-    return MFQ(build_config(MFQConfig, overrides), observation_space, n_actions, n_agents, seed, device)
-
-
-def make_il(
-    observation_space: gymnasium.spaces.Space, n_actions: int, n_agents: int, seed: int, device: str = "cpu", **overrides: Any
-) -> MFQ:
-    """IL: MF-Q without the mean-action input (``use_mean_action`` may be passed, but only as False)."""
-    if overrides.pop("use_mean_action", False):
-        raise ValueError("il is MF-Q without the mean action: use_mean_action=True contradicts it (use 'mfq')")
-    config = build_config(MFQConfig, {**overrides, "use_mean_action": False})
-    return MFQ(config, observation_space, n_actions, n_agents, seed, device)
