@@ -89,13 +89,24 @@ def lattice_mean_action(actions: np.ndarray, n_actions: int) -> np.ndarray:
     return (neighbour_sum * np.float32(0.25)).reshape(height * width, n_actions)
 
 
-@lru_cache(maxsize=16)
-def disk_offsets(radius: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(dy, dx)`` integer offsets with ``0 < dx^2 + dy^2 <= radius^2`` (the centre excluded)."""
+@lru_cache(maxsize=64)
+def _disk_windows(radius: float, grid_width: int) -> tuple[int, int, np.ndarray]:
+    """The disk of ``radius`` as one key window per row, for ``radius_mean_action``'s padded planes.
+
+    Returns ``(reach, n_cells, offsets)``: the disk spans rows ``-reach..reach`` and holds ``n_cells`` cells,
+    the centre included. On planes ``width = grid_width + 2 * reach`` wide, flattened, the window of row
+    ``dy`` around key ``k`` is ``k + dy * width + [-half, half]`` (``half``: the largest ``dx`` with
+    ``dx^2 + dy^2 <= radius^2``). Relative to ``k``, ``offsets`` lists every window's last key then ``-1``,
+    and then every window's first key minus one then ``0``: cumulative counts at the first half minus those
+    at the second half count the disk without its centre.
+    """
     reach = int(np.floor(radius))
     dy, dx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
-    inside = (dx * dx + dy * dy <= radius * radius) & ((dx != 0) | (dy != 0))
-    return dy[inside].astype(np.intp), dx[inside].astype(np.intp)
+    inside = dx * dx + dy * dy <= radius * radius
+    half = inside.sum(axis=1) // 2
+    rows = np.arange(-reach, reach + 1) * (grid_width + 2 * reach)
+    offsets = np.concatenate([rows + half, [-1], rows - half - 1, [0]]).astype(np.intp)
+    return reach, int(inside.sum()), offsets
 
 
 def radius_mean_action(
@@ -111,8 +122,13 @@ def radius_mean_action(
 
     A neighbour k of agent j satisfies ``(x_k - x_j)^2 + (y_k - y_j)^2 <= radius^2``, the same circle
     as Battle's view. At most one agent of a group may occupy a cell; different groups live on
-    separate planes (so B battles x 2 teams can share one call). The cost is
-    ``O(n_agents * radius^2)``: each agent gathers its disk from its group's plane of actions.
+    separate planes (so B battles x 2 teams can share one call).
+
+    The disk is ``2 * reach + 1`` row windows. Members sorted by cell key (group, y, x) have cumulative
+    one-hot action counts, so a window's counts are a difference of two rows of that prefix table, found
+    through a cumulative occupancy count of the planes. The counts are packed into integer fields of
+    ``uint64`` words (one more field counts the members), so each window costs two gathers of a few
+    words: ``O(n_agents * radius + n_groups * height * width)`` instead of one gather per disk cell.
 
     Args:
         actions: ``[n_agents]`` integer actions.
@@ -132,21 +148,33 @@ def radius_mean_action(
     active = np.ones(n_agents, dtype=bool) if active is None else np.asarray(active, dtype=bool)
     groups = np.zeros(n_agents, dtype=np.intp) if groups is None else np.asarray(groups, dtype=np.intp)
     out = np.zeros((n_agents, n_actions), dtype=np.float32)
-    dy, dx = disk_offsets(float(radius))
     members = np.flatnonzero(active)
-    if len(members) == 0 or len(dy) == 0:
+    reach, n_cells, offsets = _disk_windows(float(radius), grid_shape[1])
+    if len(members) == 0 or reach < 1:
         return out
 
-    reach = int(np.floor(radius))
+    # cell keys on one padded plane per group, flattened after a spare key 0 (so a window's first key minus
+    # one is never negative); cum_count[k]: members with a key <= k, so cum_count[key] is 1 + the rank in key order
     height, width = grid_shape[0] + 2 * reach, grid_shape[1] + 2 * reach
-    n_groups = int(groups[members].max()) + 1
-    # one padded plane per group, flattened, holding 1 + the action of the member in each cell (0: nobody)
-    cell_action = np.zeros(n_groups * height * width, dtype=np.int64)
-    centre = (groups[members] * height + positions[members, 1] + reach) * width + positions[members, 0] + reach
-    cell_action[centre] = actions[members] + 1
-    neighbour_actions = np.take(cell_action, centre[:, None] + (dy * width + dx))  # [n_members, n_offsets]
-    rows = np.arange(len(members))[:, None] * (n_actions + 1)
-    counts = np.bincount((rows + neighbour_actions).reshape(-1), minlength=len(members) * (n_actions + 1))
-    counts = counts.reshape(len(members), n_actions + 1)[:, 1:].astype(np.float32)  # column 0 counted "nobody"
-    out[members] = _divide_rows(counts, counts.sum(axis=1))
+    key = ((groups * height + positions[:, 1] + reach) * width + positions[:, 0] + reach + 1)[members]
+    cum_count = np.zeros((int(groups[members].max()) + 1) * height * width + 1, dtype=np.int32)
+    cum_count[key] = 1
+    np.cumsum(cum_count, out=cum_count)
+
+    # table row 1 + rank: the member's one-hot action, plus a 1 in field n_actions, in unsigned fields wide
+    # enough for a disk's count; as uint64 words, prefix[i] packs the counts of the first i members in key
+    # order. Fields overflow into each other there, but every window difference is exact modulo 2^64.
+    field = np.min_scalar_type(min(n_cells, len(members)))
+    per_word = 8 // field.itemsize
+    n_words = 1 << (-(-(n_actions + 1) // per_word) - 1).bit_length()  # rows of 8, 16, 32 bytes: take copies fastest
+    table = np.zeros((len(members) + 1, n_words * per_word), dtype=field)
+    table[cum_count[key], actions[members]] = 1
+    table[1:, n_actions] = 1
+    prefix = np.cumsum(table.view(np.uint64), axis=0)
+
+    ends = np.take(prefix, np.take(cum_count, offsets[:, None] + key), axis=0)  # [2 * (2 * reach + 2), members, words]
+    sums = ends[: len(offsets) // 2].sum(axis=0) - ends[len(offsets) // 2 :].sum(axis=0)
+    counts = sums.view(field)  # [members, fields]: the neighbours' action counts, then their number
+    n_neighbours = np.maximum(counts[:, n_actions : n_actions + 1], 1)
+    out[members] = np.divide(counts[:, :n_actions], n_neighbours, dtype=np.float32)
     return out

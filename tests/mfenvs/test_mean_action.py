@@ -176,6 +176,67 @@ def test_radius_mean_action_isolated_agents_get_zeros():
     np.testing.assert_array_equal(mean, np.zeros((3, 3), dtype=np.float32))
 
 
+def pairwise_radius(actions, n_actions, positions, radius, active, groups) -> np.ndarray:
+    """Independent O(n^2) reference: the distance of every pair, then float32 ``sums / counts`` rows."""
+    offsets = positions[:, None, :] - positions[None, :, :]
+    near = (offsets**2).sum(axis=2) <= radius**2
+    near &= (groups[:, None] == groups[None, :]) & active[:, None] & active[None, :]
+    np.fill_diagonal(near, False)
+    sums = near.astype(np.int64) @ np.eye(n_actions, dtype=np.int64)[actions]
+    counts = np.maximum(near.sum(axis=1), 1)
+    return sums.astype(np.float32) / counts[:, None].astype(np.float32)
+
+
+def random_battlefield(rng: np.random.Generator, grid_shape: tuple[int, int], n_groups: int, density: float):
+    """Positions and groups: each group on distinct cells (groups may share a cell), all corners taken."""
+    height, width = grid_shape
+    corners = np.array([0, width - 1, (height - 1) * width, height * width - 1])
+    positions, groups = [], []
+    for group in range(n_groups):
+        extra = rng.choice(height * width, size=int(density * height * width), replace=False)
+        cells = np.unique(np.concatenate([corners, extra]) if group in (0, n_groups - 1) else extra)
+        positions.append(np.stack([cells % width, cells // width], axis=1))
+        groups.append(np.full(len(cells), group))
+    order = rng.permutation(sum(len(cells) for cells in groups))  # slots not in cell order
+    return np.concatenate(positions)[order], np.concatenate(groups)[order]
+
+
+@pytest.mark.parametrize("radius", [0.5, 1.0, 1.5, 2.9, 6.0, 6.5])
+@pytest.mark.parametrize("n_actions", [1, 5, 21, 40])
+@pytest.mark.parametrize("seed", range(3))
+def test_radius_mean_action_equals_pairwise_reference(radius, n_actions, seed):
+    rng = np.random.default_rng(seed)
+    grid_shape = (int(rng.integers(1, 30)), int(rng.integers(1, 30)))
+    positions, groups = random_battlefield(rng, grid_shape, int(rng.integers(1, 5)), rng.uniform(0.05, 0.9))
+    actions = rng.integers(0, n_actions, size=len(groups))
+    active = rng.random(len(groups)) < rng.uniform(0.3, 1.0)
+    expected = pairwise_radius(actions, n_actions, positions, radius, active, groups)
+    actual = radius_mean_action(
+        actions, n_actions, positions.astype(np.int32), grid_shape, radius, active=active, groups=groups
+    )
+    assert actual.dtype == np.float32
+    np.testing.assert_array_equal(actual, expected)
+
+
+def test_radius_mean_action_many_neighbours_equals_pairwise_reference():
+    # more than 255 neighbours in reach: the packed counts need wider fields
+    rng = np.random.default_rng(0)
+    positions, groups = random_battlefield(rng, (40, 35), 2, 0.8)
+    actions = rng.integers(0, 3, size=len(groups))
+    active = np.ones(len(groups), dtype=bool)
+    expected = pairwise_radius(actions, 3, positions, 12.0, active, groups)
+    actual = radius_mean_action(actions, 3, positions, (40, 35), 12.0, active=active, groups=groups)
+    np.testing.assert_array_equal(actual, expected)
+
+
+def test_radius_mean_action_in_the_corners():
+    # a full 3 x 3 square disk reaches past every edge of a full 3 x 4 grid
+    positions = np.array([[x, y] for y in range(3) for x in range(4)])
+    actions = np.arange(12) % 2
+    expected = brute_radius(actions.tolist(), 2, positions.tolist(), 1.5)
+    assert_mean_actions(radius_mean_action(actions, 2, positions, (3, 4), 1.5), expected)
+
+
 # -- as the environments report it -----------------------------------------------------------------
 def test_squeeze_infos_mean_action(gaussian_squeeze_kwargs):
     env = gaussian_squeeze_v0.parallel_env(**gaussian_squeeze_kwargs)
