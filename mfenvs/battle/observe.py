@@ -36,8 +36,8 @@ class ViewBuilder:
 
     Each step draws two pictures of every battle, one from each team's side (own channels vs enemy
     channels), padded by the view radius. A window is then 13 row segments of 13 cells x C channels,
-    each contiguous in its picture, so one fancy-index gather over a strided view of the pictures
-    copies 13 runs per agent instead of 169 single cells; the cells outside the view circle are
+    each contiguous in its picture; one fancy index over the segments, seen as opaque items, copies
+    13 blocks per agent instead of 169 single cells. The 14 runs of cells outside the view circle are
     zeroed afterwards.
     """
 
@@ -46,6 +46,7 @@ class ViewBuilder:
         self.max_hp = np.float32(config.max_hp)
         self.minimap_mode = config.minimap_mode
         self.teams = teams
+        self.n_red = int(np.count_nonzero(teams == 0))
         self.own_presence, _, self.enemy_presence, _, n_view = _channel_layout(config.minimap_mode)
         self.n_channels = n_view + spare_channels
         size, padded = config.map_size, config.map_size + 2 * PAD
@@ -55,13 +56,20 @@ class ViewBuilder:
         # cells of all pictures, row-major; kept between calls, with last call's agent cells cleared
         self.cells = pictures.reshape(-1, self.n_channels)
         self._drawn = np.zeros(0, dtype=np.int64)
-        # the view circle's half-width on each window row: cells beyond it are outside the circle
-        self.half_widths = [int(np.sqrt(VIEW_RADIUS**2 - dy * dy)) for dy in range(-VIEW_RADIUS, VIEW_RADIUS + 1)]
-        self.window_rows = np.arange(VIEW_SIZE)
-        # first picture row of each (battle, slot)'s own-side picture and of the other side's
+        # segments[i]: the 13 cells x C channels starting at cell i, as one opaque item (overlapping
+        # items share memory), so that a fancy index copies a window row with one memcpy
+        segment = np.dtype((np.void, VIEW_SIZE * self.n_channels * self.cells.itemsize))
+        self.segments = np.ndarray(
+            shape=(len(self.cells) - VIEW_SIZE + 1,), dtype=segment, buffer=self.cells, strides=(self.cells.strides[0],)
+        )
+        self.window_rows = np.arange(VIEW_SIZE) * padded
+        self.outside_circle = _outside_circle_runs(self.n_channels)
+        # first picture row of each (battle, slot)'s own-side picture, and the cell shift to the other side's
         battles = np.arange(n_battles)[:, None]
         self.own_picture = (teams[None, :] * n_battles + battles) * padded
-        self.other_picture = ((1 - teams[None, :]) * n_battles + battles) * padded
+        self.to_other_picture = np.repeat((1 - 2 * teams[None, :]) * n_battles * padded * padded, n_battles, axis=0)
+        self.centre = PAD * padded + PAD
+        self.presence_channels = np.array([[self.own_presence], [self.enemy_presence]])
 
     def views(self, state: BattleState) -> np.ndarray:
         """``[B, N, 13, 13, C + spare]`` float32 windows in MAgent2's channel order; dead agents get zeros.
@@ -76,27 +84,18 @@ class ViewBuilder:
         cells[self._drawn, 1:] = 0.0
         alive = state.alive
         x, y = state.positions[..., 0], state.positions[..., 1]
+        first_cell = (self.own_picture + y) * padded + x  # the window's top-left cell in the own-side picture
         # each living agent appears in its own team's picture as "own" and in the other's as "enemy"
-        cell = (y + PAD) * padded + x + PAD
-        where = np.concatenate([(self.own_picture * padded + cell)[alive], (self.other_picture * padded + cell)[alive]])
-        channel = np.repeat([self.own_presence, self.enemy_presence], np.count_nonzero(alive))
-        hp = state.hp[alive] / self.max_hp
-        cells[where, channel] = 1.0
-        cells[where, channel + 1] = np.concatenate([hp, hp])
-        self._drawn = where
+        own_centre = (first_cell + self.centre)[alive]
+        drawn = np.stack([own_centre, own_centre + self.to_other_picture[alive]])  # [2, n_alive]
+        cells[drawn, self.presence_channels] = 1.0
+        cells[drawn, self.presence_channels + 1] = state.hp[alive] / self.max_hp
+        self._drawn = drawn
 
-        row_bytes = padded * n_channels * cells.itemsize
-        segments = np.lib.stride_tricks.as_strided(  # [picture rows, x, 13 cells * C]: overlapping row segments
-            cells,
-            shape=(len(cells) // padded, padded - 2 * PAD, VIEW_SIZE * n_channels),
-            strides=(row_bytes, n_channels * cells.itemsize, cells.itemsize),
-            writeable=False,
-        )
-        out = segments[(self.own_picture + y)[..., None] + self.window_rows, x[..., None]]  # [B, N, 13, 13 * C]
+        out = self.segments[first_cell[..., None] + self.window_rows].view(np.float32)  # [B, N, 13 * 13 * C]
+        for start, stop in self.outside_circle:
+            out[..., start:stop] = 0.0
         out = out.reshape(n_battles, n_agents, VIEW_SIZE, VIEW_SIZE, n_channels)
-        for row, half_width in enumerate(self.half_widths):
-            out[:, :, row, : VIEW_RADIUS - half_width] = 0.0
-            out[:, :, row, VIEW_RADIUS + half_width + 1 :] = 0.0
         if self.minimap_mode:
             self._add_minimaps(state, out.reshape(n_battles, n_agents, VIEW_SIZE * VIEW_SIZE, n_channels))
         if not alive.all():
@@ -105,15 +104,28 @@ class ViewBuilder:
 
     def _add_minimaps(self, state: BattleState, out: np.ndarray) -> None:
         """Write the own (channel 3) and enemy (channel 6) minimaps into ``out`` ``[B, N, 169, C]``."""
-        own, enemy = minimap_densities(state, self.map_size, self.teams)  # [B, N, 169] each (views)
-        alive = state.alive
-        out[..., 3] = own
-        out[..., 6] = enemy
-        battle, slot = np.nonzero(alive)
+        density = minimap_densities(state, self.map_size, self.teams)  # [B, 2, 169]
+        n_red = self.n_red
+        for slots, own in ((slice(None, n_red), 0), (slice(n_red, None), 1)):  # red slots, then blue
+            out[:, slots, :, 3] = density[:, own, None]
+            out[:, slots, :, 6] = density[:, 1 - own, None]
+        battle, slot = np.nonzero(state.alive)
         bins = minimap_bins(state.positions[battle, slot], self.map_size)
         own_bin = bins[:, 1] * MINIMAP_SIZE + bins[:, 0]
         out[battle, slot, own_bin, 3] += 1.0
         out[battle, slot, own_bin, 6] += 1.0
+
+
+def _outside_circle_runs(n_channels: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` runs of a flattened ``[13, 13, C]`` window that lie outside the view circle.
+
+    The right end of one window row and the left end of the next are adjacent in memory, so the
+    56 cells outside the circle form 14 runs.
+    """
+    offsets = np.arange(VIEW_SIZE) - VIEW_RADIUS
+    outside = (offsets[:, None] ** 2 + offsets[None, :] ** 2 > VIEW_RADIUS**2).reshape(-1)
+    edges = np.flatnonzero(np.diff(np.r_[False, outside, False]))
+    return [(int(start) * n_channels, int(stop) * n_channels) for start, stop in edges.reshape(-1, 2)]
 
 
 def minimap_bins(coordinates: np.ndarray, map_size: int) -> np.ndarray:
@@ -121,8 +133,8 @@ def minimap_bins(coordinates: np.ndarray, map_size: int) -> np.ndarray:
     return coordinates // -(-map_size // MINIMAP_SIZE)
 
 
-def minimap_densities(state: BattleState, map_size: int, teams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Own-team and enemy minimaps ``[B, N, 169]`` of every agent, without the +1 at the agent's bin.
+def minimap_densities(state: BattleState, map_size: int, teams: np.ndarray) -> np.ndarray:
+    """``[B, 2, 169]`` float32 minimap of each battle's red and blue team, without MAgent2's +1.
 
     The map is binned to 13 x 13 (rows = y bins); each bin holds the team's agents in it divided by
     the team's size. Like MAgent2, which observes before removing the dead, agents killed in the
@@ -137,8 +149,8 @@ def minimap_densities(state: BattleState, map_size: int, teams: np.ndarray) -> t
     keys = (team_key * n_bins + bins[..., 1] * MINIMAP_SIZE + bins[..., 0])[counted]
     counts = np.bincount(keys, minlength=n_battles * 2 * n_bins).reshape(n_battles * 2, n_bins)
     team_sizes = np.bincount(team_key[counted], minlength=n_battles * 2)
-    density = (counts / np.maximum(team_sizes, 1)[:, None]).astype(np.float32)
-    return density[team_key], density[team_key ^ 1]
+    density = counts / np.maximum(team_sizes, 1)[:, None]
+    return density.astype(np.float32).reshape(n_battles, 2, n_bins)
 
 
 def features(state: BattleState, config: BattleConfig, teams: np.ndarray) -> np.ndarray:
