@@ -14,7 +14,9 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 
 import numpy as np
 
@@ -39,7 +41,9 @@ class BattleOutput:
         terminated: ``[B, N]`` bool: died this step, or alive when its battle ended by a wipe-out.
         truncated: ``[B]`` bool: the battle reached ``max_cycles`` this step.
         done: ``[B]`` bool: the battle is over (wiped out or truncated).
-        mean_actions: ``[B, N, 21]`` float32 mean one-hot action of each agent's neighbours.
+        mean_actions: ``[B, N, 21]`` float32 mean one-hot action of each agent's neighbours, computed
+            on first access (from a snapshot taken at this step), so callers that do not read it
+            do not pay for it.
     """
 
     views: np.ndarray
@@ -49,7 +53,11 @@ class BattleOutput:
     terminated: np.ndarray
     truncated: np.ndarray
     done: np.ndarray
-    mean_actions: np.ndarray
+    compute_mean_actions: Callable[[], np.ndarray] = field(repr=False, compare=False)
+
+    @cached_property
+    def mean_actions(self) -> np.ndarray:
+        return self.compute_mean_actions()
 
 
 class BattleCore:
@@ -167,15 +175,21 @@ class BattleCore:
             terminated=terminated,
             truncated=truncated,
             done=state.done.copy(),
-            mean_actions=self.mean_actions(),
+            compute_mean_actions=partial(
+                self._mean_actions, state.last_actions.copy(), state.alive.copy(), state.positions.copy()
+            ),
         )
 
     def mean_actions(self) -> np.ndarray:
         """``[B, N, 21]`` mean one-hot last action of each living agent's living teammates in range."""
-        state, config = self.state, self.config
-        n_battles, n_agents = state.alive.shape
-        actions = np.maximum(state.last_actions, 0).reshape(-1)
-        active = (state.alive & (state.last_actions >= 0)).reshape(-1)
+        state = self.state
+        return self._mean_actions(state.last_actions, state.alive, state.positions)
+
+    def _mean_actions(self, last_actions: np.ndarray, alive: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        config = self.config
+        n_battles, n_agents = alive.shape
+        actions = np.maximum(last_actions, 0).reshape(-1)
+        active = (alive & (last_actions >= 0)).reshape(-1)
         groups = self._groups
         if config.mean_action_radius is None:
             means = global_mean_action(actions, N_ACTIONS, active, groups)
@@ -183,7 +197,7 @@ class BattleCore:
             means = radius_mean_action(
                 actions,
                 N_ACTIONS,
-                state.positions.reshape(-1, 2),
+                positions.reshape(-1, 2),
                 (config.map_size, config.map_size),
                 config.mean_action_radius,
                 active,

@@ -162,3 +162,17 @@ def test_same_seed_same_batch_trajectory():
         outputs.append(states)
     assert all(a.equals(b) for a, b in zip(*outputs))
     assert outputs[0][-1].kills.sum() > 0
+
+
+def test_mean_actions_are_those_of_their_step_when_read_later():
+    battles = BattleCore(BattleConfig(map_size=20, team_size=9, random_sides=False), n_battles=2)
+    battles.reset(seed=3)
+    rng = np.random.default_rng(3)
+    first = battles.step(rng.integers(0, 21, (2, 18)))
+    expected = battles.mean_actions()
+    assert expected[first.alive].sum() > 0
+    later = battles.step(rng.integers(0, 21, (2, 18)))  # moves agents and changes the last actions
+    assert not np.array_equal(battles.mean_actions(), expected)
+    np.testing.assert_array_equal(first.mean_actions, expected)
+    np.testing.assert_array_equal(later.mean_actions, battles.mean_actions())
+    assert first.mean_actions is first.mean_actions  # computed once
