@@ -6,7 +6,8 @@ Two comparisons, each on the same map sizes, agent counts and settings for both 
   ``magent2.environments.battle_v4.parallel_env`` (both with red on the left, as MAgent2 always has).
 * ``batched``: our ``BattleCore`` stepping B independent battles per call (observations are always
   computed) against one MAgent2 engine driven through its raw group API, with ``get_observation``
-  for both groups on every step.
+  for both groups on every step. ``BattleCore`` computes the neighbourhood mean action only when
+  it is read (MAgent2 has none); ``--mean-actions`` reads it on every step, as a mean-field trainer does.
 
 Random actions (uniform over the 21 actions) are drawn in blocks from a seeded ``np.random.Generator``;
 ``max_cycles`` is very large, a battle restarts when a team is wiped out, and an agent-step is one
@@ -124,7 +125,7 @@ class ParallelApiLoop:
 class OursBatchedLoop:
     """``BattleCore`` stepping ``n_battles`` battles per call; finished battles restart at once."""
 
-    def __init__(self, map_size: int, minimap: bool, n_battles: int, seed: int):
+    def __init__(self, map_size: int, minimap: bool, n_battles: int, seed: int, read_mean_actions: bool = False):
         from mfenvs.battle import BattleConfig, BattleCore
 
         config = BattleConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, random_sides=False)
@@ -134,10 +135,13 @@ class OursBatchedLoop:
         self.actions = RandomActions((n_battles, self.n_agents), seed)
         self.battles = n_battles
         self.episodes = 0
+        self.read_mean_actions = read_mean_actions
 
     def step(self) -> int:
         acting = int(self.alive.sum())
         out = self.core.step(self.actions.next())
+        if self.read_mean_actions:
+            out.mean_actions  # noqa: B018 (computed on first access)
         self.alive = out.alive
         if out.done.any():
             self.core.reset_battles(out.done)
@@ -194,7 +198,9 @@ class Magent2EngineLoop:
         return acting
 
 
-def build_loop(side: str, api: str, map_size: int, minimap: bool, n_battles: int, seed: int) -> SteppingLoop:
+def build_loop(
+    side: str, api: str, map_size: int, minimap: bool, n_battles: int, seed: int, mean_actions: bool = False
+) -> SteppingLoop:
     """The workload of one side of one comparison."""
     if side == "ours":
         sys.path.insert(0, str(REPO_ROOT))  # measure this checkout, whatever is installed
@@ -205,7 +211,7 @@ def build_loop(side: str, api: str, map_size: int, minimap: bool, n_battles: int
                 map_size=map_size, minimap_mode=minimap, random_sides=False, max_cycles=MAX_CYCLES
             )
             return ParallelApiLoop(env, seed)
-        return OursBatchedLoop(map_size, minimap, n_battles, seed)
+        return OursBatchedLoop(map_size, minimap, n_battles, seed, mean_actions)
     if api == "parallel":
         from magent2.environments import battle_v4
 
@@ -249,8 +255,9 @@ def worker_main(argv: Sequence[str]) -> None:
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mean-actions", action="store_true")
     args = parser.parse_args(argv)
-    loop = build_loop(args.worker, args.api, args.map, args.minimap, args.batch, args.seed)
+    loop = build_loop(args.worker, args.api, args.map, args.minimap, args.batch, args.seed, args.mean_actions)
     print(json.dumps(measure(loop, args.seconds)))
 
 
@@ -265,12 +272,14 @@ class Case:
     map_size: int
     minimap: bool
     batch: int
+    mean_actions: bool = False
 
     @property
     def label(self) -> str:
         minimap = "minimap" if self.minimap else "no minimap"
         batch = f", B={self.batch}" if self.api == "batched" else ""
-        return f"{self.api} map {self.map_size} {minimap}{batch}"
+        mean_actions = " + mean actions" if self.mean_actions and self.api == "batched" else ""
+        return f"{self.api} map {self.map_size} {minimap}{batch}{mean_actions}"
 
 
 @dataclass(frozen=True)
@@ -331,6 +340,8 @@ def run_worker(python: Path | str, side: str, case: Case, seconds: float, seed: 
     ]  # fmt: skip
     if case.minimap:
         command.append("--minimap")
+    if case.mean_actions:
+        command.append("--mean-actions")
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
     completed = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT, env=env)
     if completed.returncode != 0:
@@ -361,11 +372,15 @@ def parse_batch(text: str) -> dict[int, int]:
 
 
 def build_cases(
-    apis: Sequence[str], maps: Sequence[int], minimap_maps: Sequence[int], batch: dict[int, int]
+    apis: Sequence[str],
+    maps: Sequence[int],
+    minimap_maps: Sequence[int],
+    batch: dict[int, int],
+    mean_actions: bool = False,
 ) -> list[Case]:
     """Every (API, map, minimap) combination asked for; minimap_mode=True only on ``minimap_maps``."""
     return [
-        Case(api, map_size, minimap, batch.get(map_size, 1) if api == "batched" else 1)
+        Case(api, map_size, minimap, batch.get(map_size, 1) if api == "batched" else 1, mean_actions)
         for api in apis
         for map_size in maps
         for minimap in ((False, True) if map_size in minimap_maps else (False,))
@@ -379,6 +394,8 @@ def markdown_tables(cases: Sequence[Case], summaries: dict[tuple[Case, str], Sum
         "parallel": "(a) PettingZoo parallel API: `battle_v0.parallel_env` vs `battle_v4.parallel_env`",
         "batched": "(b) Batched: `BattleCore` with B battles per step vs MAgent2's group API with `get_observation`",
     }
+    if any(case.mean_actions for case in cases):
+        titles["batched"] += " (ours also reads the mean actions every step)"
     blocks = []
     for api in APIS:
         api_cases = [case for case in cases if case.api == api]
@@ -451,6 +468,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="timed seconds per run (default 5)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per side and case, interleaved (default 3)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--mean-actions", action="store_true", help="our batched core also reads the mean actions every step"
+    )
     parser.add_argument("--no-magent2", action="store_true", help="measure ours only (no virtualenv needed)")
     parser.add_argument(
         "--venv", type=Path, default=DEFAULT_VENV, help="virtualenv with magent2, made if missing (.venv-magent2/)"
@@ -465,7 +485,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     pythons = {"ours": sys.executable}
     if not args.no_magent2:
         pythons["magent2"] = ensure_magent2(args.venv)
-    cases = build_cases([api for api in APIS if api in args.api], args.maps, args.minimap, args.batch)
+    cases = build_cases(
+        [api for api in APIS if api in args.api], args.maps, args.minimap, args.batch, args.mean_actions
+    )
     load_before = os.getloadavg()
     runs: dict[tuple[Case, str], list[dict[str, float]]] = {(case, side): [] for case in cases for side in sides}
     total = len(cases) * len(sides) * args.repeats
