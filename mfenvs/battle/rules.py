@@ -4,7 +4,10 @@
 ``resolve_moves`` -> ``check_episode_end``. Every function works on all B battles and all N agent
 slots at once; there is no per-agent Python loop. MAgent applies attacks and moves one at a time;
 those sequential rules are reproduced exactly by a fixed-point iteration over the order, which needs
-as many passes as the longest chain of same-step dependencies (usually one or two).
+as many passes as the longest chain of same-step dependencies (usually one or two). Inside, agents
+are flat keys ``battle * N + slot`` and cells flat indices into ``occupant`` (the state's arrays are
+C-contiguous, so their flat views alias them): at a few hundred agents each NumPy call costs more
+than the work it does, so the rules make as few calls as they can.
 
 Where MAgent2 0.3.4 departs from its documented rules we follow the documented rule: an agent
 killed in a step gets ``dead_penalty`` (MAgent2 gives it +0.1 if it had landed a non-lethal hit
@@ -13,9 +16,11 @@ earlier in that step, because it re-applies the +0.2 hit reward after the death 
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
-from mfenvs.battle.config import ATTACK_OFFSETS, MOVE_OFFSETS, N_MOVES, STAY, BattleConfig
+from mfenvs.battle.config import ATTACK_OFFSETS, MOVE_OFFSETS, N_ACTIONS, N_MOVES, STAY, BattleConfig
 from mfenvs.battle.state import EMPTY, BattleState
 
 _NEVER = np.iinfo(np.int64).max
@@ -23,6 +28,7 @@ _MOVE_DX = np.array([dx for dx, _ in MOVE_OFFSETS] + [0] * len(ATTACK_OFFSETS), 
 _MOVE_DY = np.array([dy for _, dy in MOVE_OFFSETS] + [0] * len(ATTACK_OFFSETS), dtype=np.int64)
 _ATTACK_DX = np.array([0] * N_MOVES + [dx for dx, _ in ATTACK_OFFSETS], dtype=np.int64)
 _ATTACK_DY = np.array([0] * N_MOVES + [dy for _, dy in ATTACK_OFFSETS], dtype=np.int64)
+_IS_MOVE = (np.arange(N_ACTIONS) < N_MOVES) & (np.arange(N_ACTIONS) != STAY)
 
 
 def attack_targets(positions: np.ndarray, actions: np.ndarray) -> np.ndarray:
@@ -41,13 +47,18 @@ def move_destinations(positions: np.ndarray, actions: np.ndarray) -> np.ndarray:
     return target
 
 
-def _rank_within_groups(keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort items by ``(keys, order)``; return the permutation and each sorted item's 0-based rank in its key group."""
-    perm = np.lexsort((order, keys))
-    sorted_keys = keys[perm]
-    starts = np.r_[0, np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1]
-    group_start = np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
-    return perm, np.arange(len(keys)) - group_start
+@cache
+def _grid(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For flat cells ``y * size + x``: the ``(x, y)`` weights, and each action's move and attack offsets."""
+    tables = np.array([1, size]), _MOVE_DY * size + _MOVE_DX, _ATTACK_DY * size + _ATTACK_DX
+    for table in tables:
+        table.flags.writeable = False
+    return tables
+
+
+def _cells(state: BattleState, keys: np.ndarray, size: int) -> np.ndarray:
+    """Flat cell ``y * size + x`` (within its battle) of each agent of flat ``keys`` ``battle * N + slot``."""
+    return state.positions.reshape(-1, 2).take(keys, axis=0) @ _grid(size)[0]
 
 
 def resolve_attacks(
@@ -66,72 +77,95 @@ def resolve_attacks(
     the order does not get to attack. Every attack action costs ``attack_penalty``, hit or miss.
     Dead agents are removed from the map at the end of the attack phase.
 
+    Agents are addressed by flat keys ``battle * N + slot``. While no victim can die whatever the
+    order, every attack on an enemy lands and the (still drawn) order does not matter.
+
     Mutates ``state.hp``, ``state.alive``, ``state.occupant``, ``state.kills``, ``state.last_hits``.
     """
     n_battles, n_agents = actions.shape
-    alive = state.alive
-    is_attack = (actions >= N_MOVES) & alive
-    rewards = np.where(alive, np.float32(config.step_reward), np.float32(0.0))
-    rewards[is_attack] += config.attack_penalty
-    state.last_hits[:] = False
-    state.last_deaths[:] = False
+    size = config.map_size
+    alive, flat_actions = state.alive.reshape(-1), actions.reshape(-1)
+    rewards = np.zeros(alive.size, dtype=np.float32)
+    rewards[alive] = config.step_reward
+    state.last_hits.fill(False)
+    state.last_deaths.fill(False)
 
-    battle, attacker = np.nonzero(is_attack)
+    attacker = ((flat_actions >= N_MOVES) & alive).nonzero()[0]
     if len(attacker) == 0:
-        return rewards
-    target = attack_targets(state.positions[battle, attacker], actions[battle, attacker])
-    victim = state.occupant[battle, target[:, 1], target[:, 0]]  # walls hold EMPTY
-    is_enemy = victim != EMPTY
-    is_enemy[is_enemy] = teams[victim[is_enemy]] != teams[attacker[is_enemy]]
-    battle, attacker, victim = battle[is_enemy], attacker[is_enemy], victim[is_enemy]
+        return rewards.reshape(n_battles, n_agents)
+    rewards[attacker] += config.attack_penalty
+    battle = attacker // n_agents
+    target = battle * size**2 + _cells(state, attacker, size) + _grid(size)[2].take(flat_actions.take(attacker))
+    victim_slot = state.occupant.reshape(-1).take(target)  # EMPTY for empty cells and walls
+    is_enemy = (victim_slot != EMPTY) & (teams.take(victim_slot) != teams.take(attacker % n_agents))
+    attacker, target = attacker[is_enemy], target[is_enemy]
+    victim = (battle * n_agents + victim_slot)[is_enemy]
     if len(attacker) == 0:
-        return rewards
+        return rewards.reshape(n_battles, n_agents)
 
     order = rng.permutation(len(attacker))  # the random order of this step's attacks
-    attacker_key = battle * n_agents + attacker
-    victim_key = battle * n_agents + victim
     hp = state.hp.reshape(-1)
+    damage = np.bincount(victim, minlength=hp.size) * np.float32(config.damage)
+    landed, bonus, kills = attacker, np.float32(config.attack_opponent_reward), None
+    if (damage > hp).any():  # somebody may die: the order matters
+        lands, kills = _sequential_hits(hp, attacker, victim, order, config)
+        landed = attacker[lands]
+        bonus = np.where(kills[lands], np.float32(config.kill_reward), bonus)
+        damage = np.bincount(victim[lands], minlength=hp.size) * np.float32(config.damage)
+    rewards[landed] += bonus
+    hp -= damage.astype(np.float32)
+    state.last_hits.reshape(-1)[landed] = True
+    if kills is not None and kills.any():
+        killer = attacker[kills]
+        rewards[victim[kills]] = config.dead_penalty
+        killer_team = killer // n_agents * 2 + teams.take(killer % n_agents)
+        state.kills += np.bincount(killer_team, minlength=2 * n_battles).reshape(n_battles, 2)
+        _remove_agents(state, victim[kills], target[kills])
+    return rewards.reshape(n_battles, n_agents)
 
-    # Fixed point of the sequential rule: attack i lands iff its attacker is not dead by then.
-    lands = np.ones(len(attacker), dtype=bool)
+
+def _sequential_hits(
+    hp: np.ndarray, attacker: np.ndarray, victim: np.ndarray, order: np.ndarray, config: BattleConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(lands, kills)`` of each attack when they are applied one at a time in ``order``.
+
+    A fixed point of the sequential rule: attack i lands iff its attacker and its victim are both
+    alive at its turn, and kills iff it is the landing attack that takes the victim's hp below 0.
+    The attacks are sorted once by victim, then by turn, so that each pass counts the hits a victim
+    has taken before each attack with one cumulative sum.
+    """
+    n_attacks = len(order)
+    by_turn = np.empty(n_attacks, dtype=np.intp)
+    by_turn[order] = np.arange(n_attacks)
+    # a stable sort of the victims in turn order; small integer keys sort fastest (radix sort)
+    by_victim = by_turn[victim[by_turn].astype(np.min_scalar_type(len(hp))).argsort(kind="stable")]
+    victim, attacker, order = victim[by_victim], attacker[by_victim], order[by_victim]
+    group_start = victim.searchsorted(victim)  # the first attack on the same victim
+    victim_hp = hp[victim]
+    death_time = np.empty(len(hp), dtype=np.int64)
+    lands = np.ones(n_attacks, dtype=bool)
     while True:
-        perm, rank = _rank_within_groups(np.where(lands, victim_key, -1), order)
-        hits_before = np.empty(len(attacker), dtype=np.int64)
-        hits_before[perm] = rank
-        remaining = hp[victim_key] - (hits_before + 1) * np.float32(config.damage)
+        landed = lands.cumsum()
+        hits = landed - (landed - lands)[group_start]  # landing hits on the victim up to this one
+        remaining = victim_hp - hits * np.float32(config.damage)
         kills = lands & (remaining < 0) & (remaining + config.damage >= 0)
-        death_time = np.full(n_battles * n_agents, _NEVER)
-        death_time[victim_key[kills]] = order[kills]
-        new_lands = death_time[attacker_key] > order
-        # an attack on a victim that already died earlier in the order hits nobody
-        new_lands &= death_time[victim_key] >= order
-        if np.array_equal(new_lands, lands):
+        death_time.fill(_NEVER)
+        np.minimum.at(death_time, victim[kills], order[kills])  # the first kill, should rounding flag two
+        new_lands = (death_time[attacker] > order) & (death_time[victim] >= order)
+        if not (new_lands != lands).any():
             break
         lands = new_lands
-
-    flat_rewards = rewards.reshape(-1)
-    np.add.at(flat_rewards, attacker_key[lands & ~kills], np.float32(config.attack_opponent_reward))
-    np.add.at(flat_rewards, attacker_key[kills], np.float32(config.kill_reward))
-    damage = np.bincount(victim_key[lands], minlength=n_battles * n_agents) * np.float32(config.damage)
-    hp -= damage.astype(np.float32)
-    state.last_hits.reshape(-1)[attacker_key[lands]] = True
-
-    killed = np.zeros(n_battles * n_agents, dtype=bool)
-    killed[victim_key[kills]] = True
-    killed = killed.reshape(n_battles, n_agents)
-    np.add.at(state.kills, (battle[kills], teams[attacker[kills]]), 1)
-    rewards[killed] = config.dead_penalty
-    remove_agents(state, killed)
-    return rewards
+    unsorted_lands, unsorted_kills = np.empty_like(lands), np.empty_like(kills)
+    unsorted_lands[by_victim], unsorted_kills[by_victim] = lands, kills
+    return unsorted_lands, unsorted_kills
 
 
-def remove_agents(state: BattleState, killed: np.ndarray) -> None:
-    """Mark ``killed`` ``[B, N]`` agents dead and free their cells."""
-    battle, slot = np.nonzero(killed)
-    state.occupant[battle, state.positions[battle, slot, 1], state.positions[battle, slot, 0]] = EMPTY
-    state.alive[killed] = False
-    state.hp[killed] = 0.0
-    state.last_deaths |= killed
+def _remove_agents(state: BattleState, keys: np.ndarray, cells: np.ndarray) -> None:
+    """Mark the agents of flat ``keys`` dead and free their flat occupant ``cells``."""
+    state.occupant.reshape(-1)[cells] = EMPTY
+    state.alive.reshape(-1)[keys] = False
+    state.hp.reshape(-1)[keys] = 0.0
+    state.last_deaths.reshape(-1)[keys] = True
 
 
 def recover(state: BattleState, config: BattleConfig) -> None:
@@ -155,50 +189,61 @@ def resolve_moves(state: BattleState, config: BattleConfig, walls: np.ndarray, a
     Mutates ``state.positions`` and ``state.occupant``.
     """
     size = config.map_size
-    is_move = (actions != STAY) & (actions < N_MOVES) & state.alive
-    battle, mover = np.nonzero(is_move)  # battle-major, slot-minor: the sequential order
+    n_agents = actions.shape[1]
+    flat_actions, flat_occupant = actions.reshape(-1), state.occupant.reshape(-1)
+    moving = _IS_MOVE.take(flat_actions) & state.alive.reshape(-1)
+    mover = moving.nonzero()[0]  # flat keys battle * N + slot, ascending: the sequential order
     n_movers = len(mover)
     if n_movers == 0:
         return
-    order = np.arange(n_movers)
-    source = state.positions[battle, mover]
-    dest = move_destinations(source, actions[battle, mover])
-    inside = ((dest >= 0) & (dest < size)).all(axis=1)
-    dest_x, dest_y = np.clip(dest[:, 0], 0, size - 1), np.clip(dest[:, 1], 0, size - 1)
-    occupant = state.occupant[battle, dest_y, dest_x]
-
-    # The move order of the destination's occupant: -1 if the cell is empty, n_movers if it stays.
-    mover_order = np.full(state.alive.shape, n_movers, dtype=np.int64)
-    mover_order[battle, mover] = order
-    opens_after = np.where(occupant == EMPTY, -1, mover_order[battle, np.maximum(occupant, 0)])
-    eligible = inside & ~walls[dest_y, dest_x] & (order > opens_after)
-
-    cell = (battle * size + dest_y) * size + dest_x
-    first_claim = np.full(state.occupant.size, n_movers, dtype=np.int64)
-    np.minimum.at(first_claim, cell[eligible], order[eligible])
-    succeeds = eligible & (first_claim[cell] == order)
+    battle = mover // n_agents
+    battle_cell = battle * size**2  # flat occupant cell (0, 0) of the mover's battle
+    source = _cells(state, mover, size)
+    dest = source + _grid(size)[1].take(flat_actions.take(mover))
+    # Living agents stand inside the wall ring and move at most 2 cells, so an off-map destination
+    # is a flat cell of the ring, or within one row before or after the map: wrapped, it reads as wall.
+    blocked = walls.reshape(-1).take(dest, mode="wrap")
+    dest_cell = battle_cell + dest
+    occupant = flat_occupant.take(dest_cell, mode="clip")  # meaningless where blocked
+    occupant_key = battle * n_agents + occupant
+    # the destination opens in time iff it is empty or its occupant moves earlier in the order
+    opens = (occupant == EMPTY) | (moving.take(occupant_key) & (occupant_key < mover))
+    candidate = (opens & ~blocked).nonzero()[0]
+    cell = dest_cell.take(candidate)
+    first_claim = np.full(flat_occupant.size, n_movers)
+    np.minimum.at(first_claim, cell, candidate)
+    winner = candidate[first_claim.take(cell) == candidate]
+    succeeds = np.zeros(n_movers, dtype=bool)
+    succeeds[winner] = True
 
     # ... and, for an occupied destination, the occupant's own move must succeed (chained).
-    link = np.where(succeeds & (opens_after >= 0), opens_after, -1)
-    while (link >= 0).any():
-        chained = np.flatnonzero(link >= 0)
-        succeeds[chained] &= succeeds[link[chained]]
-        link[chained] = link[link[chained]]
+    chained = winner[occupant.take(winner) != EMPTY]
+    if len(chained):
+        link = np.full(n_movers, -1)
+        link[chained] = mover.searchsorted(occupant_key.take(chained))
+        while len(chained):
+            parent = link.take(chained)
+            succeeds[chained] &= succeeds.take(parent)
+            link[chained] = grandparent = link.take(parent)
+            chained = chained[grandparent >= 0]
 
-    b, slot = battle[succeeds], mover[succeeds]
-    state.occupant[b, source[succeeds, 1], source[succeeds, 0]] = EMPTY
-    state.occupant[b, dest_y[succeeds], dest_x[succeeds]] = slot
-    state.positions[b, slot, 0] = dest_x[succeeds]
-    state.positions[b, slot, 1] = dest_y[succeeds]
+    moved = succeeds.nonzero()[0]
+    key = mover.take(moved)
+    flat_occupant[battle_cell.take(moved) + source.take(moved)] = EMPTY
+    flat_occupant[dest_cell.take(moved)] = key % n_agents
+    y, x = np.divmod(dest.take(moved), size)
+    xy = state.positions.reshape(-1)
+    xy[2 * key] = x
+    xy[2 * key + 1] = y
 
 
 def team_alive_counts(state: BattleState, n_red: int) -> np.ndarray:
     """``[B, 2]`` living agents of red (slots ``:n_red``) and blue (slots ``n_red:``)."""
-    return np.stack([state.alive[:, :n_red].sum(axis=1), state.alive[:, n_red:].sum(axis=1)], axis=1)
+    return np.add.reduceat(state.alive, [0, n_red], axis=1, dtype=np.int64)
 
 
 def check_episode_end(state: BattleState, config: BattleConfig, n_red: int) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(wiped_out, truncated)`` ``[B]`` flags: a team has no agents left, or ``max_cycles`` reached."""
-    wiped_out = ~(state.alive[:, :n_red].any(axis=1) & state.alive[:, n_red:].any(axis=1))
+    wiped_out = team_alive_counts(state, n_red).min(axis=1) == 0
     truncated = state.steps >= config.max_cycles
     return wiped_out, truncated

@@ -140,6 +140,33 @@ def test_moves_into_walls_fail(start, action):
     assert position(battle, 0) == start
 
 
+@pytest.mark.parametrize("n_battles", [1, 3])
+def test_moves_off_every_edge_fail_in_every_battle(n_battles):
+    # agents next to each border, in the corners too; the first and last battles' off-map cells
+    # lie before and after the whole batch of maps
+    red = [(1, 1), (1, 8), (8, 1), (8, 8)]
+    blue = [(4, 1), (1, 4), (8, 5), (5, 8)]
+    battle = core(red=red, blue=blue, n_battles=n_battles)
+    actions = [move(0, -2), move(-2, 0), move(2, 0), move(0, 2), move(0, -2), move(-2, 0), move(2, 0), move(0, 2)]
+    step(battle, dict(enumerate(actions)))
+    for index in range(n_battles):
+        assert [position(battle, slot, index) for slot in range(8)] == red + blue
+
+
+def test_a_long_queue_moves_in_every_battle_when_the_front_goes_first():
+    # each agent enters the cell its predecessor left: a chain longer than one pass resolves
+    column = [(4, y) for y in range(1, 9)]
+    battle = core(red=column[1:], blue=[(7, 1)], n_battles=2)
+    step(battle, {slot: move(0, -1) for slot in range(7)})
+    for index in range(2):
+        assert [position(battle, slot, index) for slot in range(7)] == column[:7]
+    # the front agent faces the border wall, so nobody behind it moves (blue_0 included)
+    battle = core(red=column[:7], blue=[column[7]], n_battles=2)
+    step(battle, {slot: move(0, -1) for slot in range(8)})
+    for index in range(2):
+        assert [position(battle, slot, index) for slot in range(8)] == column
+
+
 def test_speed_two_moves_jump_over_agents_and_walls():
     # only the destination is checked, not the cell in between
     battle = core(red=[(3, 3), (3, 6), (6, 2)], blue=[(4, 3), (6, 3)], walls=[(4, 6)])
@@ -310,6 +337,17 @@ def test_one_kill_reward_per_victim(n_attackers):
         assert battle.state.occupant[0, VICTIM[1], VICTIM[0]] == EMPTY
         killers.add(int(np.argmax(rewards)))
     assert len(killers) > 1  # the order is random
+
+
+def test_one_kill_per_victim_when_rounding_makes_two_hits_look_lethal():
+    # hp just below 2 and damage just above 2 (a float32 tie): after the first hit the victim's hp
+    # minus two hits plus one damage rounds to 0, so both hits pass the killing-blow test
+    eps = 2.0**-23
+    for seed in range(4):
+        battle = core(red=[(4, 5), (6, 5)], blue=[(5, 5)], seed=seed, max_hp=2 - eps, damage=2 + eps, recover=0.0)
+        out = step(battle, {0: attack(1, 0), 1: attack(-1, 0)})
+        assert battle.state.kills[0].tolist() == [1, 0]
+        assert sorted(out.rewards[0, :2].tolist()) == [approx(MISS), approx(KILL)]
 
 
 def duel_at_low_hp(seed: int, both_attack_early: bool):
