@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import gymnasium
 import numpy as np
@@ -331,42 +332,92 @@ def epsilon_greedy(values: np.ndarray, epsilon: float, generator: np.random.Gene
 
 
 class ActionRevision:
-    """Asynchronous revision (inertia): each row acts on its policy with probability ``rate`` per step,
-    otherwise it repeats its previous action.
+    """Asynchronous revision (inertia): each row acts on its policy with a probability per step (its
+    *revision rate*), otherwise it repeats its previous action.
 
     ``rate = 1`` is the synchronous setting of the paper (every agent acts on its policy every step);
     this object then draws nothing and remembers nothing, so results are exactly those without it.
-    With ``rate < 1`` a parameter-shared population revises a few agents at a time, the standard
+    With a rate below 1 a parameter-shared population revises a few agents at a time, the standard
     device (asynchronous best responses, inertia) that lets greedy or near-greedy dynamics settle at a
     heterogeneous equilibrium where synchronous updates oscillate: on Gaussian Squeeze, everyone
     jumping to the same best response (x = 0 -> x = 9 N -> ...); on Ising, checkerboards.
 
+    Annealed inertia (optional): the rate can start at ``start_rate`` at the first step of an episode
+    and move linearly to ``rate`` over ``anneal_steps`` steps: many agents revise while the joint
+    action is far from an equilibrium, few once it has to settle.
+
     A row has no previous action on the first call, after ``end_episodes`` marked its episode as
     ended, and when the number of rows changes (a new set of rows: the memory starts over). Such a row
-    acts freely on its policy when ``start_action`` is None; otherwise it starts from ``start_action``
-    as its previous action (and revises it with probability ``rate`` like any other).
+    acts freely on its policy when ``initial_action`` is None; otherwise it holds ``initial_action``
+    as its previous action (and revises it like any other row).
     The draw uses the learner's generator, one uniform per row per call.
+
+    Args:
+        rate: revision probability per step (after the anneal), in (0, 1].
+        initial_action: the action a row holds before its first revision in an episode (None: act freely).
+        n_actions: number of actions, to check ``initial_action``.
+        start_rate: revision probability at the first step of an episode (None: ``rate`` throughout).
+        anneal_steps: steps over which the probability moves from ``start_rate`` to ``rate``.
     """
 
-    def __init__(self, rate: float, start_action: int | None = None, n_actions: int | None = None):
-        if isinstance(rate, bool) or not 0.0 < float(rate) <= 1.0:
-            raise ValueError(f"revision_rate must be in (0, 1], got {rate!r}")
-        if start_action is not None:
+    def __init__(
+        self,
+        rate: float,
+        initial_action: int | None = None,
+        n_actions: int | None = None,
+        start_rate: float | None = None,
+        anneal_steps: int = 0,
+    ):
+        for name, value in (("revision_rate", rate), ("revision_rate_start", start_rate)):
+            if value is not None and (isinstance(value, bool) or not 0.0 < float(value) <= 1.0):
+                raise ValueError(f"{name} must be in (0, 1], got {value!r}")
+        if initial_action is not None:
             limit = n_actions if n_actions is not None else np.iinfo(np.int64).max
-            if isinstance(start_action, bool) or not isinstance(start_action, int) or not 0 <= start_action < limit:
-                raise ValueError(f"revision_start_action must be None or an action in [0, {limit}), got {start_action!r}")
+            if isinstance(initial_action, bool) or not isinstance(initial_action, int) or not 0 <= initial_action < limit:
+                raise ValueError(f"revision_initial_action must be None or an action in [0, {limit}), got {initial_action!r}")
+        if isinstance(anneal_steps, bool) or not isinstance(anneal_steps, int) or anneal_steps < 0:
+            raise ValueError(f"revision_anneal_steps must be a non-negative integer, got {anneal_steps!r}")
         self.rate = float(rate)
-        self.no_previous = -1 if start_action is None else int(start_action)
+        self.start_rate = self.rate if start_rate is None or anneal_steps == 0 else float(start_rate)
+        self.anneal_steps = anneal_steps
+        self.no_previous = -1 if initial_action is None else int(initial_action)
         self.previous: np.ndarray | None = None
         """``[n]`` int64 previous action of every row, -1 where the row has none (acts freely)."""
+        self.age: np.ndarray | None = None
+        """``[n]`` steps each row has played in its current episode."""
+
+    @classmethod
+    def from_config(cls, config: Any, n_actions: int) -> ActionRevision:
+        """From a learner config's ``revision_rate``, ``revision_initial_action``, ``revision_rate_start``
+        and ``revision_anneal_steps`` fields."""
+        return cls(
+            config.revision_rate,
+            config.revision_initial_action,
+            n_actions,
+            config.revision_rate_start,
+            config.revision_anneal_steps,
+        )
+
+    @property
+    def synchronous(self) -> bool:
+        """Every row acts on its policy at every step (rate 1 throughout)."""
+        return self.rate >= 1.0 and self.start_rate >= 1.0
+
+    def rates(self) -> np.ndarray:
+        """``[n]`` the revision probability of every row at its next step."""
+        if self.start_rate == self.rate:
+            return np.full(len(self.age), self.rate)
+        progress = np.minimum(self.age / self.anneal_steps, 1.0)
+        return self.start_rate + (self.rate - self.start_rate) * progress
 
     def revising(self, n_rows: int, generator: np.random.Generator) -> np.ndarray | None:
-        """``[n]`` bool: rows that act on the policy this step (None when ``rate = 1``: all of them, nothing drawn)."""
-        if self.rate >= 1.0:
+        """``[n]`` bool: rows that act on the policy this step (None when synchronous: all of them, nothing drawn)."""
+        if self.synchronous:
             return None
         if self.previous is None or len(self.previous) != n_rows:
             self.previous = np.full(n_rows, self.no_previous, dtype=np.int64)
-        return (generator.random(n_rows) < self.rate) | (self.previous < 0)
+            self.age = np.zeros(n_rows, dtype=np.int64)
+        return (generator.random(n_rows) < self.rates()) | (self.previous < 0)
 
     def apply(self, revising: np.ndarray | None, policy_actions: np.ndarray) -> np.ndarray:
         """The step's actions: ``policy_actions`` where ``revising``, the previous action elsewhere; remembered."""
@@ -374,17 +425,19 @@ class ActionRevision:
             return policy_actions
         actions = np.where(revising, policy_actions, self.previous).astype(np.int64)
         self.previous = actions.copy()
+        self.age += 1
         return actions
 
     def end_episodes(self, dones: np.ndarray) -> None:
-        """Rows whose episode ended (``[n]`` bool) act freely at their next step."""
+        """Rows whose episode ended (``[n]`` bool) start afresh at their next step."""
         if self.previous is None:
             return
         dones = np.asarray(dones, dtype=bool)
         if dones.shape == self.previous.shape:
             self.previous[dones] = self.no_previous
+            self.age[dones] = 0
         else:  # another set of rows than the last act: start over
-            self.previous = None
+            self.previous = self.age = None
 
 
 # -- parameter plumbing shared by the learners -------------------------------------------------------

@@ -100,9 +100,14 @@ class MFACConfig:
     revision_rate: float = 1.0
     """Probability that an agent acts on its policy this step; otherwise it repeats its previous action
     (asynchronous revision, ``mfagents.nets.ActionRevision``). 1 is the paper's synchronous setting."""
-    revision_start_action: int | None = None
-    """With ``revision_rate < 1``: the action a row starts an episode from (then revises like any other);
-    None lets every row act on its policy at the first step of an episode."""
+    revision_initial_action: int | None = None
+    """With revision: the action a row holds at the start of an episode, before its first revision
+    (Gaussian Squeeze: 0, "send nothing"); None lets every row act on its policy at the first step."""
+    revision_rate_start: float | None = None
+    """With revision: the revision probability at the first step of an episode, moved linearly to
+    ``revision_rate`` over ``revision_anneal_steps`` steps (annealed inertia); None keeps ``revision_rate``."""
+    revision_anneal_steps: int = 0
+    """Steps of an episode over which the revision probability anneals (0: no anneal)."""
     zero_init_head: bool = False
     """Start the output layers of actor and critic at zero (a uniform actor, every Q value 0)."""
 
@@ -118,8 +123,11 @@ class MFACConfig:
         for name in ("entropy_coef", "value_coef", "max_grad_norm"):
             check_float(name, getattr(self, name), non_negative=True)
         check_float("reward_scale", self.reward_scale)
-        if check_float("revision_rate", self.revision_rate, positive=True) > 1:
-            raise ValueError(f"revision_rate must be <= 1, got {self.revision_rate}")
+        for name in ("revision_rate", "revision_rate_start"):
+            value = getattr(self, name)
+            if value is not None and check_float(name, value, positive=True) > 1:
+                raise ValueError(f"{name} must be <= 1, got {value}")
+        check_int("revision_anneal_steps", self.revision_anneal_steps, minimum=0)
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("buffer_size", self.buffer_size, minimum=2)
         check_int("learning_starts", self.learning_starts, minimum=0)
@@ -164,7 +172,7 @@ class MFAC:
         self.optimizer = torch.optim.Adam(parameters, lr=config.learning_rate)
         self.buffer = ReplayBuffer(config.buffer_size, self.layout.packed_size, n_actions, config.obs_dtype, self.device)
         self.replay_ratio = ReplayRatio(config.replay_ratio, config.batch_size, config.learning_starts)
-        self.revision = ActionRevision(config.revision_rate, config.revision_start_action, n_actions)
+        self.revision = ActionRevision.from_config(config, n_actions)
         self.progress = 0.0
         self.gradient_steps = 0
         self._new_transitions = 0

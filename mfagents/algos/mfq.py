@@ -23,8 +23,9 @@ Asynchronous revision (``revision_rate`` < 1, see ``mfagents.nets.ActionRevision
 on its policy with that probability per step and otherwise repeats its previous action. A shared
 network with near-greedy acting makes every agent pick the same action at once, and synchronous best
 responses oscillate (Gaussian Squeeze: everyone 0 -> everyone 9 -> ...); revising a few agents per
-step lets the greedy dynamics settle at a heterogeneous equilibrium. ``revision_start_action`` says
-what a row does at the first step of an episode (None: act on its policy).
+step lets the greedy dynamics settle at a heterogeneous equilibrium. ``revision_initial_action`` says
+what a row plays before its first revision in an episode (None: it acts on its policy at once), and
+``revision_rate_start`` / ``revision_anneal_steps`` anneal the rate within each episode.
 
 Variants (config): ``exploration="epsilon"`` (epsilon-greedy acting, as the paper's Gaussian Squeeze
 experiments), ``backup="max"`` (y = r + gamma max_a Q_target, the 2018 code's departure from the
@@ -129,10 +130,15 @@ class MFQConfig:
     revision_rate: float = 1.0
     """Probability that an agent acts on its policy this step; otherwise it repeats its previous action
     (asynchronous revision, ``mfagents.nets.ActionRevision``; exploring and greedy acting alike). 1 is the
-    paper's synchronous setting. Rows act freely at the first step of an episode."""
-    revision_start_action: int | None = None
-    """With ``revision_rate < 1``: the action a row starts an episode from (then revises like any other);
-    None lets every row act on its policy at the first step of an episode (a synchronous first step)."""
+    paper's synchronous setting."""
+    revision_initial_action: int | None = None
+    """With revision: the action a row holds at the start of an episode, before its first revision
+    (Gaussian Squeeze: 0, "send nothing"); None lets every row act on its policy at the first step."""
+    revision_rate_start: float | None = None
+    """With revision: the revision probability at the first step of an episode, moved linearly to
+    ``revision_rate`` over ``revision_anneal_steps`` steps (annealed inertia); None keeps ``revision_rate``."""
+    revision_anneal_steps: int = 0
+    """Steps of an episode over which the revision probability anneals (0: no anneal)."""
     zero_init_head: bool = False
     """Start the Q network's output layer at zero: every Q value starts tied at 0, so greedy acting (and
     the greedy part of epsilon-greedy) starts at action 0 (argmax takes the first maximum)."""
@@ -150,8 +156,11 @@ class MFQConfig:
         for name in ("max_grad_norm", "epsilon_start", "epsilon_end", "epsilon_fraction", "temperature_fraction"):
             check_float(name, getattr(self, name), non_negative=True)
         check_float("reward_scale", self.reward_scale)
-        if check_float("revision_rate", self.revision_rate, positive=True) > 1:
-            raise ValueError(f"revision_rate must be <= 1, got {self.revision_rate}")
+        for name in ("revision_rate", "revision_rate_start"):
+            value = getattr(self, name)
+            if value is not None and check_float(name, value, positive=True) > 1:
+                raise ValueError(f"{name} must be <= 1, got {value}")
+        check_int("revision_anneal_steps", self.revision_anneal_steps, minimum=0)
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("buffer_size", self.buffer_size, minimum=2)
         check_int("learning_starts", self.learning_starts, minimum=0)
@@ -203,7 +212,7 @@ class MFQ:
         self.optimizer = torch.optim.Adam(self.q.parameters(), lr=config.learning_rate)
         self.buffer = ReplayBuffer(config.buffer_size, self.layout.packed_size, n_actions, config.obs_dtype, self.device)
         self.replay_ratio = ReplayRatio(config.replay_ratio, config.batch_size, config.learning_starts)
-        self.revision = ActionRevision(config.revision_rate, config.revision_start_action, n_actions)
+        self.revision = ActionRevision.from_config(config, n_actions)
         self.progress = 0.0
         self.gradient_steps = 0
         self._new_transitions = 0

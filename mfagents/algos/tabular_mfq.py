@@ -53,9 +53,14 @@ class TabularMFQConfig:
     """Probability that an agent acts on its policy this step; otherwise it repeats its previous action
     (asynchronous revision, ``mfagents.nets.ActionRevision``). 1 is the paper's synchronous setting; below 1
     it avoids the checkerboards synchronous updates make on the Ising lattice."""
-    revision_start_action: int | None = None
-    """With ``revision_rate < 1``: the action a row starts an episode from (then revises like any other);
-    None lets every row act on its policy at the first step of an episode."""
+    revision_initial_action: int | None = None
+    """With revision: the action a row holds at the start of an episode, before its first revision
+    (Gaussian Squeeze: 0, "send nothing"); None lets every row act on its policy at the first step."""
+    revision_rate_start: float | None = None
+    """With revision: the revision probability at the first step of an episode, moved linearly to
+    ``revision_rate`` over ``revision_anneal_steps`` steps (annealed inertia); None keeps ``revision_rate``."""
+    revision_anneal_steps: int = 0
+    """Steps of an episode over which the revision probability anneals (0: no anneal)."""
 
     def __post_init__(self) -> None:
         check_float("learning_rate", self.learning_rate, positive=True)
@@ -66,8 +71,11 @@ class TabularMFQConfig:
         check_float("temperature_fraction", self.temperature_fraction, non_negative=True)
         check_int("n_neighbours", self.n_neighbours, minimum=1)
         check_float("initial_q", self.initial_q)
-        if check_float("revision_rate", self.revision_rate, positive=True) > 1:
-            raise ValueError(f"revision_rate must be <= 1, got {self.revision_rate}")
+        for name in ("revision_rate", "revision_rate_start"):
+            value = getattr(self, name)
+            if value is not None and check_float(name, value, positive=True) > 1:
+                raise ValueError(f"{name} must be <= 1, got {value}")
+        check_int("revision_anneal_steps", self.revision_anneal_steps, minimum=0)
 
 
 class TabularMFQ:
@@ -97,7 +105,7 @@ class TabularMFQ:
         self._radix = (config.n_neighbours + 1) ** np.arange(n_actions - 1)
         n_configurations = (config.n_neighbours + 1) ** (n_actions - 1)
         self.q_table = np.full((n_agents, n_configurations, n_actions), config.initial_q, dtype=np.float64)
-        self.revision = ActionRevision(config.revision_rate, config.revision_start_action, n_actions)
+        self.revision = ActionRevision.from_config(config, n_actions)
         self.progress = 0.0
         self.updates = 0
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []

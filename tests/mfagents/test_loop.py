@@ -177,3 +177,22 @@ def test_key_values_are_python_literals_or_strings():
         parse_key_values(["size"])
     with pytest.raises(ValueError, match="given twice"):
         parse_key_values(["size=3", "size=4"])
+
+
+def test_squeeze_score_is_the_second_half_of_each_round():
+    from types import SimpleNamespace
+
+    from mfagents.loop import SqueezeScorer
+    from mfagents.pipeline import VecStep
+
+    scorer = SqueezeScorer(SimpleNamespace(n_envs=2, first_rows=np.array([0, 3])))
+    g_by_step = [[0.0, 10.0], [10.0, 10.0], [5.0, 10.0], [20.0, 0.0], [30.0, 5.0]]  # G of copies 0 and 1, G* = 40
+    for g in g_by_step:
+        rewards = np.repeat(np.array(g, dtype=np.float32), 3)
+        step = VecStep(None, rewards, np.zeros(6, bool), None, np.ones(6, bool), [{"G_opt": 40.0}] * 2, np.zeros(2, bool))
+        scorer.on_step(np.zeros(6, np.int64), step)
+    first, second = scorer.on_finish(0, step), scorer.on_finish(1, step)
+    assert first == {"G_ratio": pytest.approx((5 + 20 + 30) / 3 / 40), "G_ratio_last": 30 / 40}  # steps 2, 3, 4 of 5
+    assert second == {"G_ratio": pytest.approx((10 + 0 + 5) / 3 / 40), "G_ratio_last": 5 / 40}
+    scorer.on_step(np.zeros(6, np.int64), step)  # a new round starts from scratch
+    assert scorer.on_finish(0, step)["G_ratio"] == pytest.approx(30 / 40)

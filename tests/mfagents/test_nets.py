@@ -274,13 +274,29 @@ def test_revision_rows_whose_episode_ended_act_freely():
     assert revision.revising(1_000, rng).all()
 
 
-def test_revision_start_action_is_the_previous_action_of_a_new_episode():
-    revision, rng = ActionRevision(0.25, start_action=0), np.random.default_rng(2)
+def test_revision_initial_action_is_the_previous_action_of_a_new_episode():
+    revision, rng = ActionRevision(0.25, initial_action=0), np.random.default_rng(2)
     revising = revision.revising(8_000, rng)
     assert revising.mean() == pytest.approx(0.25, abs=0.02)
     np.testing.assert_array_equal(revision.apply(revising, np.full(8_000, 3)), np.where(revising, 3, 0))
     revision.end_episodes(np.ones(8_000, dtype=bool))
     np.testing.assert_array_equal(revision.previous, 0)
+
+
+def test_revision_rate_anneals_within_each_episode():
+    revision, rng = ActionRevision(0.1, initial_action=0, start_rate=0.5, anneal_steps=4), np.random.default_rng(4)
+    n, shares = 40_000, []
+    for step in range(6):
+        revising = revision.revising(n, rng)
+        shares.append(revising.mean())
+        revision.apply(revising, np.ones(n, dtype=np.int64))
+    np.testing.assert_allclose(shares, [0.5, 0.4, 0.3, 0.2, 0.1, 0.1], atol=0.01)
+    ended = np.arange(n) < n // 2
+    revision.end_episodes(ended)
+    np.testing.assert_allclose(revision.rates(), np.where(ended, 0.5, 0.1))
+    np.testing.assert_array_equal(revision.previous[ended], 0)
+    assert not ActionRevision(1.0, start_rate=0.5, anneal_steps=3).synchronous
+    assert ActionRevision(1.0, start_rate=0.5, anneal_steps=0).synchronous  # no anneal: the rate throughout
 
 
 def test_revision_rate_one_draws_nothing_and_remembers_nothing():
@@ -304,7 +320,11 @@ def test_revision_is_deterministic_given_the_generator():
 def test_revision_rate_must_be_a_probability(rate):
     with pytest.raises(ValueError, match="revision_rate"):
         ActionRevision(rate)
-    with pytest.raises(ValueError, match="revision_start_action"):
-        ActionRevision(0.5, start_action=-1)
-    with pytest.raises(ValueError, match=r"revision_start_action.*\[0, 3\)"):
-        ActionRevision(0.5, start_action=3, n_actions=3)
+    with pytest.raises(ValueError, match="revision_rate_start"):
+        ActionRevision(0.5, start_rate=rate if rate != 0.0 else 2.0, anneal_steps=3)
+    with pytest.raises(ValueError, match="revision_initial_action"):
+        ActionRevision(0.5, initial_action=-1)
+    with pytest.raises(ValueError, match=r"revision_initial_action.*\[0, 3\)"):
+        ActionRevision(0.5, initial_action=3, n_actions=3)
+    with pytest.raises(ValueError, match="revision_anneal_steps"):
+        ActionRevision(0.5, start_rate=0.9, anneal_steps=-1)
