@@ -5,6 +5,10 @@ x* = 137 (27 % of the agents send 1). Uniform random play (x ~ 250) scores about
 every homogeneous policy (all 0, or all 1: x = 500) scores about 0, so a high G / G* needs a learned,
 *mixed* joint policy. The paper's mu = 400, sigma = 200 with ten actions cannot serve here: uniform
 exploration (x ~ 4.5 N) is paid exactly 0 there (G underflows), so no learner gets a signal from it.
+
+The learner is Algorithm 1 as the paper writes it (sampled Boltzmann exploration, synchronous actions,
+the mean action observed when acting), not the N = 1000 defaults of ``mfagents.config``, which
+``benchmarks/gaussian_squeeze_defaults.py`` checks (minutes of training, too long for a test).
 """
 
 from __future__ import annotations
@@ -15,7 +19,12 @@ from mfagents.api import evaluate, train
 from mfagents.logger import CSV_NAME
 
 SQUEEZE = {"n_agents": 500, "n_actions": 2, "mu": 100.0, "sigma": 100.0, "max_cycles": 25}
-MFQ = {"temperature_start": 1.0, "temperature_end": 0.001, "temperature_fraction": 0.5}
+MFQ = {
+    "exploration": "boltzmann", "temperature_start": 1.0, "temperature_end": 0.001, "temperature_fraction": 0.5,
+    "revision_rate": 1.0, "revision_rate_start": None, "revision_anneal_steps": 0, "revision_initial_action": None,
+    "zero_init_head": False, "mean_action_input": "observed", "batch_size": 128, "replay_ratio": 1.0,
+    "learning_rate": 1e-4, "learning_rate_end": None, "buffer_size": 100_000,
+}  # fmt: skip
 
 
 def test_mfq_learns_the_gaussian_squeeze_optimum_far_above_random_play(tmp_path):
