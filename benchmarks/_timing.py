@@ -20,9 +20,11 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -137,3 +139,27 @@ def machine_description() -> str:
         pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return f"{processor}, {cores} cores, Python {platform.python_version()}, NumPy {np.__version__}"
+
+
+def write_section(heading: str, text: str, path: Path) -> None:
+    """Replace the Markdown section that starts with ``heading`` in ``path`` by ``text`` (or append it).
+
+    ``text`` starts with ``heading``; every other section of the file is kept as it is.
+    """
+    content = path.read_text() if path.exists() else "# Benchmarks\n"
+    if heading in content:
+        start = content.index(heading)
+        following = content.find("\n## ", start + len(heading))
+        end = len(content) if following < 0 else following + 1
+        content = content[:start] + text + "\n" + ("\n" + content[end:] if following >= 0 else "")
+    else:
+        content = content.rstrip("\n") + "\n\n" + text + "\n"
+    path.write_text(content)
+
+
+def publish(heading: str, text: str, write: bool, path: Path) -> None:
+    """Print a benchmark's Markdown section; with ``write``, also put it into ``path`` (BENCHMARKS.md)."""
+    print(text)
+    if write:
+        write_section(heading, text, path)
+        print(f"\nwrote {heading!r} into {path.name}", file=sys.stderr)

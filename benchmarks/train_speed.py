@@ -41,7 +41,7 @@ BENCHMARKS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCHMARKS_DIR.parent
 sys.path.insert(0, str(BENCHMARKS_DIR))
 
-from _timing import format_rate, machine_description  # noqa: E402
+from _timing import format_rate, machine_description, publish  # noqa: E402
 
 WORKLOADS = ("mfq", "il", "ppo")
 LABELS = {
@@ -177,19 +177,6 @@ def report(results: dict[str, list[dict]], steps: int, repeats: int, argv: list[
     )
 
 
-def write_section(text: str, path: Path) -> None:
-    """Replace (or append) the ``SECTION`` of ``path``, keeping every other section."""
-    content = path.read_text() if path.exists() else "# Benchmarks\n"
-    if SECTION in content:
-        start = content.index(SECTION)
-        following = content.find("\n## ", start + len(SECTION))
-        end = len(content) if following < 0 else following + 1
-        content = content[:start] + text + "\n" + ("\n" + content[end:] if following >= 0 else "")
-    else:
-        content = content.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(content)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300, help="environment steps per run (default: 300)")
@@ -204,10 +191,7 @@ def main() -> None:
     results = measure(args.steps, args.repeats, args.seed)
     argv = [a for a in sys.argv[1:] if a != "--write"]
     text = report(results, args.steps, args.repeats, argv)
-    print(text)
-    if args.write:
-        write_section(text, REPO_ROOT / "BENCHMARKS.md")
-        print(f"\nwrote {SECTION!r} into BENCHMARKS.md", file=sys.stderr)
+    publish(SECTION, text, args.write, REPO_ROOT / "BENCHMARKS.md")
 
 
 if __name__ == "__main__":

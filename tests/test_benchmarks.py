@@ -1,0 +1,50 @@
+"""``benchmarks/gaussian_squeeze_defaults.py`` runs end to end in its quick mode; ``write_section`` keeps the other sections."""
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+SCRIPT = BENCHMARKS / "gaussian_squeeze_defaults.py"
+
+
+def load_script(path: Path = SCRIPT):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quick_mode_prints_one_row_per_seed_and_a_summary():
+    arguments = ["--rounds", "1", "--seeds", "2", "--first-seed", "3", "--workers", "2", "--eval-rounds", "1"]
+    result = subprocess.run([sys.executable, str(SCRIPT), *arguments], check=False, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == load_script().SECTION
+    header = "| algo | seed | G/G* (greedy eval) | G/G* last step (greedy eval) | G/G* last training round | training s |"
+    start = lines.index(header)
+    assert lines[start + 1] == "|---|---|---|---|---|---|"
+    rows = [line.strip("|").split(" | ") for line in lines[start + 2 : start + 4]]
+    assert [(row[0].strip(), int(row[1])) for row in rows] == [("mfq", 3), ("mfq", 4)]
+    for row in rows:
+        ratios = [float(value) for value in row[2:5]]
+        assert all(0.0 <= ratio <= 1.0 + 1e-9 for ratio in ratios)
+        assert float(row[5]) >= 0
+    assert lines[start + 4] == ""
+    summary = r"\*\*mfq: greedy G / G\* min [0-9.]+, median [0-9.]+; [0-2] of 2 seeds >= 0\.98; training \d+ s \(median\)\*\*"
+    assert re.fullmatch(summary, lines[start + 5])
+    assert "1 rounds (50,000 agent-steps) of training per seed" in result.stdout
+
+
+def test_write_section_replaces_only_its_own_section(tmp_path):
+    module, timing = load_script(), load_script(BENCHMARKS / "_timing.py")
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text("# Benchmarks\n\n## Other (issue 1)\n\nkeep me\n\n## Last (issue 2)\n\nkeep me too\n")
+    timing.write_section(module.SECTION, f"{module.SECTION}\n\nfirst", path)
+    timing.write_section(module.SECTION, f"{module.SECTION}\n\nsecond", path)
+    content = path.read_text()
+    assert content.count(module.SECTION) == 1 and "first" not in content and "second" in content
+    assert "## Other (issue 1)\n\nkeep me\n" in content and "keep me too\n" in content
+    assert content.endswith(f"{module.SECTION}\n\nsecond\n")
