@@ -79,7 +79,8 @@ TRAINING_DEFAULTS: dict[str, EnvDefaults] = {
     # Limit, measured (benchmarks/gaussian_squeeze_defaults.py): 6 of 8 seeds reach 0.99-1.0, two settle at a
     # wrong load (0.73-0.75): far from x* the Q values of the actions differ by less than the network's error,
     # so greedy play can stop where its argmax is wrong. Tried without a robust gain: 400 rounds (seeds 5 and 7
-    # pass, seed 0 then stays at x = 0), epsilon_fraction 0.5, epsilon_end 0.01, a log transform of the reward.
+    # pass, seed 0 then stays at x = 0), epsilon_fraction 0.5, epsilon_end 0.01, a log transform of the reward,
+    # a dueling Q head.
     "gaussian_squeeze": EnvDefaults(
         rounds=200,
         n_envs=1,
