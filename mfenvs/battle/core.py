@@ -186,6 +186,7 @@ class BattleCore:
         return self._mean_actions(state.last_actions, state.alive, state.positions)
 
     def _mean_actions(self, last_actions: np.ndarray, alive: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """The mean actions of the state given by these arrays (the current one, or a step's snapshot)."""
         config = self.config
         n_battles, n_agents = alive.shape
         actions = np.maximum(last_actions, 0).reshape(-1)
