@@ -48,3 +48,15 @@ def test_write_section_replaces_only_its_own_section(tmp_path):
     assert content.count(module.SECTION) == 1 and "first" not in content and "second" in content
     assert "## Other (issue 1)\n\nkeep me\n" in content and "keep me too\n" in content
     assert content.endswith(f"{module.SECTION}\n\nsecond\n")
+
+
+def test_battle_speed_runs_ours_alone_and_prints_both_tables():
+    script = BENCHMARKS / "battle_speed.py"
+    arguments = ["--no-magent2", "--maps", "20", "--minimap", "20", "--seconds", "0.2", "--repeats", "1", "--mean-actions"]
+    result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "(a) PettingZoo parallel API" in result.stdout
+    assert "(ours also reads the mean actions every step)" in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| 20 | 32 |")]
+    assert len(rows) == 4  # two APIs x minimap off / on
+    assert all(float(row.split(" | ")[4].split()[0]) > 0 for row in rows[2:])  # batched agent-steps/s
