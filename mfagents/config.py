@@ -55,7 +55,7 @@ SQUEEZE_Q_LEARNING: dict[str, Any] = {
     "epsilon_end": 0.05,
     "epsilon_fraction": 0.7,
     "batch_size": 1024,
-    "replay_ratio": 0.5,
+    "replay_ratio": 4.0,
     "learning_rate": 1e-3,
     "learning_rate_end": 1e-5,
 }
