@@ -2,7 +2,7 @@
 
 The paper's largest setting: N = 1000 agents, mu = 400, sigma = 200, ten actions (the defaults of
 ``mfenvs/gaussian_squeeze-v0``). Every seed is trained with nothing but the defaults of ``mfzoo train``
-(``mfagents.config.TRAINING_DEFAULTS["gaussian_squeeze"]``: 200 rounds of 50 steps)::
+(``mfagents.config.TRAINING_DEFAULTS["gaussian_squeeze"]``: 100 rounds of 100 steps)::
 
     mfzoo train gaussian_squeeze --algo mfq --seed S --out DIR --no-progress
 
@@ -18,7 +18,7 @@ time (the training loop, without the imports). The goal is G / G* >= 0.98 on eve
 
 Run::
 
-    python benchmarks/gaussian_squeeze_defaults.py                        # MF-Q, 8 seeds, 2 workers: ~6 minutes on 2 cores
+    python benchmarks/gaussian_squeeze_defaults.py                        # MF-Q, 8 seeds, 2 workers: ~20 minutes on 2 cores
     python benchmarks/gaussian_squeeze_defaults.py --algos mfq il         # IL too (independent learners, no mean action)
     python benchmarks/gaussian_squeeze_defaults.py --rounds 2 --seeds 1   # smoke test, a few seconds (learns nothing)
     python benchmarks/gaussian_squeeze_defaults.py --write                # also update BENCHMARKS.md

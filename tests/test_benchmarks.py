@@ -35,7 +35,7 @@ def test_quick_mode_prints_one_row_per_seed_and_a_summary():
     assert lines[start + 4] == ""
     summary = r"\*\*mfq: greedy G / G\* min [0-9.]+, median [0-9.]+; [0-2] of 2 seeds >= 0\.98; training \d+ s \(median\)\*\*"
     assert re.fullmatch(summary, lines[start + 5])
-    assert "1 rounds (50,000 agent-steps) of training per seed" in result.stdout
+    assert "1 rounds (100,000 agent-steps) of training per seed" in result.stdout
 
 
 def test_write_section_replaces_only_its_own_section(tmp_path):
