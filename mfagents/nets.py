@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import gymnasium
 import numpy as np
@@ -34,6 +33,7 @@ import torch
 from torch import nn
 
 from mfenvs.battle.config import ID_BITS, N_ACTIONS
+from mfenvs.common.validation import check_float, check_int
 
 BATTLE_FEATURES_WITH_MINIMAP = ID_BITS + N_ACTIONS + 1 + 2
 """Battle feature channels with ``extra_features`` and the minimap on: id bits, last action, last reward, (x, y)."""
@@ -331,6 +331,31 @@ def epsilon_greedy(values: np.ndarray, epsilon: float, generator: np.random.Gene
     return actions
 
 
+@dataclass(frozen=True)
+class RevisionSettings:
+    """The asynchronous-revision fields of every learner config (``ActionRevision`` reads them)."""
+
+    revision_rate: float = 1.0
+    """Probability that an agent acts on its policy this step (exploring and greedy acting alike); otherwise
+    it repeats its previous action. 1 is the paper's synchronous setting; below 1 it avoids the oscillations
+    (Gaussian Squeeze) and checkerboards (Ising) of synchronous updates."""
+    revision_initial_action: int | None = None
+    """With revision: the action a row holds at the start of an episode, before its first revision
+    (Gaussian Squeeze: 0, "send nothing"); None lets every row act on its policy at the first step."""
+    revision_rate_start: float | None = None
+    """With revision: the revision probability at the first step of an episode, moved linearly to
+    ``revision_rate`` over ``revision_anneal_steps`` steps (annealed inertia); None keeps ``revision_rate``."""
+    revision_anneal_steps: int = 0
+    """Steps of an episode over which the revision probability anneals (0: no anneal)."""
+
+    def __post_init__(self) -> None:
+        for name in ("revision_rate", "revision_rate_start"):
+            value = getattr(self, name)
+            if value is not None and check_float(name, value, positive=True) > 1:
+                raise ValueError(f"{name} must be <= 1, got {value}")
+        check_int("revision_anneal_steps", self.revision_anneal_steps, minimum=0)
+
+
 class ActionRevision:
     """Asynchronous revision (inertia): each row acts on its policy with a probability per step (its
     *revision rate*), otherwise it repeats its previous action.
@@ -387,9 +412,8 @@ class ActionRevision:
         """``[n]`` steps each row has played in its current episode."""
 
     @classmethod
-    def from_config(cls, config: Any, n_actions: int) -> ActionRevision:
-        """From a learner config's ``revision_rate``, ``revision_initial_action``, ``revision_rate_start``
-        and ``revision_anneal_steps`` fields."""
+    def from_config(cls, config: RevisionSettings, n_actions: int) -> ActionRevision:
+        """From the revision fields of a learner config."""
         return cls(
             config.revision_rate,
             config.revision_initial_action,
@@ -506,6 +530,7 @@ def load_optimizer_tensors(prefix: str, optimizer: torch.optim.Optimizer, state:
 
 __all__ = [
     "ActionRevision",
+    "RevisionSettings",
     "BranchedNet",
     "ObservationLayout",
     "ViewFeatureEncoder",

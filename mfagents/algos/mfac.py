@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from mfagents.buffers import Batch, ReplayBuffer, ReplayRatio
 from mfagents.nets import (
     ActionRevision,
+    RevisionSettings,
     build_network,
     load_module_tensors,
     load_optimizer_tensors,
@@ -49,7 +50,7 @@ from mfenvs.common.validation import check_choice, check_float, check_int
 
 
 @dataclass(frozen=True)
-class MFACConfig:
+class MFACConfig(RevisionSettings):
     """Hyper-parameters of MF-AC / AC (defaults: the paper's Battle setting where it gives one)."""
 
     use_mean_action: bool = True
@@ -97,21 +98,11 @@ class MFACConfig:
     """Add a learned embedding of the agent index (row % n_agents) to both networks' input."""
     obs_dtype: str = "float32"
     """Replay storage of observations: "float32" or "float16"."""
-    revision_rate: float = 1.0
-    """Probability that an agent acts on its policy this step; otherwise it repeats its previous action
-    (asynchronous revision, ``mfagents.nets.ActionRevision``). 1 is the paper's synchronous setting."""
-    revision_initial_action: int | None = None
-    """With revision: the action a row holds at the start of an episode, before its first revision
-    (Gaussian Squeeze: 0, "send nothing"); None lets every row act on its policy at the first step."""
-    revision_rate_start: float | None = None
-    """With revision: the revision probability at the first step of an episode, moved linearly to
-    ``revision_rate`` over ``revision_anneal_steps`` steps (annealed inertia); None keeps ``revision_rate``."""
-    revision_anneal_steps: int = 0
-    """Steps of an episode over which the revision probability anneals (0: no anneal)."""
     zero_init_head: bool = False
     """Start the output layers of actor and critic at zero (a uniform actor, every Q value 0)."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         check_float("gamma", self.gamma, non_negative=True)
         if self.gamma > 1:
             raise ValueError(f"gamma must be <= 1, got {self.gamma}")
@@ -123,11 +114,6 @@ class MFACConfig:
         for name in ("entropy_coef", "value_coef", "max_grad_norm"):
             check_float(name, getattr(self, name), non_negative=True)
         check_float("reward_scale", self.reward_scale)
-        for name in ("revision_rate", "revision_rate_start"):
-            value = getattr(self, name)
-            if value is not None and check_float(name, value, positive=True) > 1:
-                raise ValueError(f"{name} must be <= 1, got {value}")
-        check_int("revision_anneal_steps", self.revision_anneal_steps, minimum=0)
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("buffer_size", self.buffer_size, minimum=2)
         check_int("learning_starts", self.learning_starts, minimum=0)

@@ -52,6 +52,7 @@ import torch.nn.functional as F
 from mfagents.buffers import Batch, ReplayBuffer, ReplayRatio
 from mfagents.nets import (
     ActionRevision,
+    RevisionSettings,
     boltzmann_probabilities,
     build_network,
     epsilon_greedy,
@@ -69,7 +70,7 @@ from mfenvs.common.validation import check_choice, check_float, check_int
 
 
 @dataclass(frozen=True)
-class MFQConfig:
+class MFQConfig(RevisionSettings):
     """Hyper-parameters of MF-Q / IL (defaults: the paper's Battle setting where it gives one)."""
 
     use_mean_action: bool = True
@@ -127,23 +128,12 @@ class MFQConfig:
     """Add a learned embedding of the agent index (row % n_agents) to the Q-network input."""
     obs_dtype: str = "float32"
     """Replay storage of observations: "float32" or "float16"."""
-    revision_rate: float = 1.0
-    """Probability that an agent acts on its policy this step; otherwise it repeats its previous action
-    (asynchronous revision, ``mfagents.nets.ActionRevision``; exploring and greedy acting alike). 1 is the
-    paper's synchronous setting."""
-    revision_initial_action: int | None = None
-    """With revision: the action a row holds at the start of an episode, before its first revision
-    (Gaussian Squeeze: 0, "send nothing"); None lets every row act on its policy at the first step."""
-    revision_rate_start: float | None = None
-    """With revision: the revision probability at the first step of an episode, moved linearly to
-    ``revision_rate`` over ``revision_anneal_steps`` steps (annealed inertia); None keeps ``revision_rate``."""
-    revision_anneal_steps: int = 0
-    """Steps of an episode over which the revision probability anneals (0: no anneal)."""
     zero_init_head: bool = False
     """Start the Q network's output layer at zero: every Q value starts tied at 0, so greedy acting (and
     the greedy part of epsilon-greedy) starts at action 0 (argmax takes the first maximum)."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         check_float("gamma", self.gamma, non_negative=True)
         if self.gamma > 1:
             raise ValueError(f"gamma must be <= 1, got {self.gamma}")
@@ -156,11 +146,6 @@ class MFQConfig:
         for name in ("max_grad_norm", "epsilon_start", "epsilon_end", "epsilon_fraction", "temperature_fraction"):
             check_float(name, getattr(self, name), non_negative=True)
         check_float("reward_scale", self.reward_scale)
-        for name in ("revision_rate", "revision_rate_start"):
-            value = getattr(self, name)
-            if value is not None and check_float(name, value, positive=True) > 1:
-                raise ValueError(f"{name} must be <= 1, got {value}")
-        check_int("revision_anneal_steps", self.revision_anneal_steps, minimum=0)
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("buffer_size", self.buffer_size, minimum=2)
         check_int("learning_starts", self.learning_starts, minimum=0)

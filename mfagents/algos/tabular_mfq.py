@@ -29,12 +29,12 @@ import numpy as np
 import torch
 
 from mfagents.algos import build_config
-from mfagents.nets import ActionRevision, boltzmann_probabilities, exponential_schedule, sample_categorical
+from mfagents.nets import ActionRevision, RevisionSettings, boltzmann_probabilities, exponential_schedule, sample_categorical
 from mfenvs.common.validation import check_float, check_int
 
 
 @dataclass(frozen=True)
-class TabularMFQConfig:
+class TabularMFQConfig(RevisionSettings):
     """Hyper-parameters of tabular MF-Q."""
 
     learning_rate: float = 0.1
@@ -49,20 +49,9 @@ class TabularMFQConfig:
     """Neighbours behind each mean action (4 on the square lattice): abar * n_neighbours must be integer counts."""
     initial_q: float = 0.0
     """Initial value of every table entry."""
-    revision_rate: float = 1.0
-    """Probability that an agent acts on its policy this step; otherwise it repeats its previous action
-    (asynchronous revision, ``mfagents.nets.ActionRevision``). 1 is the paper's synchronous setting; below 1
-    it avoids the checkerboards synchronous updates make on the Ising lattice."""
-    revision_initial_action: int | None = None
-    """With revision: the action a row holds at the start of an episode, before its first revision
-    (Gaussian Squeeze: 0, "send nothing"); None lets every row act on its policy at the first step."""
-    revision_rate_start: float | None = None
-    """With revision: the revision probability at the first step of an episode, moved linearly to
-    ``revision_rate`` over ``revision_anneal_steps`` steps (annealed inertia); None keeps ``revision_rate``."""
-    revision_anneal_steps: int = 0
-    """Steps of an episode over which the revision probability anneals (0: no anneal)."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         check_float("learning_rate", self.learning_rate, positive=True)
         if self.learning_rate > 1:
             raise ValueError(f"learning_rate must be <= 1, got {self.learning_rate}")
@@ -71,11 +60,6 @@ class TabularMFQConfig:
         check_float("temperature_fraction", self.temperature_fraction, non_negative=True)
         check_int("n_neighbours", self.n_neighbours, minimum=1)
         check_float("initial_q", self.initial_q)
-        for name in ("revision_rate", "revision_rate_start"):
-            value = getattr(self, name)
-            if value is not None and check_float(name, value, positive=True) > 1:
-                raise ValueError(f"{name} must be <= 1, got {value}")
-        check_int("revision_anneal_steps", self.revision_anneal_steps, minimum=0)
 
 
 class TabularMFQ:
