@@ -67,45 +67,51 @@ class Scorer:
         return {}
 
 
-class SqueezeScorer(Scorer):
+class LateMeanScorer(Scorer):
+    """A measure per step of every copy; a round reports its mean over the second half of the round (the
+    first half lets the joint action settle) and its value at the last step, under ``keys``."""
+
+    keys: tuple[str, str]
+
+    def __init__(self, pipeline: VecPipeline):
+        super().__init__(pipeline)
+        self.history: list[list[float]] = [[] for _ in range(pipeline.n_envs)]
+
+    def measure(self, actions: np.ndarray, step: VecStep) -> np.ndarray:
+        """``[n_envs]`` this step's measure of every copy."""
+        raise NotImplementedError
+
+    def on_step(self, actions: np.ndarray, step: VecStep) -> None:
+        for copy, value in enumerate(self.measure(actions, step)):
+            self.history[copy].append(float(value))
+
+    def on_finish(self, copy: int, step: VecStep) -> dict[str, Any]:
+        values = self.history[copy]
+        self.history[copy] = []
+        late, last = self.keys
+        return {late: float(np.mean(values[len(values) // 2 :])), last: values[-1]}
+
+
+class SqueezeScorer(LateMeanScorer):
     """Gaussian Squeeze: G / G* per step (every agent is paid G, so the reward of a copy's first row is G).
 
-    A round's ``G_ratio`` is the mean of G / G* over the second half of its steps (the first half lets the
-    joint action settle: with asynchronous revision a few agents change their action per step), and
-    ``G_ratio_last`` the value at its last step.
+    ``G_ratio``: the mean over the second half of the round (with asynchronous revision a few agents change
+    their action per step); ``G_ratio_last``: the last step.
     """
 
-    def __init__(self, pipeline: VecPipeline):
-        super().__init__(pipeline)
-        self.history: list[list[float]] = [[] for _ in range(pipeline.n_envs)]
+    keys = ("G_ratio", "G_ratio_last")
 
-    def on_step(self, actions: np.ndarray, step: VecStep) -> None:
-        ratios = step.rewards[self.pipeline.first_rows] / np.array([info["G_opt"] for info in step.copy_infos])
-        for copy, ratio in enumerate(ratios):
-            self.history[copy].append(float(ratio))
-
-    def on_finish(self, copy: int, step: VecStep) -> dict[str, Any]:
-        values = self.history[copy]
-        self.history[copy] = []
-        return {"G_ratio": float(np.mean(values[len(values) // 2 :])), "G_ratio_last": values[-1]}
+    def measure(self, actions: np.ndarray, step: VecStep) -> np.ndarray:
+        return step.rewards[self.pipeline.first_rows] / np.array([info["G_opt"] for info in step.copy_infos])
 
 
-class IsingScorer(Scorer):
+class IsingScorer(LateMeanScorer):
     """Ising: the order parameter xi = |N_up - N_down| / N of the spins the actions set, late-time mean per round."""
 
-    def __init__(self, pipeline: VecPipeline):
-        super().__init__(pipeline)
-        self.history: list[list[float]] = [[] for _ in range(pipeline.n_envs)]
+    keys = ("xi_late", "xi_final")
 
-    def on_step(self, actions: np.ndarray, step: VecStep) -> None:
-        spins = 2 * actions.reshape(self.pipeline.n_envs, -1) - 1
-        for copy, xi in enumerate(np.abs(spins.mean(axis=1))):
-            self.history[copy].append(float(xi))
-
-    def on_finish(self, copy: int, step: VecStep) -> dict[str, Any]:
-        values = self.history[copy]
-        self.history[copy] = []
-        return {"xi_late": float(np.mean(values[len(values) // 2 :])), "xi_final": values[-1]}
+    def measure(self, actions: np.ndarray, step: VecStep) -> np.ndarray:
+        return np.abs((2 * actions.reshape(self.pipeline.n_envs, -1) - 1).mean(axis=1))
 
 
 class BattleScorer(Scorer):
