@@ -56,12 +56,6 @@ class ViewBuilder:
         # cells of all pictures, row-major; kept between calls, with last call's agent cells cleared
         self.cells = pictures.reshape(-1, self.n_channels)
         self._drawn = np.zeros(0, dtype=np.int64)
-        # segments[i]: the 13 cells x C channels starting at cell i, as one opaque item (overlapping
-        # items share memory), so that a fancy index copies a window row with one memcpy
-        segment = np.dtype((np.void, VIEW_SIZE * self.n_channels * self.cells.itemsize))
-        self.segments = np.ndarray(
-            shape=(len(self.cells) - VIEW_SIZE + 1,), dtype=segment, buffer=self.cells, strides=(self.cells.strides[0],)
-        )
         self.window_rows = np.arange(VIEW_SIZE) * padded
         self.outside_circle = _outside_circle_runs(self.n_channels)
         # first picture row of each (battle, slot)'s own-side picture, and the cell shift to the other side's
@@ -70,6 +64,17 @@ class ViewBuilder:
         self.to_other_picture = np.repeat((1 - 2 * teams[None, :]) * n_battles * padded * padded, n_battles, axis=0)
         self.centre = PAD * padded + PAD
         self.presence_channels = np.array([[self.own_presence], [self.enemy_presence]])
+
+    def _segments(self) -> np.ndarray:
+        """``segments[i]``: the 13 cells x C channels starting at cell ``i``, as one opaque item.
+
+        Overlapping items share the memory of ``cells``, so a fancy index copies a window row with
+        one memcpy. The view is made on each call, never stored: a stored alias of ``cells`` would
+        become an independent array in a deep copy or a pickle (and the copy would see no agents).
+        """
+        cells = self.cells
+        segment = np.dtype((np.void, VIEW_SIZE * self.n_channels * cells.itemsize))
+        return np.ndarray(shape=(len(cells) - VIEW_SIZE + 1,), dtype=segment, buffer=cells, strides=(cells.strides[0],))
 
     def views(self, state: BattleState) -> np.ndarray:
         """``[B, N, 13, 13, C + spare]`` float32 windows in MAgent2's channel order; dead agents get zeros.
@@ -92,7 +97,7 @@ class ViewBuilder:
         cells[drawn, self.presence_channels + 1] = state.hp[alive] / self.max_hp
         self._drawn = drawn
 
-        out = self.segments[first_cell[..., None] + self.window_rows].view(np.float32)  # [B, N, 13 * 13 * C]
+        out = self._segments()[first_cell[..., None] + self.window_rows].view(np.float32)  # [B, N, 13 * 13 * C]
         for start, stop in self.outside_circle:
             out[..., start:stop] = 0.0
         out = out.reshape(n_battles, n_agents, VIEW_SIZE, VIEW_SIZE, n_channels)

@@ -149,3 +149,35 @@ def test_vec_env_has_gymnasium_single_spaces():
     assert isinstance(vec.single_action_space, gymnasium.spaces.Discrete)
     sb3_vec = make_vec_env(env, 2, base_class="stable_baselines3")
     assert sb3_vec.num_envs == 18 and sb3_vec.single_observation_space == env.observation_space("spin_0_0")
+
+
+@pytest.mark.parametrize(
+    "env_name, env_kwargs",
+    [
+        ("battle", {"map_size": 16, "team_size": 8, "max_cycles": 25}),
+        ("battle", {"map_size": 12, "team_size": 4, "minimap_mode": False, "max_cycles": 25}),
+        ("ising", {"size": 4, "max_cycles": 25}),
+        ("gaussian_squeeze", {"n_agents": 6, "max_cycles": 25}),
+    ],
+)
+def test_pipeline_rows_are_the_plain_envs_observations(env_name, env_kwargs):
+    # SuperSuit clones the env (cloudpickle) for every copy: each copy must see what a plain env
+    # created with the same arguments and seed sees, step after step and across an auto-reset.
+    n_envs, seed = 2, 4
+    pipeline = VecPipeline(env_name, env_kwargs, n_envs=n_envs)
+    plain = [make_parallel_env(env_name, pipeline.env_kwargs) for _ in range(n_envs)]
+    agents = pipeline.possible_agents
+    step = pipeline.reset(seed=seed)
+    plain_obs = [env.reset(seed=seed + i)[0] for i, env in enumerate(plain)]
+    rng = np.random.default_rng(0)
+    for t in range(40):
+        expected = np.concatenate([np.stack([obs[agent] for agent in agents]) for obs in plain_obs])
+        np.testing.assert_array_equal(step.observations, expected, err_msg=f"step {t}")
+        actions = rng.integers(0, pipeline.n_actions, size=pipeline.n_rows)
+        step = pipeline.step(actions)
+        for i, env in enumerate(plain):
+            row_actions = dict(zip(agents, actions[i * len(agents) : (i + 1) * len(agents)].tolist()))
+            plain_obs[i] = env.step(row_actions)[0]
+            if not env.agents:
+                plain_obs[i] = env.reset()[0]
+    assert step.observations.any()
