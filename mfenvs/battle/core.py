@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 
@@ -24,6 +24,7 @@ from mfenvs.battle import observe, rules
 from mfenvs.battle.config import N_ACTIONS, TEAMS, BattleConfig
 from mfenvs.battle.spawn import initial_positions
 from mfenvs.battle.state import EMPTY, NO_ACTION, BattleState
+from mfenvs.common import jit
 from mfenvs.common.allocator import keep_freed_memory_for_reuse
 from mfenvs.common.mean_action import global_mean_action, radius_mean_action
 from mfenvs.common.validation import check_int
@@ -68,11 +69,27 @@ class BattleCore:
     ``spare_view_channels`` adds zero channels after the view channels for a caller to fill.
     """
 
-    def __init__(self, config: BattleConfig, n_battles: int = 1, spare_view_channels: int = 0):
+    def __init__(
+        self,
+        config: BattleConfig,
+        n_battles: int = 1,
+        spare_view_channels: int = 0,
+        threads: int | None = None,
+        tiled_features: Sequence[int] = (),
+    ):
         if not isinstance(config, BattleConfig):
             raise TypeError(f"config must be a BattleConfig, got {type(config).__name__}")
         self.n_battles = check_int("n_battles", n_battles, minimum=1)
         self.spare_view_channels = check_int("spare_view_channels", spare_view_channels, minimum=0)
+        self.threads = jit.check_threads(threads)
+        self.tiled_features = np.asarray(tiled_features, dtype=np.int64).reshape(-1)
+        if len(self.tiled_features) > self.spare_view_channels or not np.all(
+            (self.tiled_features >= 0) & (self.tiled_features < config.n_features)
+        ):
+            raise ValueError(
+                f"tiled_features must be at most spare_view_channels ({self.spare_view_channels}) "
+                f"feature indices in [0, {config.n_features}), got {list(tiled_features)}"
+            )
         keep_freed_memory_for_reuse()
         self.config = config
         n_red, n_blue = config.team_counts
@@ -80,10 +97,20 @@ class BattleCore:
         self.teams = np.repeat(np.array([0, 1], dtype=np.int64), [n_red, n_blue])
         self.agent_names = tuple(f"{TEAMS[t]}_{i}" for t, n in enumerate((n_red, n_blue)) for i in range(n))
         self.walls = observe.wall_map(config)
-        self.view_builder = observe.ViewBuilder(config, self.teams, self.walls, n_battles, spare_view_channels)
         self._groups = (np.arange(n_battles)[:, None] * 2 + self.teams[None, :]).reshape(-1)
         self.state = BattleState.empty(n_battles, config.n_agents, config.map_size)
         self._rng: np.random.Generator | None = None
+        # scratch of the attack phase: each agent's victim, attacks per battle, their offsets
+        self._victims = np.zeros((n_battles, config.n_agents), dtype=np.int64)
+        self._n_attacks = np.zeros(n_battles, dtype=np.int64)
+        self._first_attack = np.zeros(n_battles + 1, dtype=np.int64)
+
+    @property
+    def _numbers(self) -> rules.RuleNumbers:
+        """The config's rule numbers as float32 (recomputed if ``config`` is replaced, e.g. ``max_cycles``)."""
+        if getattr(self, "_numbers_of", None) is not self.config:
+            self._numbers_of, self._numbers_cache = self.config, rules.RuleNumbers.of(self.config)
+        return self._numbers_cache
 
     @property
     def n_agents(self) -> int:
@@ -129,47 +156,43 @@ class BattleCore:
         Battles that are already over stay as they are and report zero rewards; restart them with
         ``reset_battles``.
         """
-        config, state, n_red = self.config, self.state, self.n_red
-        actions = np.asarray(actions, dtype=np.int64).reshape(self.n_battles, self.n_agents)
-        invalid = (actions < 0) | (actions >= N_ACTIONS)
-        if invalid.any():
+        state, n_battles, n_agents = self.state, self.n_battles, self.n_agents
+        actions = np.asarray(actions, dtype=np.int64).reshape(n_battles, n_agents)
+        if actions.size and (actions.min() < 0 or actions.max() >= N_ACTIONS):
+            invalid = (actions < 0) | (actions >= N_ACTIONS)
             raise ValueError(f"actions must be in [0, {N_ACTIONS}), got {np.unique(actions[invalid]).tolist()}")
-        running = ~state.done
-        all_running = bool(running.all())
-        acting = state.alive.copy() if all_running else state.alive & running[:, None]
-
-        if not all_running:  # the rules see finished battles as empty; their last-step records are kept
-            frozen = (state.alive, state.last_rewards, state.last_hits.copy(), state.last_deaths.copy())
-            state.alive = acting.copy()
-        rewards = rules.resolve_attacks(state, config, self.teams, actions, self._rng)
-        rules.recover(state, config)
-        rules.resolve_moves(state, config, self.walls, actions)
-        state.last_rewards = rewards
-        if not all_running:
-            keep = ~running[:, None]
-            for name, old in zip(("alive", "last_rewards", "last_hits", "last_deaths"), frozen):
-                setattr(state, name, np.where(keep, old, getattr(state, name)))
-
-        state.steps += running
-        state.last_actions = np.where(acting, actions, state.last_actions)
+        rewards = np.empty((n_battles, n_agents), dtype=np.float32)
+        terminated = np.empty((n_battles, n_agents), dtype=bool)
+        truncated = np.empty(n_battles, dtype=bool)
+        with jit.threads(self.threads):
+            rules.find_attacks(
+                state.positions, state.alive, actions, state.occupant, self.teams, ~state.done, self._victims, self._n_attacks
+            )
+            n_attacks = int(self._n_attacks.sum())
+            # the random order of this step's attacks on enemies, drawn as the NumPy rules drew it
+            order = self._rng.permutation(n_attacks) if n_attacks else np.zeros(0, dtype=np.int64)
+            np.cumsum(self._n_attacks, out=self._first_attack[1:])
+            rules.step_battles(
+                self._numbers, self.config.max_cycles, self.teams, self.walls, actions, self._victims,
+                self._first_attack, order, state.positions, state.hp, state.alive, state.occupant,
+                state.last_actions, state.last_rewards, state.last_hits, state.last_deaths, state.steps,
+                state.kills, state.done, rewards, terminated, truncated,
+            )  # fmt: skip
+        n_red = self.n_red
         state.total_rewards[:, 0] += rewards[:, :n_red].sum(axis=1)
         state.total_rewards[:, 1] += rewards[:, n_red:].sum(axis=1)
-
-        wiped_out, truncated = rules.check_episode_end(state, config, n_red)
-        wiped_out &= running
-        truncated &= running
-        terminated = acting & ~state.alive
-        if wiped_out.any():
-            terminated |= wiped_out[:, None] & state.alive
-        state.done |= wiped_out | truncated
-        return self._output(rewards.copy(), terminated, truncated)
+        return self._output(rewards, terminated, truncated)
 
     # -- outputs ---------------------------------------------------------------------------------
     def _output(self, rewards: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> BattleOutput:
         state = self.state
+        with jit.threads(self.threads):
+            views, features = observe.observations(
+                state, self.config, self.teams, self.walls, self.spare_view_channels, self.tiled_features
+            )
         return BattleOutput(
-            views=self.view_builder.views(state),
-            features=observe.features(state, self.config, self.teams),
+            views=views,
+            features=features,
             rewards=rewards,
             alive=state.alive.copy(),
             terminated=terminated,
@@ -208,7 +231,8 @@ class BattleCore:
 
     def action_masks(self) -> np.ndarray:
         """``[B, N, 21]`` bool: moves that are not blocked right now, attacks with an enemy adjacent."""
-        return observe.action_masks(self.state, self.config, self.teams, self.walls)
+        with jit.threads(self.threads):
+            return observe.action_masks(self.state, self.config, self.teams, self.walls)
 
     def state_map(self, battle: int = 0) -> np.ndarray:
         """MAgent2's global state of one battle: ``[map_size, map_size, 5]`` float32 indexed [y, x]."""
@@ -218,7 +242,7 @@ class BattleCore:
         """Kills, survivors and total reward of each team, and the winner so far (more kills wins)."""
         state = self.state
         kills = state.kills[battle]
-        survivors = rules.team_alive_counts(state, self.n_red)[battle]
+        survivors = rules.team_alive_counts(state.alive, self.n_red)[battle]
         winner = "draw" if kills[0] == kills[1] else TEAMS[int(np.argmax(kills))]
         return {
             **{f"{team}_kills": int(kills[t]) for t, team in enumerate(TEAMS)},

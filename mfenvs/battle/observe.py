@@ -1,19 +1,21 @@
 """What agents see: view windows, minimap, feature vector, action masks and the global state.
 
-All functions read a ``BattleState`` and return fresh arrays for all B battles and N slots at once.
 The view of an agent at ``(x, y)`` is ``view[row, col] = map[y + row - 6, x + col - 6]`` inside the
-circle of radius 6; off-map cells and cells outside the circle read 0 in every channel.
+circle of radius 6; off-map cells and cells outside the circle read 0 in every channel. The views,
+features and action masks are compiled kernels over every agent of every battle (``prange`` over
+agents: each writes only its own rows, so the thread count does not change a bit), and each kernel
+writes every element of its output, so the outputs are allocated with ``np.empty``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import prange
 
 from mfenvs.battle.config import ID_BITS, MINIMAP_SIZE, N_ACTIONS, N_MOVES, STAY, VIEW_RADIUS, VIEW_SIZE, BattleConfig
-from mfenvs.battle.rules import attack_targets, move_destinations
+from mfenvs.battle.rules import ATTACK_DX, ATTACK_DY, MOVE_DX, MOVE_DY
 from mfenvs.battle.state import EMPTY, BattleState
-
-PAD = VIEW_RADIUS
+from mfenvs.common.jit import kernel
 
 
 def wall_map(config: BattleConfig) -> np.ndarray:
@@ -26,154 +28,165 @@ def wall_map(config: BattleConfig) -> np.ndarray:
     return walls
 
 
-def _channel_layout(minimap: bool) -> tuple[int, int, int, int, int]:
-    """Channel indices ``(own presence, own hp, enemy presence, enemy hp, n_channels)``; wall is 0."""
-    return (1, 2, 4, 5, 7) if minimap else (1, 2, 3, 4, 5)
+@kernel
+def minimap_densities(battle, positions, alive, last_deaths, teams, map_size, density):
+    """Write battle ``battle``'s ``[2, 169]`` float32 minimaps of red and blue into ``density``,
+    without MAgent2's +1.
 
-
-class ViewBuilder:
-    """Builds the view windows of every agent of B battles; holds what does not change between steps.
-
-    Each step draws two pictures of every battle, one from each team's side (own channels vs enemy
-    channels), padded by the view radius. A window is then 13 row segments of 13 cells x C channels,
-    each contiguous in its picture; one fancy index over the segments, seen as opaque items, copies
-    13 blocks per agent instead of 169 single cells. The 14 runs of cells outside the view circle are
-    zeroed afterwards.
+    The map is binned to 13 x 13 (bins of ``ceil(map_size / 13)`` cells, as MAgent's engine; rows =
+    y bins); each bin holds the team's agents in it divided by the team's size. Like MAgent2, which
+    observes before removing the dead, agents killed in the last step still count, at their last cell.
     """
-
-    def __init__(self, config: BattleConfig, teams: np.ndarray, walls: np.ndarray, n_battles: int, spare_channels: int = 0):
-        self.map_size = config.map_size
-        self.max_hp = np.float32(config.max_hp)
-        self.minimap_mode = config.minimap_mode
-        self.teams = teams
-        self.n_red = int(np.count_nonzero(teams == 0))
-        self.own_presence, _, self.enemy_presence, _, n_view = _channel_layout(config.minimap_mode)
-        self.n_channels = n_view + spare_channels
-        size, padded = config.map_size, config.map_size + 2 * PAD
-        self.padded = padded
-        pictures = np.zeros((2, n_battles, padded, padded, self.n_channels), dtype=np.float32)
-        pictures[:, :, PAD : PAD + size, PAD : PAD + size, 0] = walls
-        # cells of all pictures, row-major; kept between calls, with last call's agent cells cleared
-        self.cells = pictures.reshape(-1, self.n_channels)
-        self._drawn = np.zeros(0, dtype=np.int64)
-        self.window_rows = np.arange(VIEW_SIZE) * padded
-        self.outside_circle = _outside_circle_runs(self.n_channels)
-        # first picture row of each (battle, slot)'s own-side picture, and the cell shift to the other side's
-        battles = np.arange(n_battles)[:, None]
-        self.own_picture = (teams[None, :] * n_battles + battles) * padded
-        self.to_other_picture = np.repeat((1 - 2 * teams[None, :]) * n_battles * padded * padded, n_battles, axis=0)
-        self.centre = PAD * padded + PAD
-        self.presence_channels = np.array([[self.own_presence], [self.enemy_presence]])
-
-    def _segments(self) -> np.ndarray:
-        """``segments[i]``: the 13 cells x C channels starting at cell ``i``, as one opaque item.
-
-        Overlapping items share the memory of ``cells``, so a fancy index copies a window row with
-        one memcpy. The view is made on each call, never stored: a stored alias of ``cells`` would
-        become an independent array in a deep copy or a pickle (and the copy would see no agents).
-        """
-        cells = self.cells
-        segment = np.dtype((np.void, VIEW_SIZE * self.n_channels * cells.itemsize))
-        return np.ndarray(shape=(len(cells) - VIEW_SIZE + 1,), dtype=segment, buffer=cells, strides=(cells.strides[0],))
-
-    def views(self, state: BattleState) -> np.ndarray:
-        """``[B, N, 13, 13, C + spare]`` float32 windows in MAgent2's channel order; dead agents get zeros.
-
-        Channels: wall, own presence, own hp / max_hp, [own minimap], enemy presence, enemy hp /
-        max_hp, [enemy minimap], then the spare channels (zeros, for the caller to fill: the env
-        tiles the feature vector there as MAgent2 does). The agent sees itself at the centre (6, 6).
-        """
-        n_battles, n_agents = state.alive.shape
-        padded, n_channels = self.padded, self.n_channels
-        cells = self.cells
-        cells[self._drawn, 1:] = 0.0
-        alive = state.alive
-        x, y = state.positions[..., 0], state.positions[..., 1]
-        first_cell = (self.own_picture + y) * padded + x  # the window's top-left cell in the own-side picture
-        # each living agent appears in its own team's picture as "own" and in the other's as "enemy"
-        own_centre = (first_cell + self.centre)[alive]
-        drawn = np.stack([own_centre, own_centre + self.to_other_picture[alive]])  # [2, n_alive]
-        cells[drawn, self.presence_channels] = 1.0
-        cells[drawn, self.presence_channels + 1] = state.hp[alive] / self.max_hp
-        self._drawn = drawn
-
-        out = self._segments()[first_cell[..., None] + self.window_rows].view(np.float32)  # [B, N, 13 * 13 * C]
-        for start, stop in self.outside_circle:
-            out[..., start:stop] = 0.0
-        out = out.reshape(n_battles, n_agents, VIEW_SIZE, VIEW_SIZE, n_channels)
-        if self.minimap_mode:
-            self._add_minimaps(state, out.reshape(n_battles, n_agents, VIEW_SIZE * VIEW_SIZE, n_channels))
-        if not alive.all():
-            out[~alive] = 0.0
-        return out
-
-    def _add_minimaps(self, state: BattleState, out: np.ndarray) -> None:
-        """Write the own (channel 3) and enemy (channel 6) minimaps into ``out`` ``[B, N, 169, C]``."""
-        density = minimap_densities(state, self.map_size, self.teams)  # [B, 2, 169]
-        n_red = self.n_red
-        for slots, own in ((slice(None, n_red), 0), (slice(n_red, None), 1)):  # red slots, then blue
-            out[:, slots, :, 3] = density[:, own, None]
-            out[:, slots, :, 6] = density[:, 1 - own, None]
-        battle, slot = np.nonzero(state.alive)
-        bins = minimap_bins(state.positions[battle, slot], self.map_size)
-        own_bin = bins[:, 1] * MINIMAP_SIZE + bins[:, 0]
-        out[battle, slot, own_bin, 3] += 1.0
-        out[battle, slot, own_bin, 6] += 1.0
+    bin_size = -(-map_size // MINIMAP_SIZE)
+    counts = np.zeros((2, MINIMAP_SIZE * MINIMAP_SIZE), dtype=np.int64)
+    team_sizes = np.zeros(2, dtype=np.int64)
+    for slot in range(alive.shape[1]):
+        if alive[battle, slot] or last_deaths[battle, slot]:
+            team = teams[slot]
+            bin_x, bin_y = positions[battle, slot, 0] // bin_size, positions[battle, slot, 1] // bin_size
+            counts[team, bin_y * MINIMAP_SIZE + bin_x] += 1
+            team_sizes[team] += 1
+    for team in range(2):
+        for cell in range(MINIMAP_SIZE * MINIMAP_SIZE):
+            density[team, cell] = np.float32(counts[team, cell] / max(team_sizes[team], 1))
 
 
-def _outside_circle_runs(n_channels: int) -> list[tuple[int, int]]:
-    """``(start, stop)`` runs of a flattened ``[13, 13, C]`` window that lie outside the view circle.
+@kernel
+def feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, row):
+    """Write agent ``slot``'s 34 features into ``row``: 10 id bits (the slot, least significant bit
+    first: MAgent's engine id), last action one-hot (21), last reward, (x, y) / map_size. Zeros if dead.
 
-    The right end of one window row and the left end of the next are adjacent in memory, so the
-    56 cells outside the circle form 14 runs.
+    Unlike MAgent2, whose observation shows the reward of the step before last, the reward is that of
+    the last step.
     """
-    offsets = np.arange(VIEW_SIZE) - VIEW_RADIUS
-    outside = (offsets[:, None] ** 2 + offsets[None, :] ** 2 > VIEW_RADIUS**2).reshape(-1)
-    edges = np.flatnonzero(np.diff(np.r_[False, outside, False]))
-    return [(int(start) * n_channels, int(stop) * n_channels) for start, stop in edges.reshape(-1, 2)]
+    row[:] = 0.0
+    if not alive[battle, slot]:
+        return
+    for bit in range(ID_BITS):
+        row[bit] = (slot >> bit) & 1
+    if last_actions[battle, slot] >= 0:
+        row[ID_BITS + last_actions[battle, slot]] = 1.0
+    row[ID_BITS + N_ACTIONS] = last_rewards[battle, slot]
+    row[ID_BITS + N_ACTIONS + 1] = np.float32(positions[battle, slot, 0] / map_size)
+    row[ID_BITS + N_ACTIONS + 2] = np.float32(positions[battle, slot, 1] / map_size)
 
 
-def minimap_bins(coordinates: np.ndarray, map_size: int) -> np.ndarray:
-    """The minimap bin of map coordinates: bins of ``ceil(map_size / 13)`` cells, as MAgent's engine."""
-    return coordinates // -(-map_size // MINIMAP_SIZE)
+@kernel
+def view_window(battle, slot, positions, hp, alive, occupant, teams, walls, max_hp, density, features, tiled, window):
+    """Write agent ``slot``'s ``[13, 13, C]`` window into ``window``; zeros if dead.
 
-
-def minimap_densities(state: BattleState, map_size: int, teams: np.ndarray) -> np.ndarray:
-    """``[B, 2, 169]`` float32 minimap of each battle's red and blue team, without MAgent2's +1.
-
-    The map is binned to 13 x 13 (rows = y bins); each bin holds the team's agents in it divided by
-    the team's size. Like MAgent2, which observes before removing the dead, agents killed in the
-    last step still count, at their last cell. MAgent2 then adds +1 at the observer's own bin in
-    both channels (``ViewBuilder`` does that).
+    Channels (MAgent2's order): wall, own presence, own hp / max_hp, [own minimap], enemy presence,
+    enemy hp / max_hp, [enemy minimap] (``density`` is ``[2, 169]``, or ``[0, 169]`` without the
+    minimap), then the features ``tiled`` repeated over the window, then zeros (spare channels).
+    The minimaps cover the whole window, with MAgent2's +1 at the agent's own bin in both.
     """
-    n_battles = state.alive.shape[0]
-    n_bins = MINIMAP_SIZE * MINIMAP_SIZE
-    counted = state.alive | state.last_deaths
-    bins = minimap_bins(state.positions, map_size)
-    team_key = np.arange(n_battles)[:, None] * 2 + teams[None, :]  # [B, N]
-    keys = (team_key * n_bins + bins[..., 1] * MINIMAP_SIZE + bins[..., 0])[counted]
-    counts = np.bincount(keys, minlength=n_battles * 2 * n_bins).reshape(n_battles * 2, n_bins)
-    team_sizes = np.bincount(team_key[counted], minlength=n_battles * 2)
-    density = counts / np.maximum(team_sizes, 1)[:, None]
-    return density.astype(np.float32).reshape(n_battles, 2, n_bins)
+    window[:] = 0.0
+    if not alive[battle, slot]:
+        return
+    size = walls.shape[0]
+    minimap = density.shape[0] > 0
+    own_presence, enemy_presence = 1, 4 if minimap else 3
+    x, y, team = positions[battle, slot, 0], positions[battle, slot, 1], teams[slot]
+    for row in range(VIEW_SIZE):
+        map_y = y + row - VIEW_RADIUS
+        for col in range(VIEW_SIZE):
+            map_x = x + col - VIEW_RADIUS
+            dy, dx = row - VIEW_RADIUS, col - VIEW_RADIUS
+            if dx * dx + dy * dy > VIEW_RADIUS * VIEW_RADIUS or not (0 <= map_x < size and 0 <= map_y < size):
+                continue
+            cell = window[row, col]
+            if walls[map_y, map_x]:
+                cell[0] = 1.0
+            other = occupant[battle, map_y, map_x]
+            if other != EMPTY:
+                channel = own_presence if teams[other] == team else enemy_presence
+                cell[channel] = 1.0
+                cell[channel + 1] = hp[battle, other] / max_hp
+    if minimap:
+        bin_size = -(-size // MINIMAP_SIZE)
+        own_bin = (y // bin_size) * MINIMAP_SIZE + x // bin_size
+        for cell_index in range(MINIMAP_SIZE * MINIMAP_SIZE):
+            cell = window[cell_index // MINIMAP_SIZE, cell_index % MINIMAP_SIZE]
+            cell[3] = density[team, cell_index]
+            cell[6] = density[1 - team, cell_index]
+            if cell_index == own_bin:
+                cell[3] += np.float32(1.0)
+                cell[6] += np.float32(1.0)
+    n_view = 7 if minimap else 5
+    for k in range(len(tiled)):
+        value = features[battle, slot, tiled[k]]
+        for row in range(VIEW_SIZE):
+            for col in range(VIEW_SIZE):
+                window[row, col, n_view + k] = value
 
 
-def features(state: BattleState, config: BattleConfig, teams: np.ndarray) -> np.ndarray:
-    """``[B, N, 34]`` float32: 10 id bits, last action one-hot (21), last reward, (x, y) / map_size.
+@kernel(parallel=True)
+def write_observations(positions, hp, alive, last_actions, last_rewards, last_deaths, occupant, teams, walls, max_hp, minimap, tiled, views, features):
+    """Fill ``views`` ``[B, N, 13, 13, C]`` and ``features`` ``[B, N, 34]`` of every agent (in parallel)."""
+    n_battles, n_agents = alive.shape
+    map_size = walls.shape[0]
+    density = np.zeros((n_battles, 2 if minimap else 0, MINIMAP_SIZE * MINIMAP_SIZE), dtype=np.float32)
+    if minimap:
+        for battle in prange(n_battles):
+            minimap_densities(battle, positions, alive, last_deaths, teams, map_size, density[battle])
+    for agent in prange(n_battles * n_agents):
+        battle, slot = agent // n_agents, agent % n_agents
+        feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, features[battle, slot])
+        view_window(
+            battle, slot, positions, hp, alive, occupant, teams, walls, max_hp, density[battle], features, tiled, views[battle, slot]
+        )
 
-    The id is the slot (MAgent's engine id: red ``0..n-1``, blue ``n..``), least significant bit
-    first. Unlike MAgent2, whose observation shows the reward of the step before last, the reward
-    is that of the last step. Dead agents get zeros.
+
+def observations(
+    state: BattleState,
+    config: BattleConfig,
+    teams: np.ndarray,
+    walls: np.ndarray,
+    spare_channels: int = 0,
+    tiled: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(views, features)`` of every agent: ``[B, N, 13, 13, C + spare]`` and ``[B, N, 34]`` float32.
+
+    Views: wall, own presence, own hp / max_hp, [own minimap], enemy presence, enemy hp / max_hp,
+    [enemy minimap], then ``spare_channels`` channels that repeat the features ``tiled`` (indices into
+    the 34) and zeros after them. The agent sees itself at the centre (6, 6). Dead agents: zeros.
     """
     n_battles, n_agents = state.alive.shape
-    out = np.zeros((n_battles, n_agents, config.n_features), dtype=np.float32)
-    out[:, :, :ID_BITS] = (np.arange(n_agents)[:, None] >> np.arange(ID_BITS)) & 1
-    battle, slot = np.nonzero(state.last_actions >= 0)
-    out[battle, slot, ID_BITS + state.last_actions[battle, slot]] = 1.0
-    out[..., ID_BITS + N_ACTIONS] = state.last_rewards
-    out[..., ID_BITS + N_ACTIONS + 1 :] = state.positions / np.float32(config.map_size)
-    out[~state.alive] = 0.0
-    return out
+    n_channels = config.n_channels + spare_channels
+    views = np.empty((n_battles, n_agents, VIEW_SIZE, VIEW_SIZE, n_channels), dtype=np.float32)
+    features = np.empty((n_battles, n_agents, config.n_features), dtype=np.float32)
+    tiled = np.zeros(0, dtype=np.int64) if tiled is None else tiled
+    write_observations(
+        state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths,
+        state.occupant, teams, walls, np.float32(config.max_hp), config.minimap_mode, tiled, views, features,
+    )  # fmt: skip
+    return views, features
+
+
+@kernel(parallel=True)
+def write_action_masks(positions, alive, occupant, teams, walls, masks):
+    """``masks[b, i, a]``: move ``a`` leads to a free cell on the map (stay always), attack ``a`` aims at an enemy."""
+    n_battles, n_agents = alive.shape
+    size = walls.shape[0]
+    for agent in prange(n_battles * n_agents):
+        battle, slot = agent // n_agents, agent % n_agents
+        mask = masks[battle, slot]
+        mask[:] = False
+        if not alive[battle, slot]:
+            continue
+        x, y = positions[battle, slot, 0], positions[battle, slot, 1]
+        for action in range(N_ACTIONS):
+            if action < N_MOVES:
+                to_x, to_y = x + MOVE_DX[action], y + MOVE_DY[action]
+            else:
+                to_x, to_y = x + ATTACK_DX[action], y + ATTACK_DY[action]
+            if not (0 <= to_x < size and 0 <= to_y < size):
+                continue
+            other = occupant[battle, to_y, to_x]
+            if action < N_MOVES:
+                mask[action] = action == STAY or (not walls[to_y, to_x] and other == EMPTY)
+            else:
+                mask[action] = other != EMPTY and teams[other] != teams[slot]
 
 
 def action_masks(state: BattleState, config: BattleConfig, teams: np.ndarray, walls: np.ndarray) -> np.ndarray:
@@ -182,23 +195,9 @@ def action_masks(state: BattleState, config: BattleConfig, teams: np.ndarray, wa
     A move is masked when its destination is off the map, a wall or occupied (stay is always
     allowed); an attack is masked when no enemy stands on its target cell. Dead agents: all False.
     """
-    n_battles, n_agents = state.alive.shape
-    size = config.map_size
-    actions = np.arange(N_ACTIONS)
-    positions = state.positions[:, :, None, :]
-    move_dest = move_destinations(np.broadcast_to(positions, (n_battles, n_agents, N_ACTIONS, 2)), actions)
-    attack_dest = attack_targets(np.broadcast_to(positions, (n_battles, n_agents, N_ACTIONS, 2)), actions)
-    target = np.where((actions < N_MOVES)[:, None], move_dest, attack_dest)
-    inside = ((target >= 0) & (target < size)).all(axis=-1)
-    tx, ty = np.clip(target[..., 0], 0, size - 1), np.clip(target[..., 1], 0, size - 1)
-    battle = np.arange(n_battles)[:, None, None]
-    occupant = state.occupant[battle, ty, tx]
-    free = inside & ~walls[ty, tx] & (occupant == EMPTY)
-    enemy = inside & (occupant != EMPTY) & (teams[np.maximum(occupant, 0)] != teams[None, :, None])
-    mask = np.where(actions < N_MOVES, free, enemy)
-    mask[..., STAY] = True
-    mask &= state.alive[..., None]
-    return mask
+    masks = np.empty((*state.alive.shape, N_ACTIONS), dtype=bool)
+    write_action_masks(state.positions, state.alive, state.occupant, teams, walls, masks)
+    return masks
 
 
 def state_map(state: BattleState, config: BattleConfig, teams: np.ndarray, walls: np.ndarray, battle: int) -> np.ndarray:
@@ -210,4 +209,3 @@ def state_map(state: BattleState, config: BattleConfig, teams: np.ndarray, walls
     out[y, x, 1 + 2 * teams[slot]] = 1.0
     out[y, x, 2 + 2 * teams[slot]] = state.hp[battle, slot] / np.float32(config.max_hp)
     return out
-
