@@ -218,15 +218,16 @@ class BattleCore:
         if config.mean_action_radius is None:
             means = global_mean_action(actions, N_ACTIONS, active, groups)
         else:
-            means = radius_mean_action(
-                actions,
-                N_ACTIONS,
-                positions.reshape(-1, 2),
-                (config.map_size, config.map_size),
-                config.mean_action_radius,
-                active,
-                groups,
-            )
+            with jit.threads(self.threads):
+                means = radius_mean_action(
+                    actions,
+                    N_ACTIONS,
+                    positions.reshape(-1, 2),
+                    (config.map_size, config.map_size),
+                    config.mean_action_radius,
+                    active,
+                    groups,
+                )
         return means.reshape(n_battles, n_agents, N_ACTIONS)
 
     def action_masks(self) -> np.ndarray:

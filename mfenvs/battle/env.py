@@ -88,7 +88,9 @@ class SingleBattle:
             np.arange(n_features) if config.extra_features else [],
             np.arange(n_features, n_features + 2) if config.minimap_mode else [],
         ].astype(np.intp)
-        self.engine = BattleCore(config, n_battles=1, spare_view_channels=len(self._feature_columns))
+        self.engine = BattleCore(
+            config, n_battles=1, spare_view_channels=len(self._feature_columns), tiled_features=self._feature_columns
+        )
         self.agent_names = self.engine.agent_names
         self.with_action_mask = action_mask
         n_view = config.n_channels
@@ -138,9 +140,7 @@ class SingleBattle:
         return {**results, "red_won": winner == "red", "blue_won": winner == "blue", "draw": winner == "draw"}
 
     def _convert(self, out: BattleOutput) -> CoreOutput:
-        observations = out.views[0]
-        if len(self._feature_columns):
-            observations[..., self.config.n_channels :] = out.features[0][:, None, None, self._feature_columns]
+        observations = out.views[0]  # the core tiles the feature columns over the spare channels
         done = bool(out.done[0])
         info = self.scoreboard(done)
         agent_info = {}

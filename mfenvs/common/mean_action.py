@@ -9,7 +9,8 @@ neighbourhoods cover the environments of this package:
 * ``radius_mean_action``: active agents of the same group within a Euclidean distance on a grid
   (Battle; the default radius is the view radius).
 
-All functions are vectorised over agents (no per-agent Python loop) and return a fresh
+All functions are vectorised over agents (no per-agent Python loop; the radius one is a compiled
+Numba kernel, compiled on its first call) and return a fresh
 ``float32`` array of shape ``[n_agents, n_actions]``. Agents with no neighbours, and inactive agents,
 get a row of zeros. Trainers import these functions rather than re-deriving the mean action.
 """
@@ -90,23 +91,14 @@ def lattice_mean_action(actions: np.ndarray, n_actions: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _disk_windows(radius: float, grid_width: int) -> tuple[int, int, np.ndarray]:
-    """The disk of ``radius`` as one key window per row, for ``radius_mean_action``'s padded planes.
-
-    Returns ``(reach, n_cells, offsets)``: the disk spans rows ``-reach..reach`` and holds ``n_cells`` cells,
-    the centre included. On planes ``width = grid_width + 2 * reach`` wide, flattened, the window of row
-    ``dy`` around key ``k`` is ``k + dy * width + [-half, half]`` (``half``: the largest ``dx`` with
-    ``dx^2 + dy^2 <= radius^2``). Relative to ``k``, ``offsets`` lists every window's last key then ``-1``,
-    and then every window's first key minus one then ``0``: cumulative counts at the first half minus those
-    at the second half count the disk without its centre.
-    """
+def disk_offsets(radius: float) -> np.ndarray:
+    """``[k, 2]`` ``(dx, dy)`` of the cells with ``dx^2 + dy^2 <= radius^2``, the centre excluded, row by row."""
     reach = int(np.floor(radius))
     dy, dx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
-    inside = dx * dx + dy * dy <= radius * radius
-    half = inside.sum(axis=1) // 2
-    rows = np.arange(-reach, reach + 1) * (grid_width + 2 * reach)
-    offsets = np.concatenate([rows + half, [-1], rows - half - 1, [0]]).astype(np.intp)
-    return reach, int(inside.sum()), offsets
+    inside = (dx * dx + dy * dy <= radius * radius) & ((dx != 0) | (dy != 0))
+    offsets = np.stack([dx[inside], dy[inside]], axis=1).astype(np.int64)
+    offsets.flags.writeable = False
+    return offsets
 
 
 def radius_mean_action(
@@ -124,11 +116,9 @@ def radius_mean_action(
     as Battle's view. At most one agent of a group may occupy a cell; different groups live on
     separate planes (so B battles x 2 teams can share one call).
 
-    The disk is ``2 * reach + 1`` row windows. Members sorted by cell key (group, y, x) have cumulative
-    one-hot action counts, so a window's counts are a difference of two rows of that prefix table, found
-    through a cumulative occupancy count of the planes. The counts are packed into integer fields of
-    ``uint64`` words (one more field counts the members), so each window costs two gathers of a few
-    words: ``O(n_agents * radius + n_groups * height * width)`` instead of one gather per disk cell.
+    A compiled kernel (Numba): the active agents are put on one occupancy plane per group, then each
+    agent reads the cells of its disk (in parallel over agents; each writes only its own row, so the
+    thread count does not change the result). Counts are integers, the mean one float32 division.
 
     Args:
         actions: ``[n_agents]`` integer actions.
@@ -142,39 +132,17 @@ def radius_mean_action(
     Returns:
         ``[n_agents, n_actions]`` float32.
     """
-    actions = np.asarray(actions)
-    positions = np.asarray(positions, dtype=np.intp)
+    actions = np.ascontiguousarray(actions, dtype=np.int64)
+    positions = np.ascontiguousarray(positions, dtype=np.int64).reshape(-1, 2)
     n_agents = len(actions)
-    active = np.ones(n_agents, dtype=bool) if active is None else np.asarray(active, dtype=bool)
-    groups = np.zeros(n_agents, dtype=np.intp) if groups is None else np.asarray(groups, dtype=np.intp)
+    active = np.ones(n_agents, dtype=bool) if active is None else np.ascontiguousarray(active, dtype=bool)
+    groups = np.zeros(n_agents, dtype=np.int64) if groups is None else np.ascontiguousarray(groups, dtype=np.int64)
     out = np.zeros((n_agents, n_actions), dtype=np.float32)
-    members = np.flatnonzero(active)
-    reach, n_cells, offsets = _disk_windows(float(radius), grid_shape[1])
-    if len(members) == 0 or reach < 1:
+    offsets = disk_offsets(float(radius))
+    if not active.any() or len(offsets) == 0:
         return out
+    from mfenvs.common.mean_action_kernels import radius_counts  # Numba is imported on first use only
 
-    # cell keys on one padded plane per group, flattened after a spare key 0 (so a window's first key minus
-    # one is never negative); cum_count[k]: members with a key <= k, so cum_count[key] is 1 + the rank in key order
-    height, width = grid_shape[0] + 2 * reach, grid_shape[1] + 2 * reach
-    key = ((groups * height + positions[:, 1] + reach) * width + positions[:, 0] + reach + 1)[members]
-    cum_count = np.zeros((int(groups[members].max()) + 1) * height * width + 1, dtype=np.int32)
-    cum_count[key] = 1
-    np.cumsum(cum_count, out=cum_count)
-
-    # table row 1 + rank: the member's one-hot action, plus a 1 in field n_actions, in unsigned fields wide
-    # enough for a disk's count; as uint64 words, prefix[i] packs the counts of the first i members in key
-    # order. Fields overflow into each other there, but every window difference is exact modulo 2^64.
-    field = np.min_scalar_type(min(n_cells, len(members)))
-    per_word = 8 // field.itemsize
-    n_words = 1 << (-(-(n_actions + 1) // per_word) - 1).bit_length()  # rows of 8, 16, 32 bytes: take copies fastest
-    table = np.zeros((len(members) + 1, n_words * per_word), dtype=field)
-    table[cum_count[key], actions[members]] = 1
-    table[1:, n_actions] = 1
-    prefix = np.cumsum(table.view(np.uint64), axis=0)
-
-    ends = np.take(prefix, np.take(cum_count, offsets[:, None] + key), axis=0)  # [2 * (2 * reach + 2), members, words]
-    sums = ends[: len(offsets) // 2].sum(axis=0) - ends[len(offsets) // 2 :].sum(axis=0)
-    counts = sums.view(field)  # [members, fields]: the neighbours' action counts, then their number
-    n_neighbours = np.maximum(counts[:, n_actions : n_actions + 1], 1)
-    out[members] = np.divide(counts[:, :n_actions], n_neighbours, dtype=np.float32)
+    n_groups = int(groups[active].max()) + 1
+    radius_counts(actions, positions, active, groups, n_groups, int(grid_shape[0]), int(grid_shape[1]), offsets, out)
     return out
