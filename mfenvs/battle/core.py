@@ -26,7 +26,8 @@ from mfenvs.battle.spawn import initial_positions
 from mfenvs.battle.state import EMPTY, NO_ACTION, BattleState
 from mfenvs.common import jit
 from mfenvs.common.allocator import keep_freed_memory_for_reuse
-from mfenvs.common.mean_action import global_mean_action, radius_mean_action
+from mfenvs.common.mean_action import disk_offsets, global_mean_action
+from mfenvs.common.mean_action_kernels import radius_counts
 from mfenvs.common.validation import check_int
 
 
@@ -104,6 +105,14 @@ class BattleCore:
         self._victims = np.zeros((n_battles, config.n_agents), dtype=np.int64)
         self._n_attacks = np.zeros(n_battles, dtype=np.int64)
         self._first_attack = np.zeros(n_battles + 1, dtype=np.int64)
+        # scratch of the views: each battle seen by each team, and the cells the agents were drawn on
+        self._pictures = observe.empty_pictures(n_battles, config, self.walls)
+        self._drawn = np.full((n_battles, config.n_agents), -1, dtype=np.int64)
+
+    @property
+    def _work(self) -> int:
+        """Agent slots over all battles: small steps run their kernels on one thread (``jit.threads``)."""
+        return self.n_battles * self.config.n_agents
 
     @property
     def _numbers(self) -> rules.RuleNumbers:
@@ -164,7 +173,7 @@ class BattleCore:
         rewards = np.empty((n_battles, n_agents), dtype=np.float32)
         terminated = np.empty((n_battles, n_agents), dtype=bool)
         truncated = np.empty(n_battles, dtype=bool)
-        with jit.threads(self.threads):
+        with jit.threads(self.threads, self._work):
             rules.find_attacks(
                 state.positions, state.alive, actions, state.occupant, self.teams, ~state.done, self._victims, self._n_attacks
             )
@@ -186,9 +195,9 @@ class BattleCore:
     # -- outputs ---------------------------------------------------------------------------------
     def _output(self, rewards: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> BattleOutput:
         state = self.state
-        with jit.threads(self.threads):
+        with jit.threads(self.threads, self._work):
             views, features = observe.observations(
-                state, self.config, self.teams, self.walls, self.spare_view_channels, self.tiled_features
+                state, self.config, self.teams, self._pictures, self._drawn, self.spare_view_channels, self.tiled_features
             )
         return BattleOutput(
             views=views,
@@ -212,27 +221,21 @@ class BattleCore:
         """The mean actions of the state given by these arrays (the current one, or a step's snapshot)."""
         config = self.config
         n_battles, n_agents = alive.shape
-        actions = np.maximum(last_actions, 0).reshape(-1)
         active = (alive & (last_actions >= 0)).reshape(-1)
-        groups = self._groups
         if config.mean_action_radius is None:
-            means = global_mean_action(actions, N_ACTIONS, active, groups)
-        else:
-            with jit.threads(self.threads):
-                means = radius_mean_action(
-                    actions,
-                    N_ACTIONS,
-                    positions.reshape(-1, 2),
-                    (config.map_size, config.map_size),
-                    config.mean_action_radius,
-                    active,
-                    groups,
-                )
+            means = global_mean_action(np.maximum(last_actions, 0).reshape(-1), N_ACTIONS, active, self._groups)
+        else:  # the kernel of radius_mean_action, without its argument conversions (these arrays are ready)
+            means = np.zeros((n_battles * n_agents, N_ACTIONS), dtype=np.float32)
+            with jit.threads(self.threads, self._work):
+                radius_counts(
+                    last_actions.reshape(-1), positions.reshape(-1, 2), active, self._groups, 2 * n_battles,
+                    config.map_size, config.map_size, disk_offsets(float(config.mean_action_radius)), means,
+                )  # fmt: skip
         return means.reshape(n_battles, n_agents, N_ACTIONS)
 
     def action_masks(self) -> np.ndarray:
         """``[B, N, 21]`` bool: moves that are not blocked right now, attacks with an enemy adjacent."""
-        with jit.threads(self.threads):
+        with jit.threads(self.threads, self._work):
             return observe.action_masks(self.state, self.config, self.teams, self.walls)
 
     def state_map(self, battle: int = 0) -> np.ndarray:

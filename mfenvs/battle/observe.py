@@ -71,77 +71,141 @@ def feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_
     row[ID_BITS + N_ACTIONS + 2] = np.float32(positions[battle, slot, 1] / map_size)
 
 
+PAD = VIEW_RADIUS
+"""Pictures are the map padded by the view radius on every side (off-map cells read 0)."""
+
+
+def circle_half_widths() -> np.ndarray:
+    """``[13]``: the view circle spans columns ``6 - h .. 6 + h`` of window row ``r`` (``dx^2 + dy^2 <= 36``)."""
+    dy = np.arange(VIEW_SIZE) - VIEW_RADIUS
+    return np.floor(np.sqrt(VIEW_RADIUS**2 - dy**2) + 1e-9).astype(np.int64)
+
+
+HALF_WIDTHS = circle_half_widths()
+
+
+def empty_pictures(n_battles: int, config: BattleConfig, walls: np.ndarray) -> np.ndarray:
+    """``[B, 2, P, P, C]`` float32 pictures with the walls drawn and no agent (``P = map_size + 12``).
+
+    Picture ``[b, t]`` is battle ``b`` seen by team ``t``: in the view's channel order, so that a
+    window row inside the view circle is one contiguous copy. The minimap channels stay 0 here.
+    """
+    size = config.map_size
+    pictures = np.zeros((n_battles, 2, size + 2 * PAD, size + 2 * PAD, config.n_channels), dtype=np.float32)
+    pictures[:, :, PAD : PAD + size, PAD : PAD + size, 0] = walls
+    return pictures
+
+
 @kernel
-def view_window(battle, slot, positions, hp, alive, occupant, teams, walls, max_hp, density, features, tiled, window):
-    """Write agent ``slot``'s ``[13, 13, C]`` window into ``window``; zeros if dead.
+def draw_agents(battle, positions, hp, alive, teams, max_hp, minimap, pictures, drawn):
+    """Redraw battle ``battle``'s agents on its two pictures: clear the cells drawn last time
+    (``drawn[b, i]``: flat padded cell, -1 if none), then draw every living agent, as "own" on its
+    team's picture and as "enemy" on the other."""
+    picture_size = pictures.shape[2]
+    enemy_presence = 4 if minimap else 3
+    for slot in range(alive.shape[1]):
+        cell = drawn[battle, slot]
+        if cell >= 0:
+            for team in range(2):
+                y, x = cell // picture_size, cell % picture_size
+                pictures[battle, team, y, x, 1:] = 0.0
+        drawn[battle, slot] = -1
+    for slot in range(alive.shape[1]):
+        if not alive[battle, slot]:
+            continue
+        x, y, team = positions[battle, slot, 0] + PAD, positions[battle, slot, 1] + PAD, teams[slot]
+        health = hp[battle, slot] / max_hp
+        pictures[battle, team, y, x, 1] = 1.0
+        pictures[battle, team, y, x, 2] = health
+        pictures[battle, 1 - team, y, x, enemy_presence] = 1.0
+        pictures[battle, 1 - team, y, x, enemy_presence + 1] = health
+        drawn[battle, slot] = y * picture_size + x
+
+
+@kernel
+def view_window(battle, slot, positions, alive, teams, pictures, density, features, tiled, half_widths, window):
+    """Write agent ``slot``'s window, flattened (``[13 * 13 * C]``), into ``window``; zeros if dead.
 
     Channels (MAgent2's order): wall, own presence, own hp / max_hp, [own minimap], enemy presence,
     enemy hp / max_hp, [enemy minimap] (``density`` is ``[2, 169]``, or ``[0, 169]`` without the
     minimap), then the features ``tiled`` repeated over the window, then zeros (spare channels).
-    The minimaps cover the whole window, with MAgent2's +1 at the agent's own bin in both.
+    Inside the view circle each window row is a copy of a row of its team's picture (``pictures``
+    flattened to ``[B, 2, P * P * n_view]``); the minimaps cover the whole window, with MAgent2's +1 at
+    the agent's own bin in both. Flat loops: Numba copies them as fast as ``memcpy``.
     """
-    window[:] = 0.0
+    # Indices are unsigned: Numba then skips its negative-index wrap-around, and the copy loops vectorise.
+    n_channels = np.uint64(len(window) // (VIEW_SIZE * VIEW_SIZE))
     if not alive[battle, slot]:
+        for k in range(len(window)):
+            window[k] = 0.0
         return
-    size = walls.shape[0]
-    minimap = density.shape[0] > 0
-    own_presence, enemy_presence = 1, 4 if minimap else 3
+    n_view = np.uint64(pictures.shape[4])
+    picture_size = pictures.shape[2]
     x, y, team = positions[battle, slot, 0], positions[battle, slot, 1], teams[slot]
+    picture = pictures[battle, team].reshape(-1)
+    end = np.uint64(0)  # where the last row's circle ended in window
     for row in range(VIEW_SIZE):
-        map_y = y + row - VIEW_RADIUS
-        for col in range(VIEW_SIZE):
-            map_x = x + col - VIEW_RADIUS
-            dy, dx = row - VIEW_RADIUS, col - VIEW_RADIUS
-            if dx * dx + dy * dy > VIEW_RADIUS * VIEW_RADIUS or not (0 <= map_x < size and 0 <= map_y < size):
-                continue
-            cell = window[row, col]
-            if walls[map_y, map_x]:
-                cell[0] = 1.0
-            other = occupant[battle, map_y, map_x]
-            if other != EMPTY:
-                channel = own_presence if teams[other] == team else enemy_presence
-                cell[channel] = 1.0
-                cell[channel + 1] = hp[battle, other] / max_hp
-    if minimap:
+        half = half_widths[row]
+        first, width = VIEW_RADIUS - half, np.uint64(2 * half + 1)
+        target = np.uint64(row * VIEW_SIZE + first) * n_channels
+        for k in range(end, target):
+            window[k] = 0.0
+        source = np.uint64((y + row) * picture_size + x + first) * n_view  # padded: map (x + col - 6, y + row - 6)
+        if n_channels == n_view:
+            for k in range(width * n_view):
+                window[target + k] = picture[source + k]
+        else:
+            for col in range(width):
+                for channel in range(n_view):
+                    window[target + col * n_channels + channel] = picture[source + col * n_view + channel]
+                for channel in range(n_view, n_channels):
+                    window[target + col * n_channels + channel] = 0.0
+        end = target + width * n_channels
+    for k in range(end, np.uint64(len(window))):
+        window[k] = 0.0
+    if density.shape[0] > 0:
+        size = picture_size - 2 * PAD
         bin_size = -(-size // MINIMAP_SIZE)
-        own_bin = (y // bin_size) * MINIMAP_SIZE + x // bin_size
-        for cell_index in range(MINIMAP_SIZE * MINIMAP_SIZE):
-            cell = window[cell_index // MINIMAP_SIZE, cell_index % MINIMAP_SIZE]
-            cell[3] = density[team, cell_index]
-            cell[6] = density[1 - team, cell_index]
-            if cell_index == own_bin:
-                cell[3] += np.float32(1.0)
-                cell[6] += np.float32(1.0)
-    n_view = 7 if minimap else 5
+        own_bin = np.uint64((y // bin_size) * MINIMAP_SIZE + x // bin_size)
+        for cell in range(np.uint64(MINIMAP_SIZE * MINIMAP_SIZE)):
+            window[cell * n_channels + np.uint64(3)] = density[team, cell]
+            window[cell * n_channels + np.uint64(6)] = density[1 - team, cell]
+        window[own_bin * n_channels + np.uint64(3)] += np.float32(1.0)
+        window[own_bin * n_channels + np.uint64(6)] += np.float32(1.0)
     for k in range(len(tiled)):
         value = features[battle, slot, tiled[k]]
-        for row in range(VIEW_SIZE):
-            for col in range(VIEW_SIZE):
-                window[row, col, n_view + k] = value
+        channel = n_view + np.uint64(k)
+        for cell in range(np.uint64(VIEW_SIZE * VIEW_SIZE)):
+            window[cell * n_channels + channel] = value
 
 
 @kernel(parallel=True)
-def write_observations(positions, hp, alive, last_actions, last_rewards, last_deaths, occupant, teams, walls, max_hp, minimap, tiled, views, features):
-    """Fill ``views`` ``[B, N, 13, 13, C]`` and ``features`` ``[B, N, 34]`` of every agent (in parallel)."""
+def write_observations(
+    positions, hp, alive, last_actions, last_rewards, last_deaths, teams, max_hp, minimap, tiled, half_widths,
+    pictures, drawn, views, features,
+):  # fmt: skip
+    """Fill ``views`` ``[B, N, 13, 13, C]`` and ``features`` ``[B, N, 34]`` of every agent (in parallel),
+    after redrawing the agents on ``pictures`` (see ``draw_agents``)."""
     n_battles, n_agents = alive.shape
-    map_size = walls.shape[0]
+    map_size = pictures.shape[2] - 2 * PAD
+    flat_views = views.reshape(n_battles, n_agents, -1)
     density = np.zeros((n_battles, 2 if minimap else 0, MINIMAP_SIZE * MINIMAP_SIZE), dtype=np.float32)
-    if minimap:
-        for battle in prange(n_battles):
+    for battle in prange(n_battles):
+        draw_agents(battle, positions, hp, alive, teams, max_hp, minimap, pictures, drawn)
+        if minimap:
             minimap_densities(battle, positions, alive, last_deaths, teams, map_size, density[battle])
     for agent in prange(n_battles * n_agents):
         battle, slot = agent // n_agents, agent % n_agents
         feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, features[battle, slot])
-        view_window(
-            battle, slot, positions, hp, alive, occupant, teams, walls, max_hp, density[battle], features, tiled, views[battle, slot]
-        )
+        view_window(battle, slot, positions, alive, teams, pictures, density[battle], features, tiled, half_widths, flat_views[battle, slot])
 
 
 def observations(
     state: BattleState,
     config: BattleConfig,
     teams: np.ndarray,
-    walls: np.ndarray,
+    pictures: np.ndarray,
+    drawn: np.ndarray,
     spare_channels: int = 0,
     tiled: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -150,6 +214,8 @@ def observations(
     Views: wall, own presence, own hp / max_hp, [own minimap], enemy presence, enemy hp / max_hp,
     [enemy minimap], then ``spare_channels`` channels that repeat the features ``tiled`` (indices into
     the 34) and zeros after them. The agent sees itself at the centre (6, 6). Dead agents: zeros.
+    ``pictures`` (from ``empty_pictures``) and ``drawn`` (``[B, N]`` int64, -1 at first) are the
+    caller's scratch, kept between calls so that only the agents' cells are redrawn.
     """
     n_battles, n_agents = state.alive.shape
     n_channels = config.n_channels + spare_channels
@@ -158,7 +224,7 @@ def observations(
     tiled = np.zeros(0, dtype=np.int64) if tiled is None else tiled
     write_observations(
         state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths,
-        state.occupant, teams, walls, np.float32(config.max_hp), config.minimap_mode, tiled, views, features,
+        teams, np.float32(config.max_hp), config.minimap_mode, tiled, HALF_WIDTHS, pictures, drawn, views, features,
     )  # fmt: skip
     return views, features
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,15 +61,44 @@ _configure()
 
 
 def kernel(function: Callable | None = None, *, parallel: bool = False) -> Callable:
-    """``numba.njit`` with the package's options: cached, no GIL, ``parallel`` for ``prange`` loops.
+    """``numba.njit`` with the package's options: cached, no GIL; ``fastmath`` off (kernels must give
+    the same bits as the rules they implement).
 
-    ``fastmath`` stays off: kernels must give the same bits as the rules they implement.
+    ``parallel=True`` (for kernels with ``prange`` loops) returns a ``ParallelKernel``: a parallel and a
+    serial compilation of the same source, the serial one used on one thread or for small work, where
+    starting the thread pool costs more than the loop (tens of microseconds per call).
     """
 
     def decorate(f: Callable) -> Callable:
-        return numba.njit(cache=True, nogil=True, parallel=parallel)(f)
+        return ParallelKernel(f) if parallel else numba.njit(cache=True, nogil=True)(f)
 
     return decorate(function) if function is not None else decorate
+
+
+class _Mode(threading.local):
+    parallel = False
+
+
+_mode = _Mode()
+
+PARALLEL_MIN_WORK = 4096
+"""Agents (summed over battles) below which a step runs its kernels serially even with several threads."""
+
+
+class ParallelKernel:
+    """A kernel compiled twice, ``parallel`` and ``serial``; calls go to the one ``threads()`` chose."""
+
+    def __init__(self, function: Callable):
+        self.parallel = numba.njit(cache=True, nogil=True, parallel=True)(function)
+        # a copy under another name, so the two compilations get separate cache entries
+        serial = types.FunctionType(function.__code__, function.__globals__, function.__name__ + "_serial", function.__defaults__, function.__closure__)
+        serial.__qualname__ = function.__qualname__ + "_serial"
+        serial.__module__ = function.__module__
+        self.serial = numba.njit(cache=True, nogil=True)(serial)
+        self.__doc__, self.__name__, self.__wrapped__ = function.__doc__, function.__name__, function
+
+    def __call__(self, *args):
+        return (self.parallel if _mode.parallel else self.serial)(*args)
 
 
 def check_threads(threads: int | None) -> int | None:
@@ -83,18 +113,24 @@ def check_threads(threads: int | None) -> int | None:
 
 
 @contextmanager
-def threads(count: int | None) -> Iterator[None]:
-    """Run the kernels called inside on ``count`` threads (``None``: leave Numba's setting), holding ``KERNEL_LOCK``."""
+def threads(count: int | None, work: int = PARALLEL_MIN_WORK) -> Iterator[None]:
+    """Run the kernels called inside on ``count`` threads (``None``: Numba's setting), holding ``KERNEL_LOCK``.
+
+    ``work`` (agents summed over battles) below ``PARALLEL_MIN_WORK`` runs them serially.
+    """
     with KERNEL_LOCK:
-        if count is None:
-            yield
-            return
-        previous = numba.get_num_threads()
-        if previous == count:
-            yield
-            return
-        numba.set_num_threads(count)
+        previous_mode = _mode.parallel
+        available = numba.get_num_threads() if count is None else count
+        _mode.parallel = available > 1 and work >= PARALLEL_MIN_WORK
         try:
-            yield
+            if count is None or not _mode.parallel or numba.get_num_threads() == count:
+                yield
+                return
+            previous = numba.get_num_threads()
+            numba.set_num_threads(count)
+            try:
+                yield
+            finally:
+                numba.set_num_threads(previous)
         finally:
-            numba.set_num_threads(previous)
+            _mode.parallel = previous_mode
