@@ -26,7 +26,7 @@ from mfenvs.battle.spawn import initial_positions
 from mfenvs.battle.state import EMPTY, NO_ACTION, BattleState
 from mfenvs.common import jit
 from mfenvs.common.allocator import keep_freed_memory_for_reuse
-from mfenvs.common.mean_action import disk_offsets, global_mean_action
+from mfenvs.common.mean_action import disk_half_widths, global_mean_action
 from mfenvs.common.mean_action_kernels import radius_counts
 from mfenvs.common.validation import check_int
 
@@ -229,7 +229,7 @@ class BattleCore:
             with jit.threads(self.threads, self._work):
                 radius_counts(
                     last_actions.reshape(-1), positions.reshape(-1, 2), active, self._groups, 2 * n_battles,
-                    config.map_size, config.map_size, disk_offsets(float(config.mean_action_radius)), means,
+                    config.map_size, config.map_size, disk_half_widths(float(config.mean_action_radius)), means,
                 )  # fmt: skip
         return means.reshape(n_battles, n_agents, N_ACTIONS)
 

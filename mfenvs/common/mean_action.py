@@ -91,14 +91,14 @@ def lattice_mean_action(actions: np.ndarray, n_actions: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def disk_offsets(radius: float) -> np.ndarray:
-    """``[k, 2]`` ``(dx, dy)`` of the cells with ``dx^2 + dy^2 <= radius^2``, the centre excluded, row by row."""
+def disk_half_widths(radius: float) -> np.ndarray:
+    """``[2 * reach + 1]``: the disk ``dx^2 + dy^2 <= radius^2`` spans ``dx = -h .. h`` in its row ``dy``
+    (rows ``dy = -reach .. reach``, ``reach = floor(radius)``)."""
     reach = int(np.floor(radius))
     dy, dx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
-    inside = (dx * dx + dy * dy <= radius * radius) & ((dx != 0) | (dy != 0))
-    offsets = np.stack([dx[inside], dy[inside]], axis=1).astype(np.int64)
-    offsets.flags.writeable = False
-    return offsets
+    half_widths = ((dx * dx + dy * dy <= radius * radius).sum(axis=1) // 2).astype(np.int64)
+    half_widths.flags.writeable = False
+    return half_widths
 
 
 def radius_mean_action(
@@ -117,7 +117,7 @@ def radius_mean_action(
     separate planes (so B battles x 2 teams can share one call).
 
     A compiled kernel (Numba): the active agents are put on one occupancy plane per group, then each
-    agent reads the cells of its disk (in parallel over agents; each writes only its own row, so the
+    agent reads the cells of its disk, row by row (in parallel over agents; each writes only its own row, so the
     thread count does not change the result). Counts are integers, the mean one float32 division.
 
     Args:
@@ -138,11 +138,11 @@ def radius_mean_action(
     active = np.ones(n_agents, dtype=bool) if active is None else np.ascontiguousarray(active, dtype=bool)
     groups = np.zeros(n_agents, dtype=np.int64) if groups is None else np.ascontiguousarray(groups, dtype=np.int64)
     out = np.zeros((n_agents, n_actions), dtype=np.float32)
-    offsets = disk_offsets(float(radius))
-    if not active.any() or len(offsets) == 0:
+    half_widths = disk_half_widths(float(radius))
+    if not active.any() or len(half_widths) < 3:  # a radius below 1 holds no neighbour
         return out
     from mfenvs.common.mean_action_kernels import radius_counts  # Numba is imported on first use only
 
     n_groups = int(groups[active].max()) + 1
-    radius_counts(actions, positions, active, groups, n_groups, int(grid_shape[0]), int(grid_shape[1]), offsets, out)
+    radius_counts(actions, positions, active, groups, n_groups, int(grid_shape[0]), int(grid_shape[1]), half_widths, out)
     return out
