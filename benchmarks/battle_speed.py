@@ -332,8 +332,10 @@ def ensure_magent2(venv: Path) -> Path:
     return python
 
 
-def run_worker(python: Path | str, side: str, case: Case, seconds: float, seed: int) -> dict[str, float]:
-    """Run one measurement in a fresh process and return its JSON result."""
+def run_worker(
+    python: Path | str, side: str, case: Case, seconds: float, seed: int, threads: int | None = None
+) -> dict[str, float]:
+    """Run one measurement in a fresh process and return its JSON result (ours on ``threads`` threads)."""
     command = [
         str(python), str(Path(__file__).resolve()), "--worker", side, "--api", case.api,
         "--map", str(case.map_size), "--batch", str(case.batch), "--seconds", str(seconds), "--seed", str(seed),
@@ -343,6 +345,8 @@ def run_worker(python: Path | str, side: str, case: Case, seconds: float, seed: 
     if case.mean_actions:
         command.append("--mean-actions")
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
+    if side == "ours" and threads is not None:
+        env["NUMBA_NUM_THREADS"] = str(threads)
     completed = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT, env=env)
     if completed.returncode != 0:
         raise RuntimeError(
@@ -443,6 +447,127 @@ def markdown_tables(cases: Sequence[Case], summaries: dict[tuple[Case, str], Sum
     return "\n\n".join(blocks)
 
 
+# ---------------------------------------------------------------------------------------------
+# Bytes written, first use, phases
+# ---------------------------------------------------------------------------------------------
+def observation_bytes(case: Case, side: str) -> int:
+    """Bytes of float32 observations written per agent-step: the 13 x 13 x C view, plus the feature vector.
+
+    Both engines write the view (C = 7 with the minimap, else 5). Through the parallel API MAgent2 tiles
+    its features into the view (battle_v4: 2 channels with the minimap, none without); our env writes
+    the view alone with the same 2 channels. In the batched comparison each engine also writes its
+    feature vector once per agent: ours 34 floats, MAgent2's 34 with the minimap and 32 without.
+    """
+    view = 13 * 13 * (7 if case.minimap else 5)
+    if case.api == "parallel":
+        return 4 * (view + (13 * 13 * 2 if case.minimap else 0))
+    features = 34 if side == "ours" or case.minimap else 32
+    return 4 * (view + features)
+
+
+def memory_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
+    """Bytes per second one core writes when copying a large float32 array (the best of ``repeats``)."""
+    source = np.ones(megabytes * 2**20 // 4, dtype=np.float32)
+    target = np.empty_like(source)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.copyto(target, source)
+        best = min(best, time.perf_counter() - start)
+    return source.nbytes / best
+
+
+def bandwidth_table(cases: Sequence[Case], summaries: dict[tuple[Case, str], Summary], sides: Sequence[str]) -> str:
+    """Bytes of observations written per agent-step and the share of one core's copy bandwidth each engine reaches."""
+    bandwidth = memory_bandwidth()
+    lines = [
+        f"Observation bytes written per agent-step, and the write rate as a share of this machine's measured "
+        f"single-core copy bandwidth ({bandwidth / 1e9:.1f} GB/s written, `np.copyto` of 256 MiB):",
+        "",
+        "| comparison | " + " | ".join(f"{side} bytes / agent-step | {side} GB/s | {side} share" for side in sides) + " |",
+        "|---|" + "---|---|---|" * len(sides),
+    ]
+    for case in cases:
+        cells = []
+        for side in sides:
+            written = observation_bytes(case, side) * summaries[case, side].agent_rate
+            cells.append(f"{observation_bytes(case, side):,} | {written / 1e9:.2f} | {written / bandwidth:.0%}")
+        lines.append(f"| {case.label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+FIRST_USE = """
+import time
+start = time.perf_counter()
+import mfenvs
+from mfenvs import battle_v0
+env = battle_v0.parallel_env(map_size=20, team_size=9, minimap_mode={minimap})
+observations, infos = env.reset(seed=0)
+env.step({{agent: 6 for agent in env.agents}})
+print(time.perf_counter() - start)
+"""
+
+
+def first_use_table() -> str:
+    """Seconds from ``import mfenvs`` to the first Battle step in a fresh process: JIT cache cold, then warm."""
+    import tempfile
+
+    rows = ["| minimap | cold cache s | warm cache s |", "|---|---|---|"]
+    for minimap in (True, False):
+        with tempfile.TemporaryDirectory() as cache:
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache, "SDL_VIDEODRIVER": "dummy"}
+            times = []
+            for _ in range(2):  # the first run compiles and writes the cache, the second loads it
+                code = FIRST_USE.format(minimap=minimap)
+                completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, env=env, check=True)
+                times.append(float(completed.stdout.strip().splitlines()[-1]))
+        rows.append(f"| {'on' if minimap else 'off'} | {times[0]:.1f} | {times[1]:.2f} |")
+    return "First use: seconds from `import mfenvs` to the end of the first `step` (map 20), JIT cache cold and warm.\n\n" + "\n".join(rows)
+
+
+def phase_table(maps: Sequence[int], batch: dict[int, int], threads: int | None, steps: int = 40) -> str:
+    """Microseconds per agent-step of each phase of ``BattleCore.step`` (random actions, no restarts)."""
+    sys.path.insert(0, str(REPO_ROOT))
+    from mfenvs.battle import BattleConfig, BattleCore, observe, rules
+    from mfenvs.common import jit
+
+    lines = ["| map | minimap | B | rules | views + features | mean actions | whole step (with views) |", "|---|---|---|---|---|---|---|"]
+    for map_size in maps:
+        for minimap in (True, False):
+            n_battles = batch.get(map_size, 1)
+            core = BattleCore(BattleConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, random_sides=False), n_battles, threads=threads)
+            core.reset(seed=0)
+            actions = RandomActions((n_battles, core.n_agents), 0)
+            state, timings = core.state, {"rules": 0.0, "views": 0.0, "mean": 0.0, "step": 0.0}
+            for step in range(steps + WARMUP_STEPS):
+                a = actions.next().astype(np.int64)
+                start = time.perf_counter()
+                out = core.step(a)
+                middle = time.perf_counter()
+                out.mean_actions  # noqa: B018
+                end = time.perf_counter()
+                with jit.threads(core.threads, core._work):
+                    view_start = time.perf_counter()
+                    observe.observations(state, core.config, core.teams, core._pictures, core._drawn)
+                    view_end = time.perf_counter()
+                if step >= WARMUP_STEPS:
+                    timings["step"] += middle - start
+                    timings["mean"] += end - middle
+                    timings["views"] += view_end - view_start
+            timings["rules"] = timings["step"] - timings["views"]  # the step is rules + observations + bookkeeping
+            per = 1e6 / (steps * n_battles * core.n_agents)
+            lines.append(
+                f"| {map_size} | {'on' if minimap else 'off'} | {n_battles} | {timings['rules'] * per:.3f} | "
+                f"{timings['views'] * per:.3f} | {timings['mean'] * per:.3f} | {timings['step'] * per:.3f} |"
+            )
+    del rules
+    return (
+        f"Microseconds per agent-step of each phase of `BattleCore.step` ({threads or 'all'} thread(s)); "
+        "rules = the step minus its observations (attacks, recovery, moves, bookkeeping).\n\n" + "\n".join(lines)
+    )
+
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--worker" in argv:
@@ -471,6 +596,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--mean-actions", action="store_true", help="our batched core also reads the mean actions every step"
     )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="threads of our kernels (NUMBA_NUM_THREADS; default all cores)"
+    )
+    parser.add_argument(
+        "--first-use", action="store_true", help="only time import mfenvs -> first Battle step, cold and warm JIT cache"
+    )
+    parser.add_argument(
+        "--phases", action="store_true", help="only time BattleCore's phases per agent-step (rules, views, mean actions)"
+    )
     parser.add_argument("--no-magent2", action="store_true", help="measure ours only (no virtualenv needed)")
     parser.add_argument(
         "--venv", type=Path, default=DEFAULT_VENV, help="virtualenv with magent2, made if missing (.venv-magent2/)"
@@ -481,6 +615,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.seconds <= 0 or args.repeats < 1:
         parser.error(f"--seconds must be > 0 and --repeats >= 1, got {args.seconds} and {args.repeats}")
 
+    if args.first_use:
+        print(first_use_table())
+        return
+    if args.phases:
+        print(phase_table(args.maps, args.batch, args.threads))
+        return
     sides = ("ours",) if args.no_magent2 else SIDES
     pythons = {"ours": sys.executable}
     if not args.no_magent2:
@@ -495,7 +635,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for repeat in range(args.repeats):  # repeats outermost, sides alternating: ours, MAgent2, ours, MAgent2...
         for case in cases:
             for side in sides:
-                result = run_worker(pythons[side], side, case, args.seconds, args.seed + repeat)
+                result = run_worker(pythons[side], side, case, args.seconds, args.seed + repeat, args.threads)
                 runs[case, side].append(result)
                 done += 1
                 rate = result["agent_steps"] / result["seconds"]
@@ -513,11 +653,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"Date: {datetime.date.today().isoformat()}  ")
     print(f"Machine: {machine_description()}; load average {load_before[0]:.1f} at start  ")
     print(
+        f"Our kernels on {args.threads or 'all'} thread(s) (NUMBA_NUM_THREADS). "
         f"Median of {args.repeats} runs of {args.seconds:g} s per side, each in its own process, ours and MAgent2 "
         "alternating; pairs min-max = range of the ratios of runs made side by side. Random actions, "
         f"max_cycles={MAX_CYCLES:.0e}, restart on wipe-out. Mean alive = agents acting per step of one battle.\n"
     )
     print(markdown_tables(cases, summaries, sides))
+    print()
+    print(bandwidth_table(cases, summaries, sides))
 
 
 if __name__ == "__main__":
