@@ -67,7 +67,17 @@ class BattleCore:
 
     Slots ``0..n_red-1`` are red and ``n_red..N-1`` blue. Randomness (side swaps and the order of
     attacks) comes from one ``np.random.Generator`` seeded by ``reset(seed)``.
-    ``spare_view_channels`` adds zero channels after the view channels for a caller to fill.
+
+    Args:
+        config: the game.
+        n_battles: B, battles stepped at once (in parallel over threads when the step is large).
+        spare_view_channels: extra channels after the view channels (zeros, unless ``tiled_features``).
+        threads: threads of the kernels; ``None`` is Numba's setting (all cores unless
+            ``NUMBA_NUM_THREADS`` or ``numba.set_num_threads`` says otherwise). Steps of fewer than
+            ``mfenvs.common.jit.PARALLEL_MIN_WORK`` agents (all battles together) run on one thread.
+            The results are the same whatever the thread count.
+        tiled_features: indices into the 34 features repeated over the window in the first spare
+            channels (what ``battle_v0`` does with ``extra_features``, as MAgent2 does).
     """
 
     def __init__(

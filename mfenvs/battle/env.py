@@ -1,4 +1,4 @@
-"""Battle: two teams fight on a grid; the MAgent battle game, rule for rule, in pure NumPy.
+"""Battle: two teams fight on a grid; the MAgent battle game, rule for rule, on Numba kernels.
 
 | | |
 |---|---|
@@ -61,8 +61,14 @@ Arguments:
     action_mask: add ``infos[agent]["action_mask"]`` (int8, 21): unblocked moves, attacks on an enemy.
     render_mode: ``None``, ``"rgb_array"`` or ``"human"``.
 
+Kernels: the rules, views, features, masks and mean actions are Numba kernels, compiled on first use
+and cached on disk (``mfenvs.common.jit``: fork-safe threading layer, writable cache). The kernels use
+Numba's thread count (all cores by default; ``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``); the
+batched ``BattleCore`` also takes ``threads=``. Results do not depend on the thread count.
+
 Version history:
-    v0: initial release (MAgent2 ``battle_v4`` rules, measured).
+    v0: initial release (MAgent2 ``battle_v4`` rules, measured); the step moved to Numba kernels with
+        the same trajectories, bit for bit (issue 11).
 """
 
 from __future__ import annotations
