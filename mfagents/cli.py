@@ -32,13 +32,10 @@ from typing import Any
 import numpy as np
 
 from mfagents import arena, demo, watch
+from mfagents.errors import UsageError
 from mfenvs.registration import find
 
 Summary = dict[str, Any]
-
-
-class UsageError(Exception):
-    """A bad command-line value found after parsing (unknown environment, ``--steps 0``...): exit status 2."""
 
 
 def use_dummy_video_driver_when_headless() -> None:
@@ -367,8 +364,4 @@ def _json_default(value: Any) -> Any:
 
 
 if __name__ == "__main__":
-    # run the imported module's main: commands in other modules raise mfagents.cli.UsageError, which is
-    # another class than this __main__ copy's UsageError under ``python -m mfagents.cli``
-    from mfagents.cli import main as package_main
-
-    sys.exit(package_main())
+    sys.exit(main())

@@ -33,19 +33,15 @@ import torch
 import torch.nn.functional as F
 
 from mfagents.buffers import Batch, ReplayBuffer, ReplayRatio
-from mfagents.nets import (
-    ActionRevision,
-    RevisionSettings,
-    build_network,
+from mfagents.checkpoint import (
     load_module_tensors,
     load_optimizer_tensors,
     module_tensors,
-    network_inputs,
-    observation_layout,
     optimizer_tensors,
-    sample_categorical,
-    soft_update,
 )
+from mfagents.exploration import sample_categorical
+from mfagents.nets import build_network, network_inputs, observation_layout, soft_update
+from mfagents.revision import ActionRevision, RevisionSettings
 from mfenvs.common.validation import check_choice, check_float, check_int
 
 

@@ -19,7 +19,7 @@ one that makes the target a deterministic function of (a, abar): on Gaussian Squ
 Q(a, abar) = G(a + (N - 1) * load(abar)) exactly, while with the mean action seen one step earlier
 the effect of an agent's own action is buried in the other agents' changes.
 
-Asynchronous revision (``revision_rate`` < 1, see ``mfagents.nets.ActionRevision``): each agent acts
+Asynchronous revision (``revision_rate`` < 1, see ``mfagents.revision.ActionRevision``): each agent acts
 on its policy with that probability per step and otherwise repeats its previous action. A shared
 network with near-greedy acting makes every agent pick the same action at once, and synchronous best
 responses oscillate (Gaussian Squeeze: everyone 0 -> everyone 9 -> ...); revising a few agents per
@@ -50,22 +50,20 @@ import torch
 import torch.nn.functional as F
 
 from mfagents.buffers import Batch, ReplayBuffer, ReplayRatio
-from mfagents.nets import (
-    ActionRevision,
-    RevisionSettings,
-    boltzmann_probabilities,
-    build_network,
-    epsilon_greedy,
-    linear_schedule,
+from mfagents.checkpoint import (
     load_module_tensors,
     load_optimizer_tensors,
     module_tensors,
-    network_inputs,
-    observation_layout,
     optimizer_tensors,
-    sample_categorical,
-    soft_update,
 )
+from mfagents.exploration import (
+    boltzmann_probabilities,
+    epsilon_greedy,
+    sample_categorical,
+)
+from mfagents.nets import build_network, network_inputs, observation_layout, soft_update
+from mfagents.revision import ActionRevision, RevisionSettings
+from mfagents.schedules import linear_schedule
 from mfenvs.common.validation import check_choice, check_float, check_int
 
 

@@ -29,7 +29,9 @@ import numpy as np
 import torch
 
 from mfagents.algos import build_config
-from mfagents.nets import ActionRevision, RevisionSettings, boltzmann_probabilities, exponential_schedule, sample_categorical
+from mfagents.exploration import boltzmann_probabilities, sample_categorical
+from mfagents.revision import ActionRevision, RevisionSettings
+from mfagents.schedules import exponential_schedule
 from mfenvs.common.validation import check_float, check_int
 
 
