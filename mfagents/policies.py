@@ -30,7 +30,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from mfagents.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint_path
+from mfagents.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    resolve_checkpoint_path,
+)
 from mfagents.pipeline import VecPipeline
 
 LEARNER = "learner"
@@ -79,7 +83,19 @@ class LearnerPolicy:
         return self.learner.rng
 
     def __call__(self, observations: np.ndarray, mean_actions: np.ndarray, context: GroupContext) -> np.ndarray:
-        return self.learner.act(observations, mean_actions, explore=self.explore)
+        """Actions of the group's rows; only living rows reach the network (dead rows' actions are ignored).
+
+        With asynchronous revision (the learner remembers every row's last action) or an agent-id
+        embedding (the row index is an input), the learner sees all rows.
+        """
+        alive = context.alive
+        sees_every_row = not self.learner.revision.synchronous or getattr(self.learner.config, "agent_id_embedding", False)
+        if alive.all() or sees_every_row:
+            return self.learner.act(observations, mean_actions, explore=self.explore)
+        actions = np.zeros(len(observations), dtype=np.int64)
+        if alive.any():
+            actions[alive] = self.learner.act(observations[alive], mean_actions[alive], explore=self.explore)
+        return actions
 
 
 class RandomPolicy:
