@@ -128,6 +128,14 @@ class Learner(Protocol):
         """Restore ``state_dict()``; raises ``KeyError``/``ValueError`` naming a missing or misshapen entry."""
         ...
 
+    def policy_state_dict(self) -> dict[str, torch.Tensor]:
+        """The tensors greedy acting needs and nothing else (what a shipped zoo policy holds)."""
+        ...
+
+    def load_policy_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore ``policy_state_dict()``: the learner then acts as the one it came from (it cannot resume training)."""
+        ...
+
     def config_dict(self) -> dict[str, Any]:
         """JSON-able hyper-parameters (``dataclasses.asdict`` of the config)."""
         ...

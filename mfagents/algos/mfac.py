@@ -288,5 +288,14 @@ class MFAC:
         self.progress = float(state["counters.progress"])
         self.replay_ratio.credit = float(state["counters.replay_credit"])
 
+    def policy_state_dict(self) -> dict[str, torch.Tensor]:
+        """The actor (greedy acting is the mode of pi(. | s))."""
+        return module_tensors("actor", self.actor)
+
+    def load_policy_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Load the actor (float16 entries are widened) and copy it into the target actor."""
+        load_module_tensors("actor", self.actor, {key: value.float() for key, value in state.items()})
+        self.actor_target.load_state_dict(self.actor.state_dict())
+
     def config_dict(self) -> dict[str, Any]:
         return asdict(self.config)

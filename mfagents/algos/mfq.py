@@ -337,5 +337,14 @@ class MFQ:
         self.progress = float(state["counters.progress"])
         self.replay_ratio.credit = float(state["counters.replay_credit"])
 
+    def policy_state_dict(self) -> dict[str, torch.Tensor]:
+        """The Q network (greedy acting is argmax_a Q(s, a, abar))."""
+        return module_tensors("q", self.q)
+
+    def load_policy_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Load the Q network (float16 entries are widened) and copy it into the target network."""
+        load_module_tensors("q", self.q, {key: value.float() for key, value in state.items()})
+        self.q_target.load_state_dict(self.q.state_dict())
+
     def config_dict(self) -> dict[str, Any]:
         return asdict(self.config)

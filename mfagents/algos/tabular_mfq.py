@@ -207,6 +207,19 @@ class TabularMFQ:
         self.updates = int(state["counters.updates"])
         self.progress = float(state["counters.progress"])
 
+    def policy_state_dict(self) -> dict[str, torch.Tensor]:
+        """The Q table."""
+        return {"q_table": torch.from_numpy(self.q_table.copy())}
+
+    def load_policy_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Load the Q table."""
+        if "q_table" not in state:
+            raise KeyError("state is missing 'q_table'")
+        table = state["q_table"].double().numpy()
+        if table.shape != self.q_table.shape:
+            raise ValueError(f"state entry 'q_table' has shape {table.shape}, expected {self.q_table.shape}")
+        self.q_table = table.copy()
+
     def config_dict(self) -> dict[str, Any]:
         return asdict(self.config)
 
