@@ -30,6 +30,7 @@ def train(
     env: str,
     algo: str = "mfq",
     *,
+    preset: str = "default",
     seed: int = 0,
     out: str | os.PathLike | None = None,
     env_kwargs: Mapping[str, Any] | None = None,
@@ -51,6 +52,7 @@ def train(
     Args:
         env: registered id or short name (``battle``, ``ising``, ``gaussian_squeeze``).
         algo: ``mfq``, ``il``, ``mfac``, ``ac`` or ``tabular_mfq``.
+        preset: the table of defaults, ``default`` or ``paper`` (``mfagents.config.PRESETS``).
         seed: seeds the learners, opponents and environments.
         out: run directory (``config.json``, ``metrics.csv``, ``tb/``, ``checkpoint.safetensors``); None keeps nothing.
         env_kwargs: environment arguments on top of the defaults of ``mfagents.config.TRAINING_DEFAULTS``.
@@ -73,6 +75,7 @@ def train(
     config = RunConfig(
         env=env,
         algo=algo,
+        preset=preset,
         seed=seed,
         out=None if out is None else str(out),
         env_kwargs=dict(env_kwargs or {}),

@@ -426,11 +426,11 @@ def run_arena_command(args: argparse.Namespace) -> dict[str, Any]:
     """Run the arena as the options say, print the tables and the files; return the JSON summary.
 
     Raises:
-        mfagents.cli.UsageError: bad settings or a bad SPEC (exit status 2).
+        mfagents.errors.UsageError: bad settings or a bad SPEC (exit status 2).
     """
     from mfagents.checkpoint import CheckpointError
-    from mfagents.cli import UsageError
     from mfagents.config import parse_key_values
+    from mfagents.errors import UsageError
 
     try:
         env_kwargs = parse_key_values(args.env_kwarg, "--env-kwarg")

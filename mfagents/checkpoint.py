@@ -33,6 +33,7 @@ from typing import Any
 
 import safetensors.torch
 import torch
+from torch import nn
 
 FORMAT = "mfzoo-checkpoint-v1"
 """Value of the ``format`` metadata key; a file without it is not an mfzoo checkpoint."""
@@ -172,3 +173,46 @@ def resolve_checkpoint_path(spec: str | os.PathLike) -> Path:
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint file not found")
     return path
+
+
+# -- learner state as flat tensors (what ``Learner.state_dict`` returns and a checkpoint stores) ------
+def module_tensors(prefix: str, module: nn.Module) -> dict[str, torch.Tensor]:
+    """``module.state_dict()`` as detached CPU clones under ``prefix.``."""
+    return {f"{prefix}.{key}": value.detach().cpu().clone() for key, value in module.state_dict().items()}
+
+
+def load_module_tensors(prefix: str, module: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Load ``module`` from the ``prefix.`` entries of ``state``; raises KeyError/ValueError naming the entry."""
+    own = module.state_dict()
+    for key, value in own.items():
+        name = f"{prefix}.{key}"
+        if name not in state:
+            raise KeyError(f"state is missing {name!r}")
+        if tuple(state[name].shape) != tuple(value.shape):
+            raise ValueError(f"state entry {name!r} has shape {tuple(state[name].shape)}, expected {tuple(value.shape)}")
+    module.load_state_dict({key: state[f"{prefix}.{key}"] for key in own})
+
+
+def optimizer_tensors(prefix: str, optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+    """An optimiser's per-parameter state as ``prefix.<param index>.<key>`` tensors (hyper-parameters come from the config)."""
+    flat = {}
+    for index, values in optimizer.state_dict()["state"].items():
+        for key, value in values.items():
+            flat[f"{prefix}.{index}.{key}"] = torch.as_tensor(value).detach().cpu().clone()
+    return flat
+
+
+def load_optimizer_tensors(prefix: str, optimizer: torch.optim.Optimizer, state: dict[str, torch.Tensor]) -> None:
+    """Inverse of ``optimizer_tensors``: restore the per-parameter state (an absent index means "no step taken yet")."""
+    current = optimizer.state_dict()
+    per_param: dict[int, dict[str, torch.Tensor]] = {}
+    start = f"{prefix}."
+    for name, value in state.items():
+        if name.startswith(start):
+            index, key = name[len(start) :].split(".", 1)
+            per_param.setdefault(int(index), {})[key] = value.clone()
+    n_params = sum(len(group["params"]) for group in current["param_groups"])
+    unknown = sorted(index for index in per_param if index >= n_params)
+    if unknown:
+        raise ValueError(f"state has {prefix!r} entries for parameter {unknown[0]}, but the optimiser has {n_params} parameters")
+    optimizer.load_state_dict({"state": per_param, "param_groups": current["param_groups"]})

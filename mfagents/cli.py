@@ -32,13 +32,10 @@ from typing import Any
 import numpy as np
 
 from mfagents import arena, demo, watch
+from mfagents.errors import UsageError
 from mfenvs.registration import find
 
 Summary = dict[str, Any]
-
-
-class UsageError(Exception):
-    """A bad command-line value found after parsing (unknown environment, ``--steps 0``...): exit status 2."""
 
 
 def use_dummy_video_driver_when_headless() -> None:
@@ -70,6 +67,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--algo", default="mfq", help="learner: mfq, il, mfac, ac or tabular_mfq (default: mfq)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the learners, opponents and environments (default: 0)")
     parser.add_argument("--out", type=Path, default=None, help="run directory (default: runs/ENV-ALGO-sSEED)")
+    parser.add_argument(
+        "--preset", default="default", choices=("default", "paper"),
+        help="table of defaults: default (fits a 2-core machine: Battle 250 rounds, ~1 hour a core) or paper "
+        "(the paper's Battle budget: 2000 rounds, Adam 1e-4)",
+    )  # fmt: skip
     add_env_kwarg_argument(parser)
     parser.add_argument(
         "--algo-kwarg", action="append", default=[], metavar="KEY=VALUE",
@@ -105,6 +107,7 @@ def run_train(args: argparse.Namespace) -> Summary:
         config = RunConfig(
             env=entry.env_id,
             algo=args.algo,
+            preset=args.preset,
             seed=args.seed,
             out=str(out),
             env_kwargs=parse_key_values(args.env_kwarg, "--env-kwarg"),
@@ -367,8 +370,4 @@ def _json_default(value: Any) -> Any:
 
 
 if __name__ == "__main__":
-    # run the imported module's main: commands in other modules raise mfagents.cli.UsageError, which is
-    # another class than this __main__ copy's UsageError under ``python -m mfagents.cli``
-    from mfagents.cli import main as package_main
-
-    sys.exit(package_main())
+    sys.exit(main())

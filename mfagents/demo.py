@@ -427,9 +427,9 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
     """Run the demo of ``args.env``; return the JSON summary.
 
     Raises:
-        mfagents.cli.UsageError: an unknown environment or a bad ``--steps``.
+        mfagents.errors.UsageError: an unknown environment or a bad ``--steps``.
     """
-    from mfagents.cli import UsageError
+    from mfagents.errors import UsageError
 
     try:
         entry = find(args.env)

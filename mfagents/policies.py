@@ -1,4 +1,4 @@
-"""Policy SPECs: a trained run, ``random``, ``scripted`` or ``module:callable`` -> a ``Policy``.
+"""Policy SPECs: a trained run, a shipped ``zoo:`` policy, ``random``, ``scripted`` or ``module:callable`` -> a ``Policy``.
 
 A ``Policy`` answers for one group of rows of a ``VecPipeline`` (a Battle team, or every agent):
 ``policy(observations, mean_actions, context) -> actions``, with ``[n, *obs_shape]`` observations,
@@ -11,6 +11,7 @@ SPECs (``load_policy``):
 | SPEC | policy |
 |---|---|
 | a run directory or ``.safetensors`` file | the run's learner, greedy (``PATH#opponent``: the run's second learner) |
+| ``zoo:NAME`` | a trained Battle policy shipped with the package (``mfagents.zoo``: ``zoo:mfq``, ``zoo:il``...), greedy |
 | ``sb3:PATH.zip`` | a Stable-Baselines3 PPO model (``mfagents.sb3_policy``; its ``.zip`` holds pickles: trusted files only) |
 | ``random`` | uniform random actions from a seeded generator |
 | ``scripted`` | Battle only: ``mfagents.scripted.nearest_enemy_actions`` (attack the weakest adjacent enemy, else close in) |
@@ -32,6 +33,7 @@ import numpy as np
 
 from mfagents.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint_path
 from mfagents.pipeline import VecPipeline
+from mfagents.zoo import POLICY_KIND, ZOO_PREFIX, zoo_path
 
 LEARNER = "learner"
 """Checkpoint name of the run's (first) learner."""
@@ -79,7 +81,19 @@ class LearnerPolicy:
         return self.learner.rng
 
     def __call__(self, observations: np.ndarray, mean_actions: np.ndarray, context: GroupContext) -> np.ndarray:
-        return self.learner.act(observations, mean_actions, explore=self.explore)
+        """Actions of the group's rows; only living rows reach the network (dead rows' actions are ignored).
+
+        With asynchronous revision (the learner remembers every row's last action) or an agent-id
+        embedding (the row index is an input), the learner sees all rows.
+        """
+        alive = context.alive
+        sees_every_row = not self.learner.revision.synchronous or getattr(self.learner.config, "agent_id_embedding", False)
+        if alive.all() or sees_every_row:
+            return self.learner.act(observations, mean_actions, explore=self.explore)
+        actions = np.zeros(len(observations), dtype=np.int64)
+        if alive.any():
+            actions[alive] = self.learner.act(observations[alive], mean_actions[alive], explore=self.explore)
+        return actions
 
 
 class RandomPolicy:
@@ -169,8 +183,12 @@ def load_learner(
     learner = make_learner(info["algo"], observation_space, n_actions, info["n_agents"], seed, device, **config)
     prefix = f"{name}/"
     state = {key[len(prefix) :]: value for key, value in tensors.items() if key.startswith(prefix)}
+    policy_only = metadata.get("kind") == POLICY_KIND  # a shipped policy file: the acting network only
     try:
-        learner.load_state_dict(state)
+        if policy_only:
+            learner.load_policy_state_dict(state)
+        else:
+            learner.load_state_dict(state)
     except (KeyError, ValueError, RuntimeError) as error:
         raise CheckpointError(f"{path}: learner {name!r} does not load: {error}") from None
     return learner, metadata
@@ -199,6 +217,9 @@ def load_policy(spec: str, pipeline: VecPipeline, group: str, seed: int = 0, dev
         except FileNotFoundError as error:
             raise ValueError(f"policy SPEC {spec!r}: {error}") from None
         return CallablePolicy(lambda observations, mean_actions, context: sb3_act(observations), spec, pipeline.n_actions)
+    if spec.startswith(ZOO_PREFIX):
+        learner, _ = load_learner(zoo_path(spec), pipeline.observation_space, pipeline.n_actions, seed, device)
+        return LearnerPolicy(learner, explore=False, name=spec)
     path_text, _ = split_learner_spec(spec)
     if Path(path_text).exists():
         learner, _ = load_learner(spec, pipeline.observation_space, pipeline.n_actions, seed, device)
@@ -216,5 +237,5 @@ def load_policy(spec: str, pipeline: VecPipeline, group: str, seed: int = 0, dev
         return CallablePolicy(target, spec, pipeline.n_actions)
     raise ValueError(
         f"unknown policy SPEC {spec!r}: expected a run directory or checkpoint file (not found), "
-        f"'random', 'scripted', 'sb3:PATH.zip' or 'module:callable'"
+        f"'zoo:NAME', 'random', 'scripted', 'sb3:PATH.zip' or 'module:callable'"
     )

@@ -385,10 +385,10 @@ def run_watch(args: argparse.Namespace) -> dict[str, Any]:
     """Watch in a window, or record with ``--record``; return the JSON summary.
 
     Raises:
-        mfagents.cli.UsageError: no display and no ``--record``, a bad ``--fps`` / ``--max-steps``,
+        mfagents.errors.UsageError: no display and no ``--record``, a bad ``--fps`` / ``--max-steps``,
             an unknown environment or a bad SPEC (exit status 2).
     """
-    from mfagents.cli import UsageError
+    from mfagents.errors import UsageError
 
     try:
         return watch(args)

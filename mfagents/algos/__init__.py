@@ -2,8 +2,8 @@
 
 A *learner* drives one group of agents with one set of parameters (a Battle team, every Gaussian
 Squeeze or Ising agent). The training loop (``mfagents.loop``) only talks to the ``Learner``
-protocol below; the algorithms are plain classes, one per file, composed from ``mfagents.nets`` and
-``mfagents.buffers`` rather than derived from a base class:
+protocol below; the algorithms are plain classes, one per file, composed from ``mfagents.nets`` (networks),
+``mfagents.buffers`` (replay), ``mfagents.exploration``, ``mfagents.revision`` and ``mfagents.schedules`` rather than derived from a base class:
 
 | name | class | paper |
 |---|---|---|
@@ -37,7 +37,7 @@ Calls per environment step: ``act`` (exploring), then ``observe`` with the step'
 
 Asynchronous revision. Every learner's config has ``revision_rate`` (default 1, the paper's
 synchronous setting): the probability that an agent acts on its policy at a step; otherwise it
-repeats its previous action (``mfagents.nets.ActionRevision``), exploring or greedy alike. The mean
+repeats its previous action (``mfagents.revision.ActionRevision``), exploring or greedy alike. The mean
 action the agents see is unchanged (it comes from the environment). A learner remembers each row's
 last action; a row whose episode ended (``dones`` given to ``observe`` or ``end_episodes``) acts
 freely at its next step, so anything that drives a learner outside the training loop must call
@@ -126,6 +126,14 @@ class Learner(Protocol):
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Restore ``state_dict()``; raises ``KeyError``/``ValueError`` naming a missing or misshapen entry."""
+        ...
+
+    def policy_state_dict(self) -> dict[str, torch.Tensor]:
+        """The tensors greedy acting needs and nothing else (what a shipped zoo policy holds)."""
+        ...
+
+    def load_policy_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore ``policy_state_dict()``: the learner then acts as the one it came from (it cannot resume training)."""
         ...
 
     def config_dict(self) -> dict[str, Any]:

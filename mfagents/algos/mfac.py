@@ -33,19 +33,15 @@ import torch
 import torch.nn.functional as F
 
 from mfagents.buffers import Batch, ReplayBuffer, ReplayRatio
-from mfagents.nets import (
-    ActionRevision,
-    RevisionSettings,
-    build_network,
+from mfagents.checkpoint import (
     load_module_tensors,
     load_optimizer_tensors,
     module_tensors,
-    network_inputs,
-    observation_layout,
     optimizer_tensors,
-    sample_categorical,
-    soft_update,
 )
+from mfagents.exploration import sample_categorical
+from mfagents.nets import build_network, network_inputs, observation_layout, soft_update
+from mfagents.revision import ActionRevision, RevisionSettings
 from mfenvs.common.validation import check_choice, check_float, check_int
 
 
@@ -291,6 +287,15 @@ class MFAC:
         self.gradient_steps = int(state["counters.gradient_steps"])
         self.progress = float(state["counters.progress"])
         self.replay_ratio.credit = float(state["counters.replay_credit"])
+
+    def policy_state_dict(self) -> dict[str, torch.Tensor]:
+        """The actor (greedy acting is the mode of pi(. | s))."""
+        return module_tensors("actor", self.actor)
+
+    def load_policy_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Load the actor (float16 entries are widened) and copy it into the target actor."""
+        load_module_tensors("actor", self.actor, {key: value.float() for key, value in state.items()})
+        self.actor_target.load_state_dict(self.actor.state_dict())
 
     def config_dict(self) -> dict[str, Any]:
         return asdict(self.config)

@@ -19,7 +19,7 @@ one that makes the target a deterministic function of (a, abar): on Gaussian Squ
 Q(a, abar) = G(a + (N - 1) * load(abar)) exactly, while with the mean action seen one step earlier
 the effect of an agent's own action is buried in the other agents' changes.
 
-Asynchronous revision (``revision_rate`` < 1, see ``mfagents.nets.ActionRevision``): each agent acts
+Asynchronous revision (``revision_rate`` < 1, see ``mfagents.revision.ActionRevision``): each agent acts
 on its policy with that probability per step and otherwise repeats its previous action. A shared
 network with near-greedy acting makes every agent pick the same action at once, and synchronous best
 responses oscillate (Gaussian Squeeze: everyone 0 -> everyone 9 -> ...); revising a few agents per
@@ -50,22 +50,20 @@ import torch
 import torch.nn.functional as F
 
 from mfagents.buffers import Batch, ReplayBuffer, ReplayRatio
-from mfagents.nets import (
-    ActionRevision,
-    RevisionSettings,
-    boltzmann_probabilities,
-    build_network,
-    epsilon_greedy,
-    linear_schedule,
+from mfagents.checkpoint import (
     load_module_tensors,
     load_optimizer_tensors,
     module_tensors,
-    network_inputs,
-    observation_layout,
     optimizer_tensors,
-    sample_categorical,
-    soft_update,
 )
+from mfagents.exploration import (
+    boltzmann_probabilities,
+    epsilon_greedy,
+    sample_categorical,
+)
+from mfagents.nets import build_network, network_inputs, observation_layout, soft_update
+from mfagents.revision import ActionRevision, RevisionSettings
+from mfagents.schedules import linear_schedule
 from mfenvs.common.validation import check_choice, check_float, check_int
 
 
@@ -338,6 +336,15 @@ class MFQ:
         self.gradient_steps = int(state["counters.gradient_steps"])
         self.progress = float(state["counters.progress"])
         self.replay_ratio.credit = float(state["counters.replay_credit"])
+
+    def policy_state_dict(self) -> dict[str, torch.Tensor]:
+        """The Q network (greedy acting is argmax_a Q(s, a, abar))."""
+        return module_tensors("q", self.q)
+
+    def load_policy_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Load the Q network (float16 entries are widened) and copy it into the target network."""
+        load_module_tensors("q", self.q, {key: value.float() for key, value in state.items()})
+        self.q_target.load_state_dict(self.q.state_dict())
 
     def config_dict(self) -> dict[str, Any]:
         return asdict(self.config)

@@ -29,7 +29,9 @@ import numpy as np
 import torch
 
 from mfagents.algos import build_config
-from mfagents.nets import ActionRevision, RevisionSettings, boltzmann_probabilities, exponential_schedule, sample_categorical
+from mfagents.exploration import boltzmann_probabilities, sample_categorical
+from mfagents.revision import ActionRevision, RevisionSettings
+from mfagents.schedules import exponential_schedule
 from mfenvs.common.validation import check_float, check_int
 
 
@@ -204,6 +206,19 @@ class TabularMFQ:
         self.q_table = state["q_table"].detach().cpu().numpy().astype(np.float64).copy()
         self.updates = int(state["counters.updates"])
         self.progress = float(state["counters.progress"])
+
+    def policy_state_dict(self) -> dict[str, torch.Tensor]:
+        """The Q table."""
+        return {"q_table": torch.from_numpy(self.q_table.copy())}
+
+    def load_policy_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Load the Q table."""
+        if "q_table" not in state:
+            raise KeyError("state is missing 'q_table'")
+        table = state["q_table"].double().numpy()
+        if table.shape != self.q_table.shape:
+            raise ValueError(f"state entry 'q_table' has shape {table.shape}, expected {self.q_table.shape}")
+        self.q_table = table.copy()
 
     def config_dict(self) -> dict[str, Any]:
         return asdict(self.config)

@@ -160,7 +160,13 @@ def test_bad_settings_are_reported_before_training():
 
 def test_defaults_table_fills_the_paper_setups():
     battle = resolve(RunConfig(env="battle"))
-    assert battle.opponent == "self" and battle.rounds == 2000 and battle.env_kwargs["map_size"] == 40
+    assert battle.opponent == "self" and battle.rounds == 250 and battle.env_kwargs["map_size"] == 40
+    assert battle.preset == "default" and battle.algo_kwargs["temperature_start"] == 0.1
+    paper = resolve(RunConfig(env="battle", preset="paper"))
+    assert paper.rounds == 2000 and paper.algo_kwargs["learning_rate"] == 1e-4 and paper.env_kwargs == battle.env_kwargs
+    assert resolve(RunConfig(env="battle", preset="paper", rounds=5, algo_kwargs={"learning_rate": 0.1})).algo_kwargs["learning_rate"] == 0.1
+    with pytest.raises(ValueError, match="unknown preset 'huge'"):
+        resolve(RunConfig(env="battle", preset="huge"))
     assert battle.env_kwargs["dead_agents"] == "absorb" and battle.env_kwargs["extra_features"] is True
     squeeze = resolve(RunConfig(env="gaussian_squeeze"))
     assert squeeze.opponent is None and "n_agents" not in squeeze.env_kwargs  # the environment's N = 1000

@@ -14,7 +14,7 @@ import torch
 from mfagents.algos import ALGORITHMS, Learner, make_learner
 from mfagents.algos.mfq import MFQ, MFQConfig, mean_field_value
 from mfagents.buffers import Batch
-from mfagents.nets import boltzmann_probabilities, sample_categorical
+from mfagents.exploration import boltzmann_probabilities, sample_categorical
 from mfenvs import gaussian_squeeze_v0
 
 VECTOR_SPACE = gymnasium.spaces.Box(0.0, 1.0, shape=(3,), dtype=np.float32)

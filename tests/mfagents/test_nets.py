@@ -9,24 +9,27 @@ import numpy as np
 import pytest
 import torch
 
-from mfagents.nets import (
-    ActionRevision,
-    BranchedNet,
-    battle_view_channels,
-    boltzmann_probabilities,
-    build_network,
-    build_q_network,
-    epsilon_greedy,
-    exponential_schedule,
-    linear_schedule,
+from mfagents.checkpoint import (
     load_module_tensors,
     load_optimizer_tensors,
     module_tensors,
-    observation_layout,
     optimizer_tensors,
+)
+from mfagents.exploration import (
+    boltzmann_probabilities,
+    epsilon_greedy,
     sample_categorical,
+)
+from mfagents.nets import (
+    BranchedNet,
+    battle_view_channels,
+    build_network,
+    build_q_network,
+    observation_layout,
     soft_update,
 )
+from mfagents.revision import ActionRevision
+from mfagents.schedules import exponential_schedule, linear_schedule
 from mfenvs import battle_v0
 
 BATTLE_SPACE = gymnasium.spaces.Box(0.0, 2.0, shape=(13, 13, 41), dtype=np.float32)
