@@ -41,3 +41,18 @@ def test_mfq_learns_the_gaussian_squeeze_optimum_far_above_random_play(tmp_path)
     assert summary["G_ratio"] > 0.6  # the Boltzmann policy at the final temperature
     greedy = evaluate("gaussian_squeeze", policy=str(tmp_path), rounds=2, seed=0, env_kwargs=SQUEEZE)
     assert greedy["G_ratio"] > 0.6 > 2 * random_play
+
+
+def test_il_learns_to_fight_on_the_frontline_battle(tmp_path):
+    # The quick demo's Battle (two facing lines of 8, 30-step rounds) with IL, the learner the demo does not
+    # use (its MF-Q run is guarded by tests/test_cli.py). Random play against random kills 0.05 agents a
+    # round here; measured: IL seed 0 beat random in 20 of 20 rounds with 6.1 kills a round.
+    from mfagents.demo import BATTLE_DEMOS
+
+    setup = BATTLE_DEMOS["quick"]
+    train("battle", "il", seed=0, out=tmp_path, env_kwargs=setup.env_kwargs, algo_kwargs=setup.algo_kwargs,
+          opponent="random", rounds=setup.rounds, n_envs=setup.n_envs, tensorboard=False)  # fmt: skip
+    trained = evaluate("battle", red=str(tmp_path), blue="random", rounds=10, seed=7, env_kwargs=setup.env_kwargs)
+    untrained = evaluate("battle", red="random", blue="random", rounds=10, seed=7, env_kwargs=setup.env_kwargs)
+    assert trained["red_mean_kills"] >= 1.0 and trained["red_wins"] >= 6, trained
+    assert trained["red_mean_kills"] >= 5 * max(untrained["red_mean_kills"], 0.2), (trained, untrained)
