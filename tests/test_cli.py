@@ -252,3 +252,23 @@ def test_train_resumes_after_sigkill(tmp_path):
     with open(tmp_path / "metrics.csv") as file:
         rounds = [int(line.split(",")[1]) for line in file.read().splitlines()[1:]]
     assert rounds == list(range(5, 401, 5))  # no row lost or repeated across the kill
+
+
+def test_a_second_demo_goes_to_a_fresh_numbered_folder(tmp_path):
+    first = tmp_path / "demo"
+    assert demo.fresh_folder(first) == first
+    (first / demo.ALGO).mkdir(parents=True)
+    assert demo.fresh_folder(first) == tmp_path / "demo-2"
+    (tmp_path / "demo-2").mkdir()
+    assert demo.fresh_folder(first) == tmp_path / "demo-3"
+
+
+def test_the_verdict_says_what_the_evaluation_measured():
+    won = {"red_wins": 38, "draws": 2, "blue_wins": 0, "red_mean_kills": 7.9, "blue_mean_kills": 0.0}
+    lost = {"red_wins": 0, "draws": 0, "blue_wins": 40, "red_mean_kills": 3.7, "blue_mean_kills": 8.0}
+    assert demo.team_verdict({"random": won, "scripted": lost}) == (
+        "the trained team beats random in 38 of 40 rounds (7.9 kills a round against 0.0); "
+        "loses to scripted in 40 of 40 rounds (3.7 kills a round against 8.0)"
+    )
+    idle = {"red_wins": 0, "draws": 40, "blue_wins": 0, "red_mean_kills": 0.0, "blue_mean_kills": 0.0}
+    assert "made no kill at all" in demo.team_verdict({"random": idle})
