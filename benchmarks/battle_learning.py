@@ -1,0 +1,133 @@
+"""Battle learning with the defaults: every seed's team against random and scripted, and MF-Q against IL.
+
+For each algorithm and seed this runs ``mfzoo train battle --algo ALGO --seed SEED --out
+RUNS/ALGO-sSEED`` (the paper's setup and the budget of ``mfagents.config.TRAINING_DEFAULTS``;
+finished runs are skipped, stopped ones resumed), then plays every trained team greedily, as red,
+against ``random`` and ``scripted`` on the paper's map, and finally the paper's claim: every MF-Q
+seed against every IL seed, on both sides, ``--cross-rounds`` rounds per pairing. All evaluation
+seeds differ from the training seeds. Win rates carry 95 % Wilson intervals over the games (games of
+one pair of seeds are not independent of each other, so the per-pair table is printed too).
+
+Run::
+
+    python benchmarks/battle_learning.py                      # 3 seeds of MF-Q and IL: ~1 hour of one core per run
+    python benchmarks/battle_learning.py --eval-only --write  # evaluate finished runs, update BENCHMARKS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+BENCHMARKS_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCHMARKS_DIR.parent))
+sys.path.insert(0, str(BENCHMARKS_DIR))
+
+import mfagents  # noqa: E402
+from _timing import machine_description, publish  # noqa: E402
+from battle_zoo import EVAL_SEED, train_command, train_run, wall_time_s  # noqa: E402
+from mfagents.stats import wilson_interval  # noqa: E402
+
+SECTION = "## Battle learning with the defaults (issue 10)"
+OPPONENTS = ("random", "scripted")
+
+
+def evaluate_team(run_dir: Path, opponent: str, rounds: int, seed: int) -> dict:
+    result = mfagents.evaluate("battle", red=str(run_dir), blue=opponent, rounds=rounds, seed=seed)
+    return {key: result[key] for key in ("red_wins", "draws", "blue_wins", "red_mean_kills", "blue_mean_kills")}
+
+
+def cross_play(first: Path, second: Path, rounds: int, seed: int) -> dict:
+    """``first`` against ``second``: ``rounds`` rounds as red, then ``rounds`` as blue; counts from ``first``'s side."""
+    as_red = mfagents.evaluate("battle", red=str(first), blue=str(second), rounds=rounds, seed=seed)
+    as_blue = mfagents.evaluate("battle", red=str(second), blue=str(first), rounds=rounds, seed=seed + 1)
+    return {
+        "wins": as_red["red_wins"] + as_blue["blue_wins"],
+        "draws": as_red["draws"] + as_blue["draws"],
+        "losses": as_red["blue_wins"] + as_blue["red_wins"],
+        "kills": (as_red["red_mean_kills"] + as_blue["blue_mean_kills"]) / 2,
+        "opponent_kills": (as_red["blue_mean_kills"] + as_blue["red_mean_kills"]) / 2,
+    }
+
+
+def rate_text(wins: int, games: int) -> str:
+    low, high = wilson_interval(wins, games)
+    return f"{wins / games:.2f} ({low:.2f}-{high:.2f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--algos", default="mfq,il", help="comma-separated algorithms (default: mfq,il)")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds (default: 0,1,2)")
+    parser.add_argument("--runs", type=Path, default=Path("runs/zoo"), help="folder of the training runs")
+    parser.add_argument("--eval-rounds", type=int, default=20, help="rounds against each opponent (default: 20)")
+    parser.add_argument("--cross-rounds", type=int, default=10, help="MF-Q v IL rounds per pairing and side (default: 10)")
+    parser.add_argument("--eval-only", action="store_true", help="do not train: evaluate finished runs")
+    parser.add_argument("--write", action="store_true", help="write the tables into BENCHMARKS.md")
+    args = parser.parse_args()
+    algos = [a for a in args.algos.split(",") if a]
+    seeds = [int(s) for s in args.seeds.split(",") if s]
+    runs = {(algo, seed): args.runs / f"{algo}-s{seed}" for algo in algos for seed in seeds}
+    if not args.eval_only:
+        for (algo, seed), run_dir in runs.items():
+            train_run(algo, seed, run_dir)
+
+    lines = [
+        SECTION,
+        "",
+        f"Command: `python benchmarks/battle_learning.py --algos {args.algos} --seeds {args.seeds} --eval-rounds "
+        f"{args.eval_rounds} --cross-rounds {args.cross_rounds}`  ",
+        f"Machine: {machine_description()}  ",
+        "Training: `mfzoo train battle --algo ALGO --seed SEED` with no other flag (the paper's 40 x 40, 64 v 64,",
+        "400-step rounds, self-play with refresh-on-win; the defaults' 250 rounds). Every seed that ran is listed.",
+        f"Evaluation: greedy, as red, on the paper's map, seed {EVAL_SEED} (never a training seed); W-D-L, the win",
+        "rate with its 95 % Wilson interval, and mean kills per round (trained team v opponent).",
+        "",
+        "| run | training time | vs random: W-D-L, win rate (CI), kills | vs scripted: W-D-L, win rate (CI), kills |",
+        "|---|---|---|---|",
+    ]
+    for (algo, seed), run_dir in runs.items():
+        cells = []
+        for opponent in OPPONENTS:
+            r = evaluate_team(run_dir, opponent, args.eval_rounds, EVAL_SEED)
+            print(f"{algo} seed {seed} vs {opponent}: {json.dumps(r)}", flush=True)
+            games = r["red_wins"] + r["draws"] + r["blue_wins"]
+            cells.append(
+                f"{r['red_wins']}-{r['draws']}-{r['blue_wins']}, {rate_text(r['red_wins'], games)}, "
+                f"{r['red_mean_kills']:.1f} v {r['blue_mean_kills']:.1f}"
+            )
+        minutes = wall_time_s(run_dir) / 60
+        lines.append(f"| `{train_command(algo, seed, run_dir)}` | {minutes:.0f} min | {cells[0]} | {cells[1]} |")
+
+    if {"mfq", "il"} <= set(algos):
+        lines += [
+            "",
+            f"MF-Q against IL: every MF-Q seed against every IL seed, {args.cross_rounds} rounds on each side.",
+            "",
+            "| MF-Q seed | IL seed | MF-Q W-D-L | MF-Q kills v IL kills |",
+            "|---|---|---|---|",
+        ]
+        total = {"wins": 0, "draws": 0, "losses": 0}
+        for i, mfq_seed in enumerate(seeds):
+            for j, il_seed in enumerate(seeds):
+                pair = cross_play(runs["mfq", mfq_seed], runs["il", il_seed], args.cross_rounds, EVAL_SEED + 10 * i + 100 * j)
+                print(f"mfq {mfq_seed} v il {il_seed}: {json.dumps(pair)}", flush=True)
+                for key in total:
+                    total[key] += pair[key]
+                lines.append(
+                    f"| {mfq_seed} | {il_seed} | {pair['wins']}-{pair['draws']}-{pair['losses']} | "
+                    f"{pair['kills']:.1f} v {pair['opponent_kills']:.1f} |"
+                )
+        games = sum(total.values())
+        lines += [
+            "",
+            f"**MF-Q's win rate against IL: {rate_text(total['wins'], games)}** over {games} games "
+            f"({total['wins']}-{total['draws']}-{total['losses']}); the paper reports 0.90 after 2000 rounds.",
+        ]
+    publish(SECTION, "\n".join(lines), args.write, BENCHMARKS_DIR.parent / "BENCHMARKS.md")
+
+
+if __name__ == "__main__":
+    main()
