@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,8 @@ def make_factories(env_class: type[ParallelEnv]) -> tuple[Callable[..., Parallel
     def env(**kwargs: Any) -> AECEnv:
         return CheckedOrderEnforcingWrapper(raw_env(**kwargs))
 
+    signature = inspect.signature(env_class)  # help() and inspect show the environment's real arguments
     for function, what in ((parallel_env, "parallel"), (raw_env, "raw AEC"), (env, "AEC")):
         function.__doc__ = f"Create a {what} ``{env_class.metadata['name']}``; keyword arguments as ``{env_class.__name__}``."
+        function.__signature__ = signature.replace(return_annotation=inspect.Signature.empty)
     return parallel_env, raw_env, env
