@@ -326,6 +326,10 @@ def resolve(config: RunConfig) -> ResolvedRun:
                 raise ValueError(f"--opponent {opponent!r}: unknown algorithm {second!r}; expected one of {sorted(ALGORITHMS)}")
             opponent_algo_kwargs = {**algo_defaults(defaults, second), **config.algo_kwargs}
 
+    env_kwargs = training_env_kwargs(entry, {**defaults.env_kwargs, **config.env_kwargs})
+    if opponent is not None and opponent != SELF_PLAY and not opponent.startswith(TRAIN_PREFIX):
+        check_opponent_observations(entry, opponent, env_kwargs)
+
     return ResolvedRun(
         env_id=entry.env_id,
         short_name=entry.short_name,
@@ -333,7 +337,7 @@ def resolve(config: RunConfig) -> ResolvedRun:
         preset=config.preset,
         seed=config.seed,
         out=None if config.out is None else str(config.out),
-        env_kwargs=training_env_kwargs(entry, {**defaults.env_kwargs, **config.env_kwargs}),
+        env_kwargs=env_kwargs,
         algo_kwargs={**algo_defaults(defaults, config.algo), **config.algo_kwargs},
         opponent=opponent,
         opponent_algo_kwargs=opponent_algo_kwargs,
@@ -347,6 +351,22 @@ def resolve(config: RunConfig) -> ResolvedRun:
         progress_bar=config.progress_bar,
         tensorboard=config.tensorboard,
     )
+
+
+def check_opponent_observations(entry: Any, opponent: str, env_kwargs: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` naming the exact ``--env-kwarg`` when a policy SPEC opponent (an ``sb3:`` model
+    trained without Battle's extra features...) was trained on observations of another shape than the run's."""
+    from mfagents.run_settings import OBSERVATION_KWARGS, env_arguments, same_value, spec_env_kwargs
+
+    needed = spec_env_kwargs(opponent, entry) or {}
+    arguments = env_arguments(entry)
+    for key in OBSERVATION_KWARGS.get(entry.short_name, ()):
+        value = env_kwargs.get(key, arguments.get(key))
+        if key in needed and not same_value(needed[key], value):
+            raise ValueError(
+                f"--opponent {opponent} was trained with {key}={needed[key]!r}, this run has {key}={value!r}: "
+                f"add --env-kwarg {key}={needed[key]!r}"
+            )
 
 
 def parse_key_values(pairs: Sequence[str], what: str = "--env-kwarg") -> dict[str, Any]:

@@ -395,6 +395,10 @@ def test_sb3_models_get_the_observation_settings_they_were_trained_with(tiny_bat
     assert last_json_line(capsys.readouterr().out)["env_kwargs"]["extra_features"] is False
     # against a run trained with the extra features, one of them cannot see its observations: both named
     assert_one_line_error(capsys, ["eval", "battle", "--red", spec, "--blue", str(tiny_battle_run)], "extra_features=False", "extra_features=True")
+    # as a training opponent: the exact flag is named, and with it the run trains
+    train = ["train", "battle", "--opponent", spec, "--rounds", "1", "--out", str(tmp_path / "run"), "--no-progress", *TINY_BATTLE, *TINY_LEARNER]
+    assert_one_line_error(capsys, train, "add --env-kwarg extra_features=False")
+    assert cli.main([*train, "--env-kwarg", "extra_features=False"]) == 0
 
 
 def test_every_subcommand_help_shows_defaults_and_spec_forms():
