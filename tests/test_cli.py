@@ -452,3 +452,14 @@ def test_commands_leave_no_files_in_the_temporary_folder(tmp_path):
         result = subprocess.run([sys.executable, "-m", "mfagents.cli", *argv], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
         assert result.returncode == 0, (argv, result.stderr)
         assert not list(scratch.iterdir()), (argv, list(scratch.iterdir()))
+
+
+def test_ctrl_c_ends_with_one_line_and_status_130(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, "bench", cli.Command("bench", cli.add_bench_arguments, interrupted))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["bench"])
+    assert exit_info.value.code == 130
+    assert capsys.readouterr().err.strip() == "mfzoo bench: interrupted"
