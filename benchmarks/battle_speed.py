@@ -18,8 +18,9 @@ engine gets further into its battles in the same time, so its mean is a little l
 Every measurement runs in its own worker process (``--worker``), ours and MAgent2's alternating, so
 that both are timed by the same code, a slow patch of a shared machine hits both alike, and the
 peak resident memory (``ru_maxrss``) of each worker is its own. MAgent2 replaces pygame with
-pygame-ce, so it runs from a separate virtualenv, ``.venv-magent2/`` at the repository root, which
-is created on first use (``python -m venv`` + ``pip install magent2``).
+pygame-ce, so it runs from a separate virtualenv in the user's cache folder (``~/.cache/mfzoo/venv-magent2``,
+or under ``$XDG_CACHE_HOME``), which is created on first use (``python -m venv`` + ``pip install magent2``,
+quietly: pip's output is shown only if it fails).
 
 Run::
 
@@ -65,7 +66,23 @@ SPEEDUP_GOAL = 1.5
 DEFAULT_MAPS = (45, 80, 250)
 DEFAULT_MINIMAP_MAPS = (45, 80)
 DEFAULT_BATCH = {45: 16, 80: 4, 250: 1}
-DEFAULT_VENV = REPO_ROOT / ".venv-magent2"
+
+
+def user_cache_dir() -> Path:
+    """mfzoo's folder in the user's cache: ``$XDG_CACHE_HOME/mfzoo`` or ``~/.cache/mfzoo`` (as Numba's cache).
+
+    The same folder as ``mfagents.cli.user_cache_dir``, written out here because this script also runs in
+    MAgent2's virtualenv, where mfzoo is not installed.
+    """
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "mfzoo"
+    if sys.platform.startswith("win"):
+        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "mfzoo" / "Cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mfzoo"
+
+
+DEFAULT_VENV = user_cache_dir() / "venv-magent2"
+"""MAgent2's virtualenv: in the user's cache, not the source tree (it is ~150 MB)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,20 +332,27 @@ class Summary:
 
 
 def ensure_magent2(venv: Path) -> Path:
-    """The Python of ``venv``, creating the virtualenv and installing magent2 into it if needed."""
+    """The Python of ``venv``, creating the virtualenv and installing magent2 into it if needed.
+
+    pip runs quietly; its output is shown only when a step fails.
+
+    Raises:
+        RuntimeError: the virtualenv could not be built (the message ends with the failing step's output).
+    """
     python = venv / "bin" / "python"
     check = [str(python), "-c", "import magent2.environments.battle_v4"]
     if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
         return python
-    print(f"Creating {venv} with magent2 (once)...", file=sys.stderr, flush=True)
-    try:
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "magent2"], check=True)
-        subprocess.run(check, check=True)
-    except (OSError, subprocess.CalledProcessError) as error:
-        raise SystemExit(
-            f"could not build a virtualenv with magent2 in {venv} ({error}); rerun with --no-magent2"
-        ) from None
+    print(f"Creating {venv} with magent2 (once, about a minute)...", file=sys.stderr, flush=True)
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "magent2"]
+    for command in ([sys.executable, "-m", "venv", str(venv)], pip, check):
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, check=False)
+        except OSError as error:
+            raise RuntimeError(f"could not build a virtualenv with magent2 in {venv}: {error}") from None
+        if result.returncode != 0:
+            tail = " | ".join((result.stderr or result.stdout).strip().splitlines()[-3:])
+            raise RuntimeError(f"could not build a virtualenv with magent2 in {venv} ({command[2]} {command[-1]} failed: {tail})")
     return python
 
 
@@ -607,7 +631,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--no-magent2", action="store_true", help="measure ours only (no virtualenv needed)")
     parser.add_argument(
-        "--venv", type=Path, default=DEFAULT_VENV, help="virtualenv with magent2, made if missing (.venv-magent2/)"
+        "--venv", type=Path, default=DEFAULT_VENV, help=f"virtualenv with magent2, made if missing (default: {DEFAULT_VENV})"
     )
     args = parser.parse_args(argv)
     if unknown := set(args.api) - set(APIS):
@@ -624,7 +648,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     sides = ("ours",) if args.no_magent2 else SIDES
     pythons = {"ours": sys.executable}
     if not args.no_magent2:
-        pythons["magent2"] = ensure_magent2(args.venv)
+        try:
+            pythons["magent2"] = ensure_magent2(args.venv)
+        except RuntimeError as error:
+            raise SystemExit(f"{error}; rerun with --no-magent2") from None
     cases = build_cases(
         [api for api in APIS if api in args.api], args.maps, args.minimap, args.batch, args.mean_actions
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import supersuit as ss
 from stable_baselines3 import PPO
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.utils import set_random_seed
 
 from mfagents.sb3_policy import load_sb3_policy
@@ -62,15 +63,15 @@ def main() -> None:
     n_steps = 64
     batch_size = n_steps * vec.num_envs // 4  # four minibatches per epoch
     model = PPO("MlpPolicy", vec, n_steps=n_steps, batch_size=batch_size, ent_coef=0.01, device="cpu")
+    model.set_logger(Logger(folder=None, output_formats=[]))  # SB3's default logger makes a folder in /tmp
     print(f"training PPO on {vec.num_envs} agent rows ({args.copies} battles) for {args.timesteps} agent-steps")
     model.learn(total_timesteps=args.timesteps)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
     vec.close()
     print(f"saved {args.out} after {model.num_timesteps} agent-steps; as a policy SPEC it is sb3:{args.out}, e.g.")
-    print(  # the trainers' Battle has extra_features=True: this model was trained without them
-        f"  mfzoo eval battle --red sb3:{args.out} --blue scripted "
-        f"--env-kwarg map_size={args.map_size} --env-kwarg extra_features=False"
+    print(  # mfzoo reads the model's observation shape and plays without the extra features it lacks
+        f"  mfzoo eval battle --red sb3:{args.out} --blue scripted --env-kwarg map_size={args.map_size}"
     )
 
     # -- evaluate: the saved policy plays red against built-in baselines --------------------------

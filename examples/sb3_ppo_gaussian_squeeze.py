@@ -18,6 +18,7 @@ import argparse
 import numpy as np
 import supersuit as ss
 from stable_baselines3 import PPO
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.utils import set_random_seed
 
 from mfenvs import gaussian_squeeze_v0
@@ -54,6 +55,7 @@ def main() -> None:
     vec.venv.reset(seed=args.seed)  # PPO(seed=...) fails: SuperSuit's ConcatVecEnv has no seed()
     n_steps = args.max_cycles  # one episode per rollout
     model = PPO("MlpPolicy", vec, n_steps=n_steps, batch_size=n_steps * vec.num_envs // 4, device="cpu")
+    model.set_logger(Logger(folder=None, output_formats=[]))  # SB3's default logger makes a folder in /tmp
     rng = np.random.default_rng(args.seed)
     n_actions = vec.action_space.n
     uniform = mean_payoff_share(lambda obs: rng.integers(0, n_actions, len(obs)), env_kwargs, args.episodes, args.seed)

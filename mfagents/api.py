@@ -15,10 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from mfagents.config import TRAINING_DEFAULTS, RunConfig, resolve
+from mfagents.config import RunConfig, resolve
+from mfagents.device import check_device
 from mfagents.loop import make_scorer, torch_threads
-from mfagents.pipeline import ALL, VecPipeline
+from mfagents.pipeline import ALL, TEAM_GROUPS, VecPipeline
 from mfagents.policies import GroupContext, LearnerPolicy, load_policy
+from mfagents.run_settings import merge_env_kwargs
 from mfagents.stats import rate_with_interval
 from mfenvs.registration import find
 
@@ -28,10 +30,10 @@ EVAL_COPIES = 4
 
 def train(
     env: str,
-    algo: str = "mfq",
+    algo: str | None = None,
     *,
-    preset: str = "default",
-    seed: int = 0,
+    preset: str | None = None,
+    seed: int | None = None,
     out: str | os.PathLike | None = None,
     env_kwargs: Mapping[str, Any] | None = None,
     algo_kwargs: Mapping[str, Any] | None = None,
@@ -51,24 +53,31 @@ def train(
 
     Args:
         env: registered id or short name (``battle``, ``ising``, ``gaussian_squeeze``).
-        algo: ``mfq``, ``il``, ``mfac``, ``ac`` or ``tabular_mfq``.
-        preset: the table of defaults, ``default`` or ``paper`` (``mfagents.config.PRESETS``).
-        seed: seeds the learners, opponents and environments.
+        algo: ``mfq`` (None: ``mfq``, or the resumed run's), ``il``, ``mfac``, ``ac`` or ``tabular_mfq`` (Ising only).
+        preset: the table of defaults, ``default`` or ``paper`` (``mfagents.config.PRESETS``; None: ``default``,
+            or the resumed run's).
+        seed: seeds the learners, opponents and environments (None: 0, or the resumed run's).
         out: run directory (``config.json``, ``metrics.csv``, ``tb/``, ``checkpoint.safetensors``); None keeps nothing.
         env_kwargs: environment arguments on top of the defaults of ``mfagents.config.TRAINING_DEFAULTS``.
         algo_kwargs: learner config overrides (fields of ``MFQConfig``, ``MFACConfig``...).
         opponent: Battle's blue team: ``self`` (default), ``train:ALGO`` or a policy SPEC.
         steps, rounds: the budget (at most one; default per environment).
         n_envs: environment copies stepped together (default per environment).
-        device: torch device.
+        device: torch device (checked before anything starts).
         torch_threads: CPU threads torch may use while training (1 is fastest for these networks).
-        resume: continue the run in ``out`` from its last checkpoint.
+        resume: continue the run in ``out`` from its last checkpoint; what is left None (and ``env_kwargs``
+            when empty) is read from the run's ``config.json``, and given values must agree with it.
         log_every_rounds, checkpoint_every_rounds: cadences (default per environment).
         progress_bar: show a tqdm bar on stderr (the command line shows one).
         tensorboard: write TensorBoard events under ``out/tb``.
 
     Returns:
-        The JSON summary ``mfzoo train`` prints last (rounds, steps, agent-steps/s, final metrics).
+        The JSON summary ``mfzoo train`` prints last (rounds, steps, agent-steps/s, final metrics);
+        ``budget_met: True`` when a resumed run had already played its budget (nothing was done).
+
+    Raises:
+        ValueError: a bad setting (``mfagents.config.resolve``), including a device torch cannot use here.
+        mfagents.loop.RunSetupError, mfagents.checkpoint.CheckpointError: the run cannot start.
     """
     from mfagents.loop import train as run_training
 
@@ -106,6 +115,7 @@ def evaluate(
     env_kwargs: Mapping[str, Any] | None = None,
     n_envs: int | None = None,
     device: str = "cpu",
+    override_run_settings: bool = False,
 ) -> dict[str, Any]:
     """Play ``rounds`` rounds with fixed policies (learners act greedily) and report the results.
 
@@ -116,9 +126,11 @@ def evaluate(
         policy: the policy SPEC of every agent (Gaussian Squeeze, Ising).
         rounds: rounds (episodes) to play, summed over copies.
         seed: seeds the environments and random policies.
-        env_kwargs: environment arguments on top of the training defaults of the environment.
+        env_kwargs: environment arguments on top of the training defaults of the environment and of the
+            settings the SPECs were trained with (a run's ``config.json``; ``mfagents.run_settings``).
         n_envs: environment copies stepped together (default ``min(rounds, 4)``).
-        device: torch device of learner policies.
+        device: torch device of learner policies (checked before anything starts).
+        override_run_settings: let ``env_kwargs`` differ from the settings a run was trained with.
 
     Returns:
         Battle: ``red_win_rate``, ``blue_win_rate``, ``draw_rate`` and their ``*_ci95`` (Wilson 95 %),
@@ -129,16 +141,14 @@ def evaluate(
         of every round) and ``xi_final``.
 
     Raises:
-        ValueError: missing or contradictory SPECs, a bad SPEC, or ``rounds < 1``.
+        ValueError: missing or contradictory SPECs, a bad SPEC, ``rounds < 1``, an unusable device, an
+            unknown environment argument, or one that disagrees with a run's settings.
     """
     entry = find(env)
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
-    copies = n_envs if n_envs is not None else min(rounds, EVAL_COPIES)
-    defaults = TRAINING_DEFAULTS.get(entry.short_name)
-    kwargs = {**(defaults.env_kwargs if defaults else {}), **(env_kwargs or {})}
-    pipeline = VecPipeline(entry.env_id, kwargs, copies)
-    if set(pipeline.groups) == {ALL}:
+    check_device(device)
+    if entry.short_name not in TEAM_GROUPS:
         if policy is None or red is not None or blue is not None:
             raise ValueError(f"{entry.short_name} has no teams: give --policy SPEC (not --red / --blue)")
         specs = {ALL: policy}
@@ -146,6 +156,9 @@ def evaluate(
         if red is None or blue is None or policy is not None:
             raise ValueError(f"{entry.short_name} has two teams: give both --red SPEC and --blue SPEC (not --policy)")
         specs = {"red": red, "blue": blue}
+    copies = n_envs if n_envs is not None else min(rounds, EVAL_COPIES)
+    kwargs = merge_env_kwargs(entry, specs, env_kwargs, override=override_run_settings)
+    pipeline = VecPipeline(entry.env_id, kwargs, copies)
     policies = {group: load_policy(spec, pipeline, group, seed + index, device) for index, (group, spec) in enumerate(specs.items())}
 
     with torch_threads(1):

@@ -104,6 +104,7 @@ def play_pairing(pairing: Pairing) -> dict[str, Any]:
         rounds=pairing.rounds,
         seed=pairing.seed,
         env_kwargs=pairing.env_kwargs,
+        override_run_settings=True,  # run_arena merged the entrants' settings (merge_env_kwargs) already
     )
     counts = {key: round(result[rate] * pairing.rounds) for key, rate in (("red_wins", "red_win_rate"), ("draws", "draw_rate"), ("blue_wins", "blue_win_rate"))}
     if sum(counts.values()) != pairing.rounds:
@@ -340,6 +341,7 @@ def run_arena(
     workers: int = 1,
     env_kwargs: Mapping[str, Any] | None = None,
     builtins: bool = True,
+    override_run_settings: bool = False,
 ) -> dict[str, Any]:
     """Play the arena and write its files; the Python side of ``mfzoo arena``.
 
@@ -350,8 +352,11 @@ def run_arena(
         seed: the arena seed (every pairing's seed derives from it).
         out: output folder.
         workers: processes playing pairings at once (1: this process).
-        env_kwargs: environment arguments on top of the training defaults.
+        env_kwargs: environment arguments on top of the training defaults and of the settings the entrants
+            were trained with (a run's ``config.json``; ``mfagents.run_settings.merge_env_kwargs``): every
+            pairing plays on the same settings.
         builtins: add the built-in entrants.
+        override_run_settings: let ``env_kwargs`` differ from the settings a run was trained with.
 
     Returns:
         The JSON summary (entrants, ratings, file paths).
@@ -360,6 +365,7 @@ def run_arena(
         ArenaError: bad settings; ``ValueError`` from ``evaluate`` for a bad SPEC.
     """
     from mfagents.pipeline import TEAM_GROUPS
+    from mfagents.run_settings import merge_env_kwargs
     from mfenvs.registration import find
 
     entry = find(env)
@@ -368,12 +374,15 @@ def run_arena(
     for name, value in (("rounds", rounds), ("workers", workers)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ArenaError(f"{name} must be a positive integer, got {value!r}")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ArenaError(f"--out {out} is a file, not a folder; choose a folder (it is created if missing)")
     entrants = entrant_list(specs, builtins)
-    pairings = schedule(entrants, rounds, seed, entry.env_id, env_kwargs or {})
+    env_kwargs = merge_env_kwargs(entry, {spec: spec for spec in entrants}, env_kwargs, override=override_run_settings)
+    pairings = schedule(entrants, rounds, seed, entry.env_id, env_kwargs)
     results = play_all(pairings, workers)
     tables = tabulate(entrants, pairings, results)
 
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = {name: out / filename for name, filename in (("pairs_csv", PAIRS_CSV), ("ratings_csv", RATINGS_CSV), ("json", ARENA_JSON), ("heatmap", HEATMAP_PNG))}
     write_pairs_csv(files["pairs_csv"], tables["matchups"])
@@ -409,17 +418,25 @@ def run_arena(
 # == command line =====================================================================================
 def add_arena_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``mfzoo arena``."""
+    from mfagents.helptext import spec_forms
+
     parser.add_argument("env", help="a team environment: battle")
-    parser.add_argument("specs", nargs="*", metavar="SPEC", help="entrants: run directories, checkpoints, random, scripted, module:callable")
+    parser.add_argument("specs", nargs="*", metavar="SPEC", help=f"entrants (default: only the built-ins). {spec_forms()}")
     parser.add_argument("--rounds", type=int, default=10, help="rounds per pair and side (default: 10; each pair plays twice as many)")
     parser.add_argument("--seed", type=int, default=0, help="arena seed; every pairing's seed derives from it (default: 0)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     parser.add_argument("--workers", type=int, default=1, help="processes playing pairings at once (default: 1)")
     parser.add_argument(
         "--env-kwarg", action="append", default=[], metavar="KEY=VALUE",
-        help="environment argument (repeatable), e.g. map_size=16 (default: the training defaults)",
+        help="environment argument (repeatable), e.g. map_size=16 (default: the settings of the runs entered, "
+        "else the training defaults)",
     )  # fmt: skip
-    parser.add_argument("--no-builtins", action="store_true", help=f"do not add the built-in entrants ({', '.join(BUILTIN_ENTRANTS)})")
+    parser.add_argument(
+        "--override-run-settings", action="store_true",
+        help="let --env-kwarg values differ from the settings a run was trained with, e.g. a larger map "
+        "(default: such a difference is an error)",
+    )  # fmt: skip
+    parser.add_argument("--no-builtins", action="store_true", help=f"do not add the built-in entrants (default: {', '.join(BUILTIN_ENTRANTS)} are added)")
 
 
 def run_arena_command(args: argparse.Namespace) -> dict[str, Any]:
@@ -436,7 +453,10 @@ def run_arena_command(args: argparse.Namespace) -> dict[str, Any]:
         env_kwargs = parse_key_values(args.env_kwarg, "--env-kwarg")
         entrants = entrant_list(args.specs, not args.no_builtins)
         print(f"arena: {args.env}, {len(entrants)} entrants, {args.rounds} rounds per pair and side, seed {args.seed}, {args.workers} worker(s)")
-        summary = run_arena(args.env, args.specs, args.rounds, args.seed, args.out, args.workers, env_kwargs, not args.no_builtins)
+        summary = run_arena(
+            args.env, args.specs, args.rounds, args.seed, args.out, args.workers, env_kwargs, not args.no_builtins,
+            override_run_settings=args.override_run_settings,
+        )  # fmt: skip
     except (ValueError, TypeError, FileNotFoundError, CheckpointError) as error:
         raise UsageError(str(error)) from None
     print(summary.pop("tables"))

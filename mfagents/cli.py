@@ -49,61 +49,115 @@ def use_dummy_video_driver_when_headless() -> None:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 
+def user_cache_dir() -> Path:
+    """mfzoo's folder in the user's cache: ``$XDG_CACHE_HOME/mfzoo`` or ``~/.cache/mfzoo`` (as Numba's cache)."""
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "mfzoo"
+    if sys.platform.startswith("win"):
+        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "mfzoo" / "Cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mfzoo"
+
+
+def keep_torch_caches_out_of_tmp() -> None:
+    """Point torch's compiler cache at the user's cache folder unless the user chose one.
+
+    Building the first optimiser imports ``torch._dynamo``, which makes ``$TMPDIR/torchinductor_$USER``
+    (torch 2.13), so every ``mfzoo train`` left a folder in ``/tmp`` (issue 14).
+    """
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(user_cache_dir() / "torchinductor"))
+
+
 def _format_kwargs(kwargs: dict[str, Any]) -> str:
     return "(" + ", ".join(f"{key}={value}" for key, value in kwargs.items()) + ")"
 
 
 # == train / eval ===================================================================================
-def add_env_kwarg_argument(parser: argparse.ArgumentParser) -> None:
+def add_env_kwarg_argument(parser: argparse.ArgumentParser, reads_runs: bool = True) -> None:
+    remembered = " and the settings of the runs played (their config.json)" if reads_runs else ""
     parser.add_argument(
         "--env-kwarg", action="append", default=[], metavar="KEY=VALUE",
-        help="environment argument (repeatable), a Python literal or a bare string, e.g. map_size=40 mean_action_radius=None",
+        help="environment argument (repeatable), a Python literal or a bare string, e.g. map_size=40 "
+        f"mean_action_radius=None (default: the training defaults{remembered})",
     )  # fmt: skip
+    if reads_runs:
+        parser.add_argument(
+            "--override-run-settings", action="store_true",
+            help="let --env-kwarg values differ from the settings a run was trained with, e.g. a larger map "
+            "(default: such a difference is an error)",
+        )  # fmt: skip
+
+
+def add_device_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--device", default="cpu", help=f"torch device of {what}: cpu, cuda, cuda:N, mps (default: cpu; checked first)")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``mfzoo train``."""
+    from mfagents.helptext import per_env, spec_forms
+
     parser.add_argument("env", help="environment short name or id: battle, ising, gaussian_squeeze")
-    parser.add_argument("--algo", default="mfq", help="learner: mfq, il, mfac, ac or tabular_mfq (default: mfq)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the learners, opponents and environments (default: 0)")
+    parser.add_argument(
+        "--algo", default=None,
+        help="learner: mfq, il, mfac, ac, or tabular_mfq (ising only) (default: mfq; with --resume the run's)",
+    )  # fmt: skip
+    parser.add_argument("--seed", type=int, default=None, help="seed of the learners, opponents and environments (default: 0; with --resume the run's)")
     parser.add_argument("--out", type=Path, default=None, help="run directory (default: runs/ENV-ALGO-sSEED)")
     parser.add_argument(
-        "--preset", default="default", choices=("default", "paper"),
+        "--preset", default=None, choices=("default", "paper"),
         help="table of defaults: default (fits a 2-core machine: Battle 250 rounds, ~1 hour a core) or paper "
-        "(the paper's Battle budget: 2000 rounds, Adam 1e-4)",
+        "(the paper's Battle budget: 2000 rounds, Adam 1e-4) (default: default; with --resume the run's)",
     )  # fmt: skip
-    add_env_kwarg_argument(parser)
+    add_env_kwarg_argument(parser, reads_runs=False)
     parser.add_argument(
         "--algo-kwarg", action="append", default=[], metavar="KEY=VALUE",
-        help="learner config field (repeatable), e.g. learning_rate=3e-4 (see MFQConfig, MFACConfig...)",
+        help="learner config field (repeatable), e.g. learning_rate=3e-4 (see MFQConfig, MFACConfig...; "
+        "default: mfagents.config.TRAINING_DEFAULTS)",
     )  # fmt: skip
     parser.add_argument(
         "--opponent", default=None, metavar="SPEC",
-        help="battle's blue team: self (self-play, the default), train:ALGO (a second learner), a run directory "
-        "or checkpoint, random, scripted, or module:callable",
+        help="battle's blue team: self (self-play: a frozen copy of the learner, the default), train:ALGO "
+        f"(a second learner), or a policy {spec_forms()}",
     )  # fmt: skip
     budget = parser.add_mutually_exclusive_group()
-    budget.add_argument("--steps", type=int, default=None, help="budget in environment steps, summed over copies")
-    budget.add_argument("--rounds", type=int, default=None, help="budget in finished rounds (episodes), summed over copies")
-    parser.add_argument("--n-envs", type=int, default=None, help="environment copies stepped together (default: per environment)")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    parser.add_argument("--log-every", type=int, default=None, metavar="ROUNDS", help="rounds between log rows")
-    parser.add_argument("--checkpoint-every", type=int, default=None, metavar="ROUNDS", help="rounds between checkpoints")
-    parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    budget.add_argument(
+        "--steps", type=int, default=None,
+        help="budget in environment steps, summed over copies, a multiple of --n-envs (default: a budget in --rounds)",
+    )  # fmt: skip
+    budget.add_argument(
+        "--rounds", type=int, default=None,
+        help=f"budget in finished rounds (episodes), summed over copies (default: {per_env('rounds')}; "
+        "with --resume the run's)",
+    )  # fmt: skip
+    parser.add_argument("--n-envs", type=int, default=None, help=f"environment copies stepped together (default: {per_env('n_envs')})")
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue the run in --out from its last checkpoint; options left out are read from its config.json "
+        "(default: start a new run)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--log-every", type=int, default=None, metavar="ROUNDS",
+        help=f"rounds between log rows (default: {per_env('log_every_rounds')})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--checkpoint-every", type=int, default=None, metavar="ROUNDS",
+        help=f"rounds between checkpoints, and one at the end (default: {per_env('checkpoint_every_rounds')})",
+    )  # fmt: skip
+    add_device_argument(parser, "the learners")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default: 1, fastest for these networks)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    parser.add_argument("--no-tensorboard", action="store_true", help="write no TensorBoard events")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar (default: shown)")
+    parser.add_argument("--no-tensorboard", action="store_true", help="write no TensorBoard events (default: written to OUT/tb)")
 
 
 def run_train(args: argparse.Namespace) -> Summary:
     """Train as the options say; print the run's settings, then return the summary."""
     from mfagents.checkpoint import CheckpointError
-    from mfagents.config import RunConfig, parse_key_values, resolve
+    from mfagents.config import DEFAULT_ALGO, RunConfig, parse_key_values, resolve
     from mfagents.loop import RunSetupError, train
 
     try:
         entry = find(args.env)
-        out = args.out if args.out is not None else Path("runs") / f"{entry.short_name}-{args.algo}-s{args.seed}"
+        algo, seed = args.algo or DEFAULT_ALGO, args.seed if args.seed is not None else 0
+        out = args.out if args.out is not None else Path("runs") / f"{entry.short_name}-{algo}-s{seed}"
         config = RunConfig(
             env=entry.env_id,
             algo=args.algo,
@@ -132,41 +186,91 @@ def run_train(args: argparse.Namespace) -> Summary:
     print(f"train: {run.algo} on {run.env_id} {_format_kwargs(run.env_kwargs)}, {run.n_envs} cop{'y' if run.n_envs == 1 else 'ies'}, seed {run.seed}")
     if run.opponent is not None:
         print(f"opponent (blue): {run.opponent}")
-    print(f"budget: {budget}; run directory: {run.out}{' (resuming)' if args.resume else ''}")
+    print(f"budget: {budget}; run directory: {run.out}{' (resuming)' if args.resume else ''}", flush=True)
     try:
-        return train(run, resume=args.resume)
+        summary = train(run, resume=args.resume)
     except (RunSetupError, CheckpointError) as error:
         raise UsageError(str(error)) from None
+    if summary.get("budget_met"):
+        done = summary["rounds"] if run.rounds is not None else summary["global_step"]
+        print(
+            f"nothing to do: the run in {run.out} has already played {done} of its {budget}; "
+            f"give a larger --{unit}s to continue it"
+        )
+    return summary
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``mfzoo eval``."""
+    from mfagents.helptext import spec_forms
+
     parser.add_argument("env", help="environment short name or id: battle, ising, gaussian_squeeze")
-    parser.add_argument("--red", default=None, metavar="SPEC", help="battle: policy of the red team")
-    parser.add_argument("--blue", default=None, metavar="SPEC", help="battle: policy of the blue team")
-    parser.add_argument("--policy", default=None, metavar="SPEC", help="gaussian_squeeze / ising: policy of every agent")
+    parser.add_argument("--red", default=None, metavar="SPEC", help="battle: policy of the red team (required for battle)")
+    parser.add_argument("--blue", default=None, metavar="SPEC", help="battle: policy of the blue team (required for battle)")
+    parser.add_argument(
+        "--policy", default=None, metavar="SPEC",
+        help=f"gaussian_squeeze / ising: policy of every agent (required there). {spec_forms()}",
+    )  # fmt: skip
     parser.add_argument("--rounds", type=int, default=10, help="rounds (episodes) to play (default: 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the environments and random policies (default: 0)")
     parser.add_argument("--n-envs", type=int, default=None, help="environment copies stepped together (default: min(rounds, 4))")
     add_env_kwarg_argument(parser)
+    add_device_argument(parser, "trained policies")
 
 
 def run_eval(args: argparse.Namespace) -> Summary:
-    """Play the rounds and return the results (win rates with 95 % intervals, G / G*, or xi)."""
+    """Play the rounds, print a results table, and return the results (win rates with 95 % intervals, G / G*, or xi)."""
     from mfagents.api import evaluate
+    from mfagents.checkpoint import CheckpointError
     from mfagents.config import parse_key_values
 
     try:
         entry = find(args.env)
         env_kwargs = parse_key_values(args.env_kwarg, "--env-kwarg")
         sides = f"red {args.red} vs blue {args.blue}" if args.policy is None else f"policy {args.policy}"
-        print(f"eval: {entry.env_id}, {sides}, {args.rounds} rounds, seed {args.seed}")
-        return evaluate(
+        print(f"eval: {entry.env_id}, {sides}, {args.rounds} rounds, seed {args.seed}", flush=True)
+        summary = evaluate(
             entry.env_id, red=args.red, blue=args.blue, policy=args.policy, rounds=args.rounds, seed=args.seed,
-            env_kwargs=env_kwargs, n_envs=args.n_envs,
+            env_kwargs=env_kwargs, n_envs=args.n_envs, device=args.device, override_run_settings=args.override_run_settings,
         )  # fmt: skip
-    except (ValueError, TypeError, FileNotFoundError) as error:
+    except (ValueError, TypeError, FileNotFoundError, CheckpointError) as error:
         raise UsageError(str(error)) from None
+    print(format_eval_table(summary))
+    return summary
+
+
+def format_eval_table(summary: Summary) -> str:
+    """The results of ``mfzoo eval`` as a Markdown table (printed before the JSON line)."""
+    rounds = summary["rounds"]
+    lines = [f"environment: {summary['env']} {_format_kwargs(summary['env_kwargs'])}"]
+    if "red_win_rate" in summary:
+        lines += [
+            f"\n| side | policy | wins of {rounds} | win rate [95 % CI] | mean kills | mean total reward |",
+            "|---|---|---|---|---|---|",
+        ]
+        for team, key, count in (("red", "red_win_rate", "red_wins"), ("blue", "blue_win_rate", "blue_wins"), ("draw", "draw_rate", "draws")):
+            low, high = summary[f"{key}_ci95"]
+            rate = f"{summary[key]:.2f} [{low:.2f}, {high:.2f}]"
+            if team == "draw":
+                lines.append(f"| draws | | {summary[count]} | {rate} | | |")
+            else:
+                lines.append(
+                    f"| {team} | {summary[team]} | {summary[count]} | {rate} | {summary[f'{team}_mean_kills']:.1f} | "
+                    f"{summary[f'{team}_mean_total_reward']:.2f} |"
+                )
+    elif "G_ratio" in summary:
+        lines += [
+            "\n| policy | rounds | G | G* | G / G* (second half of each round) | G / G* (last step) |",
+            "|---|---|---|---|---|---|",
+            f"| {summary['all']} | {rounds} | {summary['G']:.2f} | {summary['G_opt']:.2f} | {summary['G_ratio']:.3f} | {summary['G_ratio_last']:.3f} |",
+        ]
+    elif "xi_late" in summary:
+        lines += [
+            "\n| policy | rounds | order parameter xi (second half of each round) | xi (last step) |",
+            "|---|---|---|---|",
+            f"| {summary['all']} | {rounds} | {summary['xi_late']:.3f} | {summary['xi_final']:.3f} |",
+        ]
+    return "\n".join(lines)
 
 
 # == bench =========================================================================================
@@ -196,7 +300,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--magent2", action="store_true",
         help="also time MAgent2's battle_v4 beside ours, through benchmarks/battle_speed.py (a source checkout; "
-        "it makes the .venv-magent2/ virtualenv on first use)",
+        "it makes a virtualenv with magent2 in ~/.cache/mfzoo/venv-magent2 on first use) (default: ours only)",
     )  # fmt: skip
 
 
@@ -263,7 +367,10 @@ def magent2_rows(seconds: float, seed: int) -> list[BenchRow]:
     spec = spec_from_file_location("battle_speed", script)
     battle_speed = sys.modules["battle_speed"] = module_from_spec(spec)  # its dataclasses look themselves up there
     spec.loader.exec_module(battle_speed)
-    pythons = {"ours": sys.executable, "magent2": battle_speed.ensure_magent2(battle_speed.DEFAULT_VENV)}
+    try:
+        pythons = {"ours": sys.executable, "magent2": battle_speed.ensure_magent2(battle_speed.DEFAULT_VENV)}
+    except RuntimeError as error:
+        raise UsageError(str(error)) from None
     names = {"ours": "battle_v0", "magent2": "MAgent2 battle_v4"}
     rows = []
     for api, batch in (("parallel", 1), ("batched", BENCH_BATTLES)):
@@ -335,10 +442,24 @@ COMMANDS: dict[str, Command] = {
 }
 
 
+def package_version() -> str:
+    """The installed ``mfzoo`` version (``unknown`` when run from a source tree that was never installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mfzoo")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``mfzoo`` parser with one sub-parser per entry of ``COMMANDS``."""
-    parser = argparse.ArgumentParser(prog="mfzoo", description="Mean Field Zoo: many-agent environments and mean-field RL agents.")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser = argparse.ArgumentParser(
+        prog="mfzoo", description="Mean Field Zoo: many-agent environments and mean-field RL agents.",
+        epilog="mfzoo COMMAND --help shows a command's options and their defaults.",
+    )  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"mfzoo {package_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, command in COMMANDS.items():
         sub = subparsers.add_parser(name, help=command.help, description=command.help)
         command.add_arguments(sub)
@@ -348,15 +469,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``mfzoo`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit status.
 
-    Bad arguments exit with status 2 and a message on stderr, as argparse does.
+    Bad arguments exit with status 2 and a message on stderr, as argparse does; no command prints the
+    help; Ctrl-C ends with one line and status 130 (a training run continues with ``--resume``).
     """
     use_dummy_video_driver_when_headless()
+    keep_torch_caches_out_of_tmp()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     try:
         summary = COMMANDS[args.command].run(args)
     except UsageError as error:
         parser.exit(2, f"mfzoo {args.command}: error: {error}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, f"\nmfzoo {args.command}: interrupted\n")
     print(json.dumps(summary, default=_json_default))
     return 0
 

@@ -25,6 +25,13 @@ SELF_PLAY = "self"
 """Opponent SPEC of Battle self-play: a frozen copy of the learner, refreshed when the learner wins a round."""
 TRAIN_PREFIX = "train:"
 """Opponent SPEC prefix of a second learner trained at the same time, e.g. ``train:il``."""
+DEFAULT_ALGO = "mfq"
+"""Learner of ``mfzoo train`` when ``--algo`` is not given."""
+ALGO_ENVIRONMENTS: dict[str, tuple[str, ...]] = {
+    # a table over the neighbour counts of a 4-neighbour lattice (Eq. 32): no observations, no replay
+    "tabular_mfq": ("ising",),
+}
+"""Algorithms that serve only some environments (short names); the others serve every environment."""
 
 
 @dataclass(frozen=True)
@@ -173,12 +180,14 @@ class RunConfig:
 
     env: str
     """Registered id or short name (``battle``, ``ising``, ``gaussian_squeeze``)."""
-    algo: str = "mfq"
-    """Learner of the (first) group: a key of ``mfagents.algos.ALGORITHMS``."""
-    preset: str = "default"
-    """Which table of ``PRESETS`` fills the defaults (``paper``: the paper's Battle budget)."""
-    seed: int = 0
-    """Seeds the learners, the opponents and the environment copies."""
+    algo: str | None = None
+    """Learner of the (first) group: a key of ``mfagents.algos.ALGORITHMS`` (None: ``DEFAULT_ALGO``, or the
+    resumed run's)."""
+    preset: str | None = None
+    """Which table of ``PRESETS`` fills the defaults (``paper``: the paper's Battle budget; None: ``default``,
+    or the resumed run's)."""
+    seed: int | None = None
+    """Seeds the learners, the opponents and the environment copies (None: 0, or the resumed run's)."""
     out: str | None = None
     """Run directory (config, CSV, TensorBoard events, checkpoints); None writes nothing to disk."""
     env_kwargs: Mapping[str, Any] = field(default_factory=dict)
@@ -195,7 +204,7 @@ class RunConfig:
     n_envs: int | None = None
     """Environment copies stepped together."""
     device: str = "cpu"
-    """Torch device of the learners."""
+    """Torch device of the learners (checked by ``resolve``: ``mfagents.device.check_device``)."""
     torch_threads: int = 1
     """CPU threads torch may use while training. One is fastest for these small networks, and on a
     busy 2-core machine more threads spin against each other (20x slower gradient steps measured)."""
@@ -204,7 +213,8 @@ class RunConfig:
     checkpoint_every_rounds: int | None = None
     """A checkpoint every this many rounds (and at the end); needs ``out``."""
     resume: bool = False
-    """Continue the run in ``out`` from its last checkpoint."""
+    """Continue the run in ``out`` from its last checkpoint; settings left ``None`` (and the env kwargs, when
+    none are given) are read from the run's ``config.json`` (``mfagents.run_settings.resume_config``)."""
     progress_bar: bool = True
     """Show a tqdm progress bar on stderr."""
     tensorboard: bool = True
@@ -253,15 +263,35 @@ def algo_defaults(defaults: EnvDefaults, algo: str) -> dict[str, Any]:
 def resolve(config: RunConfig) -> ResolvedRun:
     """Fill every ``None`` of ``config`` from ``TRAINING_DEFAULTS`` and check the values.
 
+    With ``config.resume``, what is left ``None`` is first read from the run's ``config.json``.
+
     Raises:
-        ValueError: unknown environment or algorithm, both or a non-positive budget, an opponent on an
-            environment without teams, or an environment argument the pipeline cannot use.
+        ValueError: unknown environment or algorithm, an algorithm that does not serve the environment,
+            an environment argument the environment does not take (or the pipeline cannot use), both or a
+            non-positive budget, a step budget that is not a multiple of ``n_envs``, an opponent on an
+            environment without teams, a device torch cannot use here, or (resuming) a setting that
+            disagrees with the run's.
     """
     from mfagents.algos import ALGORITHMS
+    from mfagents.device import check_device
+    from mfagents.run_settings import check_env_kwargs, resume_config
 
     entry = find(config.env)
+    config = resume_config(config)
+    algo = config.algo if config.algo is not None else DEFAULT_ALGO
+    config = dataclasses.replace(
+        config, algo=algo, seed=config.seed if config.seed is not None else 0, preset=config.preset or "default"
+    )
     if config.algo not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {config.algo!r}; expected one of {sorted(ALGORITHMS)}")
+    served = ALGO_ENVIRONMENTS.get(config.algo)
+    if served is not None and entry.short_name not in served:
+        raise ValueError(
+            f"--algo {config.algo} serves {', '.join(served)} only, not {entry.short_name}; "
+            f"for {entry.short_name} use one of {', '.join(a for a in sorted(ALGORITHMS) if a not in ALGO_ENVIRONMENTS)}"
+        )
+    check_env_kwargs(entry, config.env_kwargs)
+    check_device(config.device)
     if config.steps is not None and config.rounds is not None:
         raise ValueError("give a budget in steps or in rounds, not both")
     for name in ("steps", "rounds", "n_envs", "torch_threads", "log_every_rounds", "checkpoint_every_rounds"):
@@ -277,6 +307,14 @@ def resolve(config: RunConfig) -> ResolvedRun:
         if steps is None and rounds is None:
             rounds = 100
 
+    n_envs = config.n_envs if config.n_envs is not None else defaults.n_envs
+    if steps is not None and steps % n_envs:
+        lower, upper = steps - steps % n_envs, steps - steps % n_envs + n_envs
+        raise ValueError(
+            f"--steps {steps} is not a multiple of --n-envs {n_envs} (every step steps all {n_envs} copies): "
+            f"use --steps {lower or upper}{f' or {upper}' if lower else ''}"
+        )
+
     opponent = config.opponent if config.opponent is not None else defaults.default_opponent
     opponent_algo_kwargs: dict[str, Any] = {}
     if opponent is not None:
@@ -288,6 +326,10 @@ def resolve(config: RunConfig) -> ResolvedRun:
                 raise ValueError(f"--opponent {opponent!r}: unknown algorithm {second!r}; expected one of {sorted(ALGORITHMS)}")
             opponent_algo_kwargs = {**algo_defaults(defaults, second), **config.algo_kwargs}
 
+    env_kwargs = training_env_kwargs(entry, {**defaults.env_kwargs, **config.env_kwargs})
+    if opponent is not None and opponent != SELF_PLAY and not opponent.startswith(TRAIN_PREFIX):
+        check_opponent_observations(entry, opponent, env_kwargs)
+
     return ResolvedRun(
         env_id=entry.env_id,
         short_name=entry.short_name,
@@ -295,13 +337,13 @@ def resolve(config: RunConfig) -> ResolvedRun:
         preset=config.preset,
         seed=config.seed,
         out=None if config.out is None else str(config.out),
-        env_kwargs=training_env_kwargs(entry, {**defaults.env_kwargs, **config.env_kwargs}),
+        env_kwargs=env_kwargs,
         algo_kwargs={**algo_defaults(defaults, config.algo), **config.algo_kwargs},
         opponent=opponent,
         opponent_algo_kwargs=opponent_algo_kwargs,
         steps=steps,
         rounds=rounds,
-        n_envs=config.n_envs if config.n_envs is not None else defaults.n_envs,
+        n_envs=n_envs,
         device=config.device,
         torch_threads=config.torch_threads,
         log_every_rounds=config.log_every_rounds or defaults.log_every_rounds,
@@ -309,6 +351,22 @@ def resolve(config: RunConfig) -> ResolvedRun:
         progress_bar=config.progress_bar,
         tensorboard=config.tensorboard,
     )
+
+
+def check_opponent_observations(entry: Any, opponent: str, env_kwargs: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` naming the exact ``--env-kwarg`` when a policy SPEC opponent (an ``sb3:`` model
+    trained without Battle's extra features...) was trained on observations of another shape than the run's."""
+    from mfagents.run_settings import OBSERVATION_KWARGS, env_arguments, same_value, spec_env_kwargs
+
+    needed = spec_env_kwargs(opponent, entry) or {}
+    arguments = env_arguments(entry)
+    for key in OBSERVATION_KWARGS.get(entry.short_name, ()):
+        value = env_kwargs.get(key, arguments.get(key))
+        if key in needed and not same_value(needed[key], value):
+            raise ValueError(
+                f"--opponent {opponent} was trained with {key}={needed[key]!r}, this run has {key}={value!r}: "
+                f"add --env-kwarg {key}={needed[key]!r}"
+            )
 
 
 def parse_key_values(pairs: Sequence[str], what: str = "--env-kwarg") -> dict[str, Any]:

@@ -39,13 +39,25 @@ from typing import Any
 
 import numpy as np
 
-from mfagents.checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, save_checkpoint
+from mfagents.checkpoint import (
+    CHECKPOINT_NAME,
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+)
 from mfagents.config import SELF_PLAY, TRAIN_PREFIX, ResolvedRun
 from mfagents.logger import RunLogger
 from mfagents.pipeline import ALL, VecPipeline, VecStep
-from mfagents.policies import LEARNER, OPPONENT, GroupContext, LearnerPolicy, Policy, load_policy
+from mfagents.policies import (
+    LEARNER,
+    OPPONENT,
+    GroupContext,
+    LearnerPolicy,
+    Policy,
+    load_policy,
+)
+from mfagents.run_settings import CONFIG_NAME
 
-CONFIG_NAME = "config.json"
 LEARNER_GROUP = {"battle": "red"}
 """The group the (first) learner drives, by environment short name (default: ``all``)."""
 RESUME_KEYS = ("env_id", "algo", "seed", "env_kwargs", "algo_kwargs", "opponent", "n_envs")
@@ -381,18 +393,30 @@ def _train(run: ResolvedRun, resume: bool) -> dict[str, Any]:
     if resume and run.out is None:
         raise RunSetupError("--resume needs --out, the run directory to continue")
     out = None if run.out is None else Path(run.out)
-    if not resume and out is not None and (out / CHECKPOINT_NAME).exists():
-        raise RunSetupError(f"{out} already holds a run ({CHECKPOINT_NAME}); continue it with --resume or choose another --out")
+    if out is not None and out.exists() and not out.is_dir():
+        raise RunSetupError(f"--out {out} is a file, not a run directory; choose a directory (it is created if missing)")
+    # bad arguments first (the user can fix them at once), then the state of the run directory
     try:
         pipeline = VecPipeline(run.env_id, run.env_kwargs, run.n_envs)
     except (ValueError, TypeError) as error:
         raise RunSetupError(str(error)) from error
-    players = setup_players(run, pipeline)
+    try:
+        players = setup_players(run, pipeline)
+    except BaseException:
+        pipeline.close()
+        raise
+    if not resume and out is not None and (out / CHECKPOINT_NAME).exists():
+        pipeline.close()
+        raise RunSetupError(f"{out} already holds a run ({CHECKPOINT_NAME}); continue it with --resume or choose another --out")
     learner_group = players.learner_group
     counters = Counters()
     if resume:
         counters = restore_checkpoint(out / CHECKPOINT_NAME, run, players)
         env_seed = derived_seed(run.seed, counters.global_step)  # episodes in flight were lost: start new ones
+        if progress_fraction(counters, run) >= 1.0:  # nothing to do: leave the run's files as they are
+            pipeline.close()
+            return {**run_summary(run, counters, resume, 0.0, 0), "budget_met": True}
+        (out / CONFIG_NAME).write_text(json.dumps(run.to_json(), indent=2) + "\n")  # the new budget, for the next --resume
     else:
         env_seed = run.seed
         if out is not None:
@@ -454,15 +478,18 @@ def _train(run: ResolvedRun, resume: bool) -> dict[str, Any]:
         lengths += 1
         scorer.on_step(actions, next_step)
 
-        # rounds that ended this step (their copies were reset by SuperSuit)
+        # rounds that ended this step (their copies were reset by SuperSuit); with a budget in rounds, rounds
+        # that several copies finish at once beyond the budget are not counted (the budget is exact)
         won = lost = 0
         for copy in np.flatnonzero(next_step.finished):
             result = scorer.on_finish(copy, next_step)
             copy_rows = learner_rows[learner_rows // rows_per_copy == copy]
             result.update({"return": float(returns[copy_rows].mean()), "length": int(lengths[copy])})
-            stats.rounds.append(result)
             returns[copy * rows_per_copy : (copy + 1) * rows_per_copy] = 0.0
             lengths[copy] = 0
+            if run.rounds is not None and counters.rounds >= run.rounds:
+                continue
+            stats.rounds.append(result)
             counters.rounds += 1
             won += result.get("winner") == learner_group
             lost += result.get("winner") not in (learner_group, "draw", None)
@@ -502,7 +529,14 @@ def _train(run: ResolvedRun, resume: bool) -> dict[str, Any]:
     logger.close()
     pipeline.close()
     elapsed = time.perf_counter() - start_time
-    summary: dict[str, Any] = {
+    summary = run_summary(run, counters, resume, elapsed, counters.agent_steps - start_agent_steps)
+    summary.update({key.split("/", 1)[1]: value for key, value in last_metrics.items() if key.startswith("charts/")})
+    return summary
+
+
+def run_summary(run: ResolvedRun, counters: Counters, resume: bool, elapsed: float, agent_steps: int) -> dict[str, Any]:
+    """The JSON summary of a training run (``agent_steps``: those stepped by this process in ``elapsed`` s)."""
+    return {
         "command": "train",
         "env": run.env_id,
         "algo": run.algo,
@@ -513,12 +547,10 @@ def _train(run: ResolvedRun, resume: bool) -> dict[str, Any]:
         "global_step": counters.global_step,
         "agent_steps": counters.agent_steps,
         "wall_time_s": elapsed,
-        "agent_steps_per_s": (counters.agent_steps - start_agent_steps) / max(elapsed, 1e-9),
-        "checkpoint": None if out is None else str(out / CHECKPOINT_NAME),
+        "agent_steps_per_s": agent_steps / max(elapsed, 1e-9),
+        "checkpoint": None if run.out is None else str(Path(run.out) / CHECKPOINT_NAME),
         "resumed": resume,
     }
-    summary.update({key.split("/", 1)[1]: value for key, value in last_metrics.items() if key.startswith("charts/")})
-    return summary
 
 
 def progress_fraction(counters: Counters, run: ResolvedRun) -> float:

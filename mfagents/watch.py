@@ -11,8 +11,9 @@ last state. ``OneCopyPipeline`` gives the policies the attributes of a one-copy 
 (``copies``, ``groups``...) over that environment.
 
 Environment arguments: the trainers' defaults (``mfagents.config.TRAINING_DEFAULTS``), then those
-of the first trained run among the SPECs (read from its checkpoint, so a learner trained on a small
-map is watched on that map), then ``--env-kwarg``.
+the SPECs were trained with (a run's ``config.json``, so a learner trained on a small map is watched on
+that map), then ``--env-kwarg``, which may not disagree with a run's unless ``--override-run-settings``
+(``mfagents.run_settings.merge_env_kwargs``, as ``mfzoo eval`` and ``mfzoo arena``).
 
 Example:
     >>> session = WatchSession("battle", {"red": "scripted", "blue": "random"}, env_kwargs={"map_size": 16, "team_size": 4})
@@ -26,7 +27,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mfagents.config import TRAINING_DEFAULTS, parse_key_values
+from mfagents.config import parse_key_values
 from mfagents.pipeline import ALL, TEAM_GROUPS, make_parallel_env, training_env_kwargs
 from mfenvs.registration import EnvEntry, find
 
@@ -102,24 +102,6 @@ class OneCopyPipeline:
         self.env.close()
 
 
-def trained_env_kwargs(spec: str, env_id: str) -> dict[str, Any] | None:
-    """The environment arguments the run behind ``spec`` trained on, if ``spec`` is a run of ``env_id``."""
-    from mfagents.checkpoint import read_header, resolve_checkpoint_path
-    from mfagents.policies import split_learner_spec
-
-    path_text, _ = split_learner_spec(spec)
-    if not Path(path_text).exists():
-        return None
-    stored = read_header(resolve_checkpoint_path(path_text)).get("__metadata__") or {}
-    try:
-        run = json.loads(stored.get("mfzoo", "{}")).get("run", {})
-    except json.JSONDecodeError:
-        return None  # load_policy reports the damaged file
-    if run.get("env_id") != env_id:
-        return None
-    return dict(run.get("env_kwargs") or {})
-
-
 def policy_specs(entry: EnvEntry, red: str | None = None, blue: str | None = None, policy: str | None = None) -> dict[str, str]:
     """Group -> SPEC: Battle's ``red`` / ``blue`` (``policy`` sets both; defaults scripted vs random), else ``all``.
 
@@ -158,6 +140,7 @@ class WatchSession:
         env_kwargs: ``--env-kwarg`` values (on top of the defaults; see the module docstring).
         max_steps: end an episode after this many steps (None: when the environment ends it).
         device: torch device of learner policies.
+        override_run_settings: let ``env_kwargs`` differ from the settings a run was trained with.
 
     Raises:
         WatchError: SPEC groups that do not match the environment, or ``max_steps < 1``.
@@ -172,20 +155,17 @@ class WatchSession:
         env_kwargs: Mapping[str, Any] | None = None,
         max_steps: int | None = None,
         device: str = "cpu",
+        override_run_settings: bool = False,
     ):
+        from mfagents.device import check_device
         from mfagents.policies import load_policy
+        from mfagents.run_settings import merge_env_kwargs
 
         if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1):
             raise WatchError(f"max_steps must be a positive integer, got {max_steps!r}")
+        check_device(device)
         self.entry = find(env_name)
-        defaults = TRAINING_DEFAULTS.get(self.entry.short_name)
-        kwargs = dict(defaults.env_kwargs) if defaults else {}
-        for spec in specs.values():
-            trained = trained_env_kwargs(spec, self.entry.env_id)
-            if trained is not None:
-                kwargs.update(trained)
-                break
-        kwargs.update(env_kwargs or {})
+        kwargs = merge_env_kwargs(self.entry, specs, env_kwargs, override=override_run_settings)
         self.pipeline = OneCopyPipeline(self.entry, kwargs)
         if set(specs) != set(self.pipeline.groups):
             raise WatchError(f"{self.entry.short_name} needs SPECs for {sorted(self.pipeline.groups)}, got {sorted(specs)}")
@@ -357,28 +337,35 @@ def display_available() -> bool:
 
 def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``mfzoo watch``."""
+    from mfagents.helptext import spec_forms
+
     parser.add_argument("env", help="environment short name or id: battle, ising, gaussian_squeeze")
     parser.add_argument("--red", default=None, metavar="SPEC", help=f"battle: red team's policy (default: {DEFAULT_BATTLE_SPECS['red']})")
     parser.add_argument("--blue", default=None, metavar="SPEC", help=f"battle: blue team's policy (default: {DEFAULT_BATTLE_SPECS['blue']})")
     parser.add_argument(
         "--policy", default=None, metavar="SPEC",
-        help=f"every agent's policy (battle: both teams; default for ising / gaussian_squeeze: {DEFAULT_SPEC})",
+        help=f"every agent's policy (battle: both teams; default for ising / gaussian_squeeze: {DEFAULT_SPEC}). {spec_forms()}",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode and of random policies (default: 0)")
     parser.add_argument(
         "--env-kwarg", action="append", default=[], metavar="KEY=VALUE",
-        help="environment argument (repeatable); default: the trained run's, else the training defaults",
+        help="environment argument (repeatable) (default: the settings of the runs played, else the training defaults)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--override-run-settings", action="store_true",
+        help="let --env-kwarg values differ from the settings a run was trained with, e.g. a larger map "
+        "(default: such a difference is an error)",
     )  # fmt: skip
     parser.add_argument(
         "--record", type=Path, default=None, metavar="FILE",
-        help="write one episode to FILE.mp4 or FILE.gif without opening a window",
+        help="write one episode to FILE.mp4 or FILE.gif without opening a window (default: play in a window)",
     )  # fmt: skip
-    parser.add_argument("--max-steps", type=int, default=None, metavar="N", help="end each episode after N steps")
+    parser.add_argument("--max-steps", type=int, default=None, metavar="N", help="end each episode after N steps (default: when the episode ends)")
     parser.add_argument(
         "--fps", type=float, default=None, metavar="F",
         help="steps per second at 1x (window) or frames per second (video); default: the environment's render_fps",
     )  # fmt: skip
-    parser.add_argument("--device", default="cpu", help="torch device of trained policies (default: cpu)")
+    parser.add_argument("--device", default="cpu", help="torch device of trained policies: cpu, cuda, cuda:N, mps (default: cpu; checked first)")
 
 
 def run_watch(args: argparse.Namespace) -> dict[str, Any]:
@@ -399,7 +386,12 @@ def run_watch(args: argparse.Namespace) -> dict[str, Any]:
 def watch(args: argparse.Namespace) -> dict[str, Any]:
     """``run_watch`` raising ``WatchError`` for bad settings."""
     from mfagents.checkpoint import CheckpointError
+    from mfagents.device import check_device
 
+    try:
+        check_device(args.device)
+    except ValueError as error:
+        raise WatchError(str(error)) from None
     if args.fps is not None and not args.fps > 0:
         raise WatchError(f"--fps must be > 0, got {args.fps}")
     if args.record is not None and args.record.suffix.lower() not in (".mp4", ".gif"):
@@ -415,7 +407,7 @@ def watch(args: argparse.Namespace) -> dict[str, Any]:
         specs = policy_specs(entry, args.red, args.blue, args.policy)
         session = WatchSession(
             entry.env_id, specs, seed=args.seed, env_kwargs=parse_key_values(args.env_kwarg, "--env-kwarg"),
-            max_steps=args.max_steps, device=args.device,
+            max_steps=args.max_steps, device=args.device, override_run_settings=args.override_run_settings,
         )  # fmt: skip
     except (ValueError, TypeError, CheckpointError, FileNotFoundError) as error:
         raise WatchError(str(error)) from None

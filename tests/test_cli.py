@@ -130,7 +130,6 @@ def test_heat_bath_policy_orders_the_lattice():
         (["demo", "--env", "ising", "--steps", "0"], "--steps must be >= 1"),
         (["demo", "--steps", "5"], "the battle demo trains"),
         (["demo", "--video", "avi"], "invalid choice"),
-        ([], "required"),
     ],
 )
 def test_bad_arguments_exit_with_status_2_and_a_message(argv, message, capsys):
@@ -272,3 +271,221 @@ def test_the_verdict_says_what_the_evaluation_measured():
     )
     idle = {"red_wins": 0, "draws": 40, "blue_wins": 0, "red_mean_kills": 0.0, "blue_mean_kills": 0.0}
     assert "made no kill at all" in demo.team_verdict({"random": idle})
+
+
+# == everyday use without surprises (issue 14) =======================================================
+def assert_one_line_error(capsys, argv, *fragments) -> str:
+    """``mfzoo argv`` exits with status 2 and one line on stderr (no traceback) containing ``fragments``."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "Traceback" not in error, error
+    for fragment in fragments:
+        assert fragment in error, error
+    return error
+
+
+@pytest.fixture
+def tiny_battle_run(tmp_path_factory):
+    """A one-round Battle run (MF-Q against scripted) on the TINY_BATTLE settings, in a fresh folder."""
+    out = tmp_path_factory.mktemp("run") / "battle"
+    argv = ["train", "battle", "--rounds", "1", "--opponent", "scripted", "--out", str(out), "--no-progress", "--no-tensorboard"]
+    assert cli.main([*argv, *TINY_BATTLE, *TINY_LEARNER]) == 0
+    return out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "battle"],
+        ["eval", "battle", "--red", "random", "--blue", "random"],
+        ["watch", "battle", "--record", "never.gif"],
+    ],
+    ids=["train", "eval", "watch"],
+)
+def test_the_device_is_checked_up_front(argv, capsys, monkeypatch, tmp_path):
+    import torch
+
+    monkeypatch.chdir(tmp_path)
+    assert_one_line_error(capsys, [*argv, "--device", "nonsense"], "'nonsense' is not a torch device", "available here: cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # a CPU build, wherever the test runs
+    assert_one_line_error(capsys, [*argv, "--device", "cuda"], "--device 'cuda'", "available here: cpu")
+    assert not list(tmp_path.iterdir())  # nothing was started
+
+
+def test_cuda_on_a_cpu_torch_is_one_line_in_a_fresh_process():
+    result = run_cli("train", "battle", "--device", "cuda:7", "--rounds", "1")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "available here: cpu" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["train", "arena"])
+def test_out_pointing_at_a_file_is_an_error(command, capsys, tmp_path):
+    file = tmp_path / "notes.md"
+    file.write_text("mine\n")
+    argv = ["train", "ising", "--rounds", "1"] if command == "train" else ["arena", "battle"]
+    assert_one_line_error(capsys, [*argv, "--out", str(file)], f"--out {file} is a file")
+    assert file.read_text() == "mine\n"
+
+
+def test_a_bad_argument_is_reported_before_a_taken_run_directory(capsys, tmp_path):
+    (tmp_path / "checkpoint.safetensors").write_bytes(b"")  # the folder already holds a run
+    argv = ["train", "battle", "--out", str(tmp_path), "--no-progress"]
+    error = assert_one_line_error(capsys, [*argv, "--env-kwarg", "map_size=-3"], "map_size must be >= 5")
+    assert "already holds a run" not in error
+    assert_one_line_error(capsys, [*argv, "--env-kwarg", "foo=1"], "takes no argument 'foo'")
+    assert_one_line_error(capsys, argv, "already holds a run")  # and only then the run directory
+
+
+@pytest.mark.parametrize("env", ["battle", "gaussian_squeeze"])
+def test_tabular_mfq_says_which_environments_it_serves(env, capsys):
+    error = assert_one_line_error(capsys, ["train", env, "--algo", "tabular_mfq"], "tabular_mfq serves ising only", f"not {env}")
+    assert "has no field" not in error
+
+
+@pytest.mark.parametrize("command", ["train", "eval", "arena", "watch"])
+def test_an_unknown_env_kwarg_lists_the_accepted_ones(command, capsys):
+    argv = {"train": ["train", "ising"], "eval": ["eval", "ising", "--policy", "random"], "arena": ["arena", "battle"], "watch": ["watch", "ising", "--record", "x.gif"]}[command]
+    env = argv[1]
+    accepted = "size, h, coupling, max_cycles" if env == "ising" else "map_size, team_size"
+    assert_one_line_error(capsys, [*argv, "--env-kwarg", "foo=1"], f"{env} takes no argument 'foo'", accepted)
+
+
+def test_steps_must_be_a_multiple_of_the_copies(capsys):
+    assert_one_line_error(capsys, ["train", "ising", "--steps", "5", "--n-envs", "2"], "use --steps 4 or 6")
+
+
+def test_rounds_with_several_copies_stop_at_the_budget(tmp_path, capsys):
+    # every copy ends its rounds at the same step: 3 rounds on 2 copies used to count 4
+    argv = ["train", "gaussian_squeeze", "--rounds", "3", "--n-envs", "2", "--out", str(tmp_path), "--no-progress", "--no-tensorboard"]
+    assert cli.main([*argv, *TINY_SQUEEZE, *TINY_LEARNER]) == 0
+    assert last_json_line(capsys.readouterr().out)["rounds"] == 3
+    rows = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert int(rows[-1].split(",")[1]) == 3
+
+
+def test_resume_reads_the_run_settings_and_says_when_the_budget_is_met(tiny_battle_run, capsys):
+    out = tiny_battle_run
+    capsys.readouterr()
+    # the README's line: no --env-kwarg, --opponent, --algo-kwarg retyped
+    assert cli.main(["train", "battle", "--out", str(out), "--resume", "--rounds", "2", "--no-progress"]) == 0
+    output = capsys.readouterr().out
+    summary = last_json_line(output)
+    assert summary["resumed"] and summary["rounds"] == 2 and summary["opponent"] == "scripted"
+    assert "map_size=16" in output and "team_size=4" in output
+    checkpoint = (out / "checkpoint.safetensors").read_bytes()
+    assert cli.main(["train", "battle", "--out", str(out), "--resume", "--no-progress"]) == 0
+    output = capsys.readouterr().out
+    assert "nothing to do" in output and "2 of its 2 rounds" in output and "--rounds" in output
+    assert last_json_line(output)["budget_met"] and (out / "checkpoint.safetensors").read_bytes() == checkpoint
+    for option, run_value in ((["--env-kwarg", "map_size=20"], "map_size=16"), (["--algo", "il"], "mfq"), (["--opponent", "random"], "scripted")):
+        error = assert_one_line_error(capsys, ["train", "battle", "--out", str(out), "--resume", *option], "--resume", run_value)
+        assert option[-1] in error  # both values are named
+
+
+def test_eval_arena_and_watch_read_the_run_settings(tiny_battle_run, capsys, tmp_path):
+    from mfagents.watch import WatchSession
+
+    run = str(tiny_battle_run)
+    assert cli.main(["eval", "battle", "--red", run, "--blue", "random", "--rounds", "1"]) == 0
+    assert last_json_line(capsys.readouterr().out)["env_kwargs"]["map_size"] == 16
+    error = assert_one_line_error(capsys, ["eval", "battle", "--red", run, "--blue", "random", "--env-kwarg", "map_size=20"], "map_size=20", "map_size=16")
+    assert "--override-run-settings" in error
+    override = ["eval", "battle", "--red", run, "--blue", "random", "--rounds", "1", "--env-kwarg", "map_size=20", "--override-run-settings"]
+    assert cli.main(override) == 0
+    assert last_json_line(capsys.readouterr().out)["env_kwargs"]["map_size"] == 20
+    assert cli.main(["arena", "battle", run, "--rounds", "1", "--out", str(tmp_path / "arena")]) == 0
+    capsys.readouterr()
+    assert json.loads((tmp_path / "arena" / "arena.json").read_text())["env_kwargs"]["map_size"] == 16
+    assert_one_line_error(capsys, ["arena", "battle", run, "--env-kwarg", "team_size=5"], "team_size=5", "team_size=4")
+    session = WatchSession("battle", {"red": run, "blue": "scripted"})
+    assert session.pipeline.env_kwargs["map_size"] == 16 and session.pipeline.env_kwargs["team_size"] == 4
+    session.close()
+
+
+def test_sb3_models_get_the_observation_settings_they_were_trained_with(tiny_battle_run, tmp_path, capsys):
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.logger import Logger
+
+    from mfagents.pipeline import make_parallel_env, make_vec_env
+
+    # a model trained on Battle as SB3 users make it: no extra features (9 channels, not 41)
+    vec = make_vec_env(make_parallel_env("battle", {"map_size": 16, "team_size": 4, "dead_agents": "absorb"}), 1, base_class="stable_baselines3")
+    model = PPO("MlpPolicy", vec, n_steps=8, batch_size=32, n_epochs=1, device="cpu")
+    model.set_logger(Logger(folder=None, output_formats=[]))
+    model.learn(total_timesteps=8 * vec.num_envs)
+    model.save(tmp_path / "ppo.zip")
+    spec = f"sb3:{tmp_path / 'ppo.zip'}"
+    assert cli.main(["eval", "battle", "--red", spec, "--blue", "scripted", "--rounds", "1", *TINY_BATTLE]) == 0
+    assert last_json_line(capsys.readouterr().out)["env_kwargs"]["extra_features"] is False
+    # against a run trained with the extra features, one of them cannot see its observations: both named
+    assert_one_line_error(capsys, ["eval", "battle", "--red", spec, "--blue", str(tiny_battle_run)], "extra_features=False", "extra_features=True")
+    # as a training opponent: the exact flag is named, and with it the run trains
+    train = ["train", "battle", "--opponent", spec, "--rounds", "1", "--out", str(tmp_path / "run"), "--no-progress", *TINY_BATTLE, *TINY_LEARNER]
+    assert_one_line_error(capsys, train, "add --env-kwarg extra_features=False")
+    assert cli.main([*train, "--env-kwarg", "extra_features=False"]) == 0
+
+
+def test_every_subcommand_help_shows_defaults_and_spec_forms():
+    parser = cli.build_parser()
+    subparsers = next(action for action in parser._actions if action.dest == "command")
+    for name, sub in subparsers.choices.items():
+        if name == "demo":
+            continue  # mfagents/demo.py's own options
+        for action in sub._actions:
+            if action.option_strings and action.dest != "help" and action.help is not None:
+                assert "default" in action.help or "required" in action.help, f"mfzoo {name} {action.option_strings[0]}: {action.help}"
+        text = sub.format_help()
+        if name != "bench":
+            for form in ("sb3:PATH.zip", "DIR#opponent", "zoo:NAME", "module:callable", "random"):
+                assert form in text.replace("\n", " ").replace("  ", " "), (name, form)
+
+
+def test_version_and_bare_mfzoo(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.startswith("mfzoo ")
+    assert cli.main([]) == 0
+    output = capsys.readouterr().out
+    assert output.startswith("usage: mfzoo") and all(name in output for name in cli.COMMANDS)
+
+
+def test_eval_prints_a_results_table_before_its_json_line(capsys):
+    assert cli.main(["eval", "battle", "--red", "scripted", "--blue", "random", "--rounds", "2", *TINY_BATTLE]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    header = next(index for index, line in enumerate(lines) if line.startswith("| side | policy |"))
+    assert "win rate [95 % CI]" in lines[header] and "mean kills" in lines[header]
+    assert lines[header + 2].startswith("| red | scripted |") and lines[header + 3].startswith("| blue | random |")
+    assert lines[header + 4].startswith("| draws |") and json.loads(lines[-1])["command"] == "eval"
+    assert cli.main(["eval", "gaussian_squeeze", "--policy", "random", "--rounds", "1", "--env-kwarg", "n_agents=50"]) == 0
+    assert "| G / G* (second half of each round) |" in capsys.readouterr().out
+
+
+def test_commands_leave_no_files_in_the_temporary_folder(tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), "SDL_VIDEODRIVER": "dummy"}
+    run = tmp_path / "run"
+    commands = [
+        ["train", "battle", "--rounds", "1", "--out", str(run), *TINY_BATTLE, *TINY_LEARNER],
+        ["eval", "battle", "--red", str(run), "--blue", "random", "--rounds", "1"],
+        ["watch", "battle", "--red", str(run), "--record", str(tmp_path / "battle.gif"), "--max-steps", "3"],
+        ["arena", "battle", str(run), "--rounds", "1", "--out", str(tmp_path / "arena")],
+        ["bench", "ising", "--seconds", "0.05"],
+    ]
+    for argv in commands:
+        result = subprocess.run([sys.executable, "-m", "mfagents.cli", *argv], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+        assert result.returncode == 0, (argv, result.stderr)
+        assert not list(scratch.iterdir()), (argv, list(scratch.iterdir()))
+
+
+def test_ctrl_c_ends_with_one_line_and_status_130(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, "bench", cli.Command("bench", cli.add_bench_arguments, interrupted))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["bench"])
+    assert exit_info.value.code == 130
+    assert capsys.readouterr().err.strip() == "mfzoo bench: interrupted"

@@ -207,6 +207,27 @@ class ArrayParallelEnv(ParallelEnv):
         action_array[self._slots[acting]] = values
         return action_array
 
+    def check_action(self, agent: str, action: Any) -> None:
+        """Check one agent's action as ``step()`` would (the AEC API checks each action in its own ``step()``).
+
+        Raises:
+            EpisodeFinishedError: no episode is running.
+            ValueError: ``agent`` is not an agent of the episode, or the action is out of range.
+            TypeError: the action is not an integer.
+        """
+        if self._finished:
+            what = "the episode has ended" if self._started else "reset() has not been called"
+            raise EpisodeFinishedError(f"step() called but {what}; call reset() first")
+        self._check_agent_name(agent)
+        slot = self._slot_of[agent]
+        if not self._alive[slot]:
+            return  # a dead agent's action is ignored, as in the parallel API
+        if not _is_integer_action(action):
+            raise TypeError(f"action of agent {agent!r} must be an integer, got {action!r}")
+        n_actions = int(self.core.action_space.n)
+        if not 0 <= int(action) < n_actions:
+            raise ValueError(f"action {int(action)} of agent {agent!r} is out of range [0, {n_actions})")
+
     def _check_no_unexpected_agents(self, actions: dict[str, Any]) -> None:
         """Raise for names that are not agents of this environment at all.
 

@@ -58,3 +58,48 @@ def test_bad_bench_arguments_exit_with_status_2(argv, message, capsys):
         cli.main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def load_battle_speed(monkeypatch):
+    """``benchmarks/battle_speed.py`` as a module (the script ``mfzoo bench --magent2`` drives)."""
+    import sys
+    from importlib.util import module_from_spec, spec_from_file_location
+    from pathlib import Path
+
+    script = Path(cli.__file__).resolve().parents[1] / "benchmarks" / "battle_speed.py"
+    spec = spec_from_file_location("battle_speed", script)
+    module = module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "battle_speed", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_magent2_virtualenv_lives_in_the_user_cache_not_the_source_tree(monkeypatch, tmp_path):
+    battle_speed = load_battle_speed(monkeypatch)
+    assert not battle_speed.DEFAULT_VENV.is_relative_to(battle_speed.REPO_ROOT)
+    assert battle_speed.DEFAULT_VENV.parent == battle_speed.user_cache_dir()
+    monkeypatch.setattr(battle_speed.sys, "platform", "linux")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert battle_speed.user_cache_dir() == tmp_path / "mfzoo"
+    assert cli.user_cache_dir() == tmp_path / "mfzoo"  # the same folder as the package's own caches
+
+
+def test_building_the_magent2_virtualenv_is_quiet_and_a_failure_is_one_line(monkeypatch, tmp_path, capsys):
+    import subprocess
+
+    battle_speed = load_battle_speed(monkeypatch)
+    calls = []
+
+    def fake_run(command, **kwargs):
+        calls.append((command, kwargs))
+        failed = "pip" in command
+        return subprocess.CompletedProcess(command, 1 if failed else 0, "", "lots of pip noise\nERROR: No matching distribution found for magent2\n" if failed else "")
+
+    monkeypatch.setattr(battle_speed.subprocess, "run", fake_run)
+    with pytest.raises(RuntimeError, match="No matching distribution found for magent2") as error:
+        battle_speed.ensure_magent2(tmp_path / "venv")
+    assert len(str(error.value).splitlines()) == 1
+    pip = next(command for command, _ in calls if "pip" in command)
+    assert "--quiet" in pip and "--disable-pip-version-check" in pip
+    assert all(kwargs.get("capture_output") for _, kwargs in calls[1:])  # nothing of pip's reaches the terminal
+    assert "noise" not in capsys.readouterr().err

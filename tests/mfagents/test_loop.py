@@ -131,6 +131,9 @@ def test_resume_refuses_other_settings_and_missing_checkpoints(tmp_path):
     with pytest.raises(CheckpointError, match="not found"):
         train("gaussian_squeeze", "mfq", out=tmp_path, rounds=2, env_kwargs=SQUEEZE, resume=True)
     train("gaussian_squeeze", "mfq", out=tmp_path, rounds=1, env_kwargs=SQUEEZE, algo_kwargs=SMALL_LEARNER)
+    with pytest.raises(ValueError, match="--algo il disagrees with the run .* started with mfq"):  # found by resolve()
+        train("gaussian_squeeze", "il", out=tmp_path, rounds=2, env_kwargs=SQUEEZE, algo_kwargs=SMALL_LEARNER, resume=True)
+    (tmp_path / "config.json").unlink()  # without config.json, the checkpoint's own record refuses it
     with pytest.raises(RunSetupError, match="algo='mfq'"):
         train("gaussian_squeeze", "il", out=tmp_path, rounds=2, env_kwargs=SQUEEZE, algo_kwargs=SMALL_LEARNER, resume=True)
     with pytest.raises(RunSetupError, match="already holds a run"):

@@ -184,3 +184,58 @@ def test_bad_gaussian_squeeze_arguments(kwargs, error, message):
 def test_bad_ising_arguments(kwargs, error, message):
     with pytest.raises(error, match=f"^{message}"):
         ising_v0.parallel_env(**kwargs)
+
+
+# == the AEC API (``env()``): the same contract, one action at a time (issue 14) ======================
+def play_aec_cycle(env, seed: int) -> None:
+    """Step every agent of the current cycle once with a valid action (``None`` for done agents)."""
+    n_actions = int(env.action_space(env.possible_agents[0]).n)
+    rng = np.random.default_rng(seed)
+    for _ in range(len(env.agents)):
+        _, _, terminated, truncated, _ = env.last()
+        env.step(None if terminated or truncated else int(rng.integers(n_actions)))
+
+
+@pytest.mark.parametrize("bad, error", [(-1, ValueError), (10_000, ValueError), (1.5, TypeError), (True, TypeError), (None, TypeError)])
+@pytest.mark.parametrize("position", ["first", "last"])
+def test_aec_rejects_a_bad_action_in_its_own_step_and_stays_usable(env_case, bad, error, position):
+    env = env_case.env()
+    env.reset(seed=0)
+    if position == "last":  # the action that used to be accepted, then raise inside the parallel step
+        for _ in range(len(env.agents) - 1):
+            env.step(0)
+    agent = env.agent_selection
+    with pytest.raises(error, match=re.escape(repr(agent))):
+        env.step(bad)
+    assert env.agent_selection == agent  # nothing was stored: the same agent acts again
+    env.step(0)
+    play_aec_cycle(env, 1)  # and the cycles go on
+    assert env.agents
+
+
+def test_aec_step_after_the_end_raises_episode_finished(env_case):
+    for make in (env_case.env, lambda **extra: env_case.module.raw_env(**{**env_case.kwargs, **extra})):
+        env = make(max_cycles=2)
+        env.reset(seed=0)
+        for cycle in range(2):
+            play_aec_cycle(env, cycle)
+        while env.agents:  # the done agents leave with None steps, as in PettingZoo
+            env.step(None)
+        with pytest.raises(EpisodeFinishedError, match="the episode has ended"):
+            env.step(0)
+        with pytest.raises(EpisodeFinishedError):
+            env.step(None)
+        env.reset(seed=0)
+        play_aec_cycle(env, 0)
+        assert env.agents
+
+
+def test_aec_done_agent_stepped_with_an_action_names_it(env_case):
+    env = env_case.env(max_cycles=1)
+    env.reset(seed=0)
+    play_aec_cycle(env, 0)
+    agent = env.agent_selection
+    with pytest.raises(ValueError, match=re.escape(repr(agent)) + ".*None"):
+        env.step(0)
+    env.step(None)  # the agent leaves normally afterwards
+    assert agent not in env.agents
