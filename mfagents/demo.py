@@ -462,11 +462,11 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
         "--env", default=DEFAULT_DEMO, help=f"environment short name or id: {', '.join(DEMOS)} (default: {DEFAULT_DEMO})"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of training, evaluation and the video (default: 0)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT}; if it holds an earlier demo, the next free {DEFAULT_OUT}-2, -3...)")
     parser.add_argument("--video", choices=("gif", "mp4"), default="gif", help="video format (default: gif)")
-    parser.add_argument("--quick", action="store_true", help="toy sizes and budgets: the whole demo in well under a minute")
+    parser.add_argument("--quick", action="store_true", help="toy sizes and budgets: the whole demo in about a minute (default: off, the full demo)")
     parser.add_argument("--steps", type=int, default=None, help="ising / gaussian_squeeze: episode length (default: per environment)")
-    parser.add_argument("--no-progress", action="store_true", help="battle: hide the training progress bar")
+    parser.add_argument("--no-progress", action="store_true", help="battle: hide the training progress bar (default: shown)")
 
 
 def run_demo(args: argparse.Namespace) -> dict[str, Any]:
