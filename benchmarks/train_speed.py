@@ -21,6 +21,7 @@ Run::
 
     python benchmarks/train_speed.py                          # 3 x 300 steps per workload, ~10 minutes
     python benchmarks/train_speed.py --steps 100 --repeats 1  # short
+    python benchmarks/train_speed.py --quick                  # smoke test: one run of 64 steps each
     python benchmarks/train_speed.py --write                  # also update BENCHMARKS.md
 """
 
@@ -84,6 +85,7 @@ def run_ppo(steps: int, seed: int) -> dict:
     """SB3 PPO over the same SuperSuit vector env for ``steps`` environment steps."""
     import torch
     from stable_baselines3 import PPO
+    from stable_baselines3.common.logger import configure as configure_logger
     from stable_baselines3.common.utils import set_random_seed
 
     from mfagents.config import RunConfig, resolve
@@ -99,6 +101,7 @@ def run_ppo(steps: int, seed: int) -> dict:
         "MlpPolicy", vec, n_steps=PPO_ROLLOUT_STEPS, batch_size=PPO_ROLLOUT_STEPS * rows // PPO_MINIBATCHES,
         n_epochs=PPO_EPOCHS, device="cpu", seed=None,
     )  # fmt: skip
+    model.set_logger(configure_logger(folder=None, format_strings=[]))  # no log folder under /tmp
     rollouts = max(1, round(steps / PPO_ROLLOUT_STEPS))
     start = time.perf_counter()
     model.learn(total_timesteps=rollouts * PPO_ROLLOUT_STEPS * rows)
@@ -182,12 +185,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300, help="environment steps per run (default: 300)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per trainer (default: 3)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="one run of 64 steps per trainer (a smoke test, not a measurement)")
     parser.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
     parser.add_argument("--worker", choices=WORKLOADS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.steps, args.seed)
         return
+    if args.quick:
+        args.steps, args.repeats = 64, 1
     results = measure(args.steps, args.repeats, args.seed)
     argv = [a for a in sys.argv[1:] if a != "--write"]
     text = report(results, args.steps, args.repeats, argv)

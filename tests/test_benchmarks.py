@@ -60,3 +60,16 @@ def test_battle_speed_runs_ours_alone_and_prints_both_tables():
     rows = [line for line in result.stdout.splitlines() if line.startswith("| 20 | 32 |")]
     assert len(rows) == 4  # two APIs x minimap off / on
     assert all(float(row.split(" | ")[4].split()[0]) > 0 for row in rows[2:])  # batched agent-steps/s
+
+
+def test_train_speed_quick_mode_measures_every_trainer():
+    script = BENCHMARKS / "train_speed.py"
+    result = subprocess.run([sys.executable, str(script), "--quick"], check=False, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "agent-steps/s" not in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| MF-Q, self-play (`mfzoo train battle --algo mfq`)",
+                                                     "| IL, self-play (`mfzoo train battle --algo il`)",
+                                                     "| SB3 PPO, one shared MlpPolicy for all 128 rows"]
+    ppo = rows[-1].split(" | ")
+    assert ppo[3] == "**1.00x**"
+    assert "1 run(s) of 64 environment steps per trainer." in result.stdout
