@@ -157,7 +157,7 @@ TRAINING_DEFAULTS: dict[str, EnvDefaults] = {
 PRESETS: dict[str, dict[str, EnvDefaults]] = {
     "default": TRAINING_DEFAULTS,
     # The paper's Battle budget and learning rate (2000 self-play rounds, Adam 1e-4), for users with the
-    # compute: about 8 hours of one core. The temperature schedule, which the paper does not give, is ours.
+    # compute: 8x the default budget (a few hours of one core). The temperature schedule, which the paper does not give, is ours.
     "paper": {
         **TRAINING_DEFAULTS,
         "battle": dataclasses.replace(
