@@ -96,26 +96,16 @@ VIDEO_OPPONENT = "random"
 ALGO = "mfq"
 
 
-def kwargs_options(option: str, values: Mapping[str, Any]) -> list[str]:
-    """``("--env-kwarg", {"map_size": 12})`` -> ``["--env-kwarg", "map_size=12"]``."""
-    options = []
-    for key, value in values.items():
-        options += [option, f"{key}={value!r}" if isinstance(value, str) else f"{key}={value}"]
-    return options
-
-
 def next_commands(run_dir: Path, demo: BattleDemo, seed: int) -> dict[str, str]:
-    """The commands printed at the end: watch the trained team, train it longer, put it in the arena."""
-    env_options = kwargs_options("--env-kwarg", demo.env_kwargs)
-    train = [
-        "mfzoo", "train", "battle", "--algo", ALGO, "--seed", str(seed), "--out", str(run_dir), "--resume",
-        "--rounds", str(demo.rounds * 10), "--n-envs", str(demo.n_envs), "--opponent", TRAINING_OPPONENT, *env_options,
-        *kwargs_options("--algo-kwarg", demo.algo_kwargs),
-    ]  # fmt: skip
+    """The commands printed at the end: watch the trained team, train it longer, put it in the arena.
+
+    The run directory remembers its settings (``config.json``), so none of them is retyped.
+    """
+    train = ["mfzoo", "train", "battle", "--out", str(run_dir), "--resume", "--rounds", str(demo.rounds * 10)]
     return {
         "watch": shlex.join(["mfzoo", "watch", "battle", "--red", str(run_dir), "--blue", VIDEO_OPPONENT]),
         "train": shlex.join(train),
-        "arena": shlex.join(["mfzoo", "arena", "battle", str(run_dir), "--rounds", "20", *env_options]),
+        "arena": shlex.join(["mfzoo", "arena", "battle", str(run_dir), "--rounds", "20"]),
     }
 
 

@@ -103,8 +103,8 @@ def test_the_demo_prints_commands_the_parser_accepts(tmp_path):
         assert words[:2] == ["mfzoo", name]
         assert parser.parse_args(words[1:]).command == name
     train = parser.parse_args(shlex.split(commands["train"])[1:])
-    assert train.resume and train.seed == 3 and train.opponent == demo.TRAINING_OPPONENT
-    assert train.rounds > demo.BATTLE_DEMOS["full"].rounds and "map_size=16" in train.env_kwarg
+    assert train.resume and train.out == tmp_path / "mfq" and train.rounds > demo.BATTLE_DEMOS["full"].rounds
+    assert not train.env_kwarg and not train.algo_kwarg  # the run directory remembers them
 
 
 def test_heat_bath_policy_orders_the_lattice():
