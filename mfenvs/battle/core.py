@@ -141,6 +141,15 @@ class BattleCore:
         if seed is not None or self._rng is None:
             self._rng = np.random.default_rng(seed)
         self.reset_battles(np.ones(self.n_battles, dtype=bool))
+        return self.observe()
+
+    def observe(self) -> BattleOutput:
+        """The observations of the current state, with zero rewards and no new ends (e.g. after ``reset_battles``).
+
+        ``done`` still flags the battles that are over and were not restarted.
+        """
+        if self._rng is None:
+            raise RuntimeError("call reset(seed) before observe()")
         return self._output(
             np.zeros((self.n_battles, self.n_agents), np.float32),
             np.zeros((self.n_battles, self.n_agents), bool),

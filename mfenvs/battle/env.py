@@ -85,29 +85,40 @@ from mfenvs.common.adapter import ArrayParallelEnv, CoreOutput
 from mfenvs.common.validation import check_choice
 
 
+def observation_layout(config: BattleConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MAgent2's observation of one agent: the feature columns tiled after the view channels, and the bounds.
+
+    Returns ``(feature_columns, low, high)``: the ``tiled_features`` of a ``BattleCore`` that yields this
+    layout (the normalised position with the minimap, all features but the position with
+    ``extra_features``), and the ``[13, 13, C]`` float32 bounds of the observation.
+    """
+    n_features = ID_BITS + N_ACTIONS + 1
+    feature_columns = np.r_[
+        np.arange(n_features) if config.extra_features else [],
+        np.arange(n_features, n_features + 2) if config.minimap_mode else [],
+    ].astype(np.intp)
+    n_view = config.n_channels
+    rewards = [config.kill_reward, config.step_reward, config.dead_penalty, config.attack_penalty, config.attack_opponent_reward]
+    low = np.zeros((VIEW_SIZE, VIEW_SIZE, n_view + len(feature_columns)), dtype=np.float32)
+    high = np.ones_like(low)
+    high[..., :n_view] = 2.0  # the own minimap adds 1 at the agent's bin
+    if config.extra_features:
+        reward_channel = n_view + n_features - 1
+        low[..., reward_channel] = sum(min(r, 0.0) for r in rewards)
+        high[..., reward_channel] = sum(max(r, 0.0) for r in rewards)
+    return feature_columns, low, high
+
+
 class SingleBattle:
     """One battle of a ``BattleCore`` in MAgent2's per-agent layout: the ``ArrayCore`` the adapter drives."""
 
     def __init__(self, config: BattleConfig, action_mask: bool = False):
-        n_features = ID_BITS + N_ACTIONS + 1
-        self._feature_columns = np.r_[
-            np.arange(n_features) if config.extra_features else [],
-            np.arange(n_features, n_features + 2) if config.minimap_mode else [],
-        ].astype(np.intp)
+        self._feature_columns, low, high = observation_layout(config)
         self.engine = BattleCore(
             config, n_battles=1, spare_view_channels=len(self._feature_columns), tiled_features=self._feature_columns
         )
         self.agent_names = self.engine.agent_names
         self.with_action_mask = action_mask
-        n_view = config.n_channels
-        rewards = [config.kill_reward, config.step_reward, config.dead_penalty, config.attack_penalty, config.attack_opponent_reward]
-        low = np.zeros((VIEW_SIZE, VIEW_SIZE, n_view + len(self._feature_columns)), dtype=np.float32)
-        high = np.ones_like(low)
-        high[..., :n_view] = 2.0  # the own minimap adds 1 at the agent's bin
-        if config.extra_features:
-            reward_channel = n_view + n_features - 1
-            low[..., reward_channel] = sum(min(r, 0.0) for r in rewards)
-            high[..., reward_channel] = sum(max(r, 0.0) for r in rewards)
         self.observation_space = gymnasium.spaces.Box(low, high, dtype=np.float32)
         self.action_space = gymnasium.spaces.Discrete(N_ACTIONS)
         self.state_space = gymnasium.spaces.Box(0.0, 1.0, shape=(config.map_size, config.map_size, 5), dtype=np.float32)
