@@ -94,6 +94,8 @@ OPPONENTS = ("random", "scripted")
 VIDEO_OPPONENT = "random"
 """The opponent of the recorded battle."""
 ALGO = "mfq"
+ZOO_WATCH_COMMAND = "mfzoo watch battle --red zoo:mfq --blue zoo:il"
+"""Printed last: two teams trained on the paper's 40 x 40, 64 v 64 battle, shipped with the package."""
 
 
 def next_commands(run_dir: Path, demo: BattleDemo, seed: int) -> dict[str, str]:
@@ -246,6 +248,7 @@ def run_battle_demo(args: argparse.Namespace) -> dict[str, Any]:
     print(f"  watch it again:  {commands['watch']}")
     print(f"  train longer:    {commands['train']}")
     print(f"  run the arena:   {commands['arena']}")
+    print(f"  watch the paper's battle, 64 v 64, between two shipped teams: {ZOO_WATCH_COMMAND}")
     print(f"files: {video_path} (video), {curve_path} (learning curve), {run_dir}/ (checkpoint.safetensors, metrics.csv)")
     return {
         "command": "demo",

@@ -107,6 +107,16 @@ def test_the_demo_prints_commands_the_parser_accepts(tmp_path):
     assert not train.env_kwarg and not train.algo_kwarg  # the run directory remembers them
 
 
+def test_the_demo_points_at_shipped_zoo_teams():
+    from mfagents import zoo
+
+    words = shlex.split(demo.ZOO_WATCH_COMMAND)
+    watch = cli.build_parser().parse_args(words[1:])
+    assert watch.command == "watch"
+    for spec in (watch.red, watch.blue):
+        assert spec.startswith("zoo:") and spec.removeprefix("zoo:") in zoo.available()
+
+
 def test_heat_bath_policy_orders_the_lattice():
     # below the critical temperature the built-in demo policy grows domains from a random start:
     # the energy per site falls from about 0 towards -2 (striped domains may keep xi low, so test E)
