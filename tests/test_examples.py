@@ -1,6 +1,7 @@
 """Every script in examples/ runs to completion with a tiny budget (PettingZoo's doc-examples idea)."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ TINY_ARGUMENTS = {
         "--out", "{tmp}/sb3_ppo_battle.zip",
     ],  # fmt: skip
     "sb3_ppo_gaussian_squeeze.py": ["--timesteps", "1", "--n-agents", "20", "--max-cycles", "5", "--episodes", "1"],
+    "torchrl_mappo_battle.py": ["--quick", "--opponent", "scripted"],
 }
 
 
@@ -38,3 +40,19 @@ def test_example_runs(name, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
     assert not list(scratch.iterdir())
+
+
+def test_torchrl_mappo_battle_quick_mode_trains_and_prints_both_evaluations():
+    arguments = ["--quick", "--eval-rounds", "5", "--seed", "3"]
+    result = subprocess.run([sys.executable, str(EXAMPLES / "torchrl_mappo_battle.py"), *arguments], check=False, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("MAPPO, red v random blue: 2 iterations x 2 battles x 8 steps = 32 env-steps")
+    assert "iteration 2/2:" in result.stdout
+    assert "Evaluation against the random blue team, 5 battles each (sampled actions), seed 10003:" in lines
+    number = r"\d+\.\d"
+    for name in ("MAPPO red", "random red \\(baseline\\)"):
+        pattern = rf"{name}: W-D-L (\d+)-(\d+)-(\d+), win rate {number}\d \(95% CI {number}\d-{number}\d\), kills per round {number} v {number}"
+        match = re.fullmatch(pattern, lines[-2] if name == "MAPPO red" else lines[-1])
+        assert match, lines[-2:]
+        assert sum(int(group) for group in match.groups()) == 5  # every battle counted once
