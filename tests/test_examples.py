@@ -18,7 +18,7 @@ TINY_ARGUMENTS = {
         "--out", "{tmp}/sb3_ppo_battle.zip",
     ],  # fmt: skip
     "sb3_ppo_gaussian_squeeze.py": ["--timesteps", "1", "--n-agents", "20", "--max-cycles", "5", "--episodes", "1"],
-    "torchrl_mappo_battle.py": ["--quick", "--opponent", "scripted"],
+    "torchrl_mappo_battle.py": ["--quick", "--opponent", "random", "--map-size", "16"],
 }
 
 
@@ -47,9 +47,9 @@ def test_torchrl_mappo_battle_quick_mode_trains_and_prints_both_evaluations():
     result = subprocess.run([sys.executable, str(EXAMPLES / "torchrl_mappo_battle.py"), *arguments], check=False, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("MAPPO, red v random blue: 2 iterations x 2 battles x 8 steps = 32 env-steps")
+    assert lines[0].startswith("MAPPO, red v scripted blue: 2 iterations x 2 battles x 8 steps = 32 env-steps (160 red agent-steps)")
     assert "iteration 2/2:" in result.stdout
-    assert "Evaluation against the random blue team, 5 battles each (sampled actions), seed 10003:" in lines
+    assert "Evaluation against the scripted blue team, 5 battles each (sampled actions), seed 10003:" in lines
     number = r"\d+\.\d"
     for name in ("MAPPO red", "random red \\(baseline\\)"):
         pattern = rf"{name}: W-D-L (\d+)-(\d+)-(\d+), win rate {number}\d \(95% CI {number}\d-{number}\d\), kills per round {number} v {number}"
