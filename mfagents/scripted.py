@@ -96,6 +96,22 @@ def nearest_enemy_actions(engine: Any, battle: int = 0) -> np.ndarray:
     return actions
 
 
+def team_actions(engine: Any, team: int = 1) -> np.ndarray:
+    """``nearest_enemy_actions`` in every battle of ``engine`` for one team: ``[B, n_team]`` int64.
+
+    With the default ``team=1`` (blue) it is the scripted opponent of the batched TorchRL env:
+    ``mfenvs.torchrl_env.BattleEnv(..., opponent=team_actions)``.
+
+    Args:
+        engine: a ``BattleCore``.
+        team: 0 (red) or 1 (blue).
+    """
+    if team not in (0, 1):
+        raise ValueError(f"team must be 0 (red) or 1 (blue), got {team!r}")
+    slots = np.flatnonzero(np.asarray(engine.teams) == team)
+    return np.stack([nearest_enemy_actions(engine, battle)[slots] for battle in range(engine.n_battles)])
+
+
 def _nearest(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """For each ``[M, 2]`` point, the ``[2]`` candidate (of ``[K, 2]``) nearest in Euclidean distance."""
     nearest = np.empty_like(points)

@@ -1,15 +1,24 @@
-"""Battle as a native batched TorchRL environment: ``B`` battles stepped at once by one ``BattleCore``.
+"""Battle, Gaussian Squeeze and Ising as native batched TorchRL environments (``batch_size=[B]``).
 
 Needs the ``compat`` extra (``torchrl``, ``tensordict``); ``import mfenvs`` does not load this module.
 
 Example:
-    >>> from mfenvs.torchrl_env import BattleEnv
+    >>> from mfenvs.torchrl_env import BattleEnv, GaussianSqueezeEnv
     >>> env = BattleEnv(num_envs=4, map_size=16, max_cycles=50, seed=0)  # 4 battles of 10 v 10
     >>> rollout = env.rollout(20, break_when_any_done=False)  # random actions, finished battles restart
     >>> rollout["next", "red", "reward"].shape
     torch.Size([4, 20, 10, 1])
+    >>> squeeze = GaussianSqueezeEnv(num_envs=2, n_agents=100, seed=0)  # one group, "agents"
+    >>> squeeze.rollout(3)["next", "agents", "mean_action"].shape
+    torch.Size([2, 3, 100, 10])
 
-Layout (``batch_size=[B]``; ``n`` agents in the group ``red`` or ``blue``, slots in ``BattleCore`` order):
+All three share one layout: agent groups are nested keys holding ``[B, n, ...]`` tensors, ``n`` agents in
+core slot order (``env.group_map`` names them), with ``action``, ``reward`` ``[B, n, 1]`` and per-agent
+``done`` / ``terminated`` / ``truncated`` ``[B, n, 1]``; the environment's own flags are at the root,
+``[B, 1]``. Actions are ``[B, n]`` int64, or one-hot ``[B, n, n_actions]`` with ``categorical_actions=False``.
+
+``BattleEnv`` (``BattleCore``, all B battles stepped at once), groups ``red`` and ``blue``, or only ``red``
+with an ``opponent`` playing blue:
 
 | key | shape | |
 |---|---|---|
@@ -17,22 +26,36 @@ Layout (``batch_size=[B]``; ``n`` agents in the group ``red`` or ``blue``, slots
 | ``(group, "features")`` | ``[B, n, 34]`` float32 | id bits, last action one-hot, last reward, position |
 | ``(group, "mean_action")`` | ``[B, n, 21]`` float32 | mean last action of the living teammates in range |
 | ``(group, "mask")`` | ``[B, n]`` bool | the agent is alive (zero observations, actions ignored otherwise) |
-| ``(group, "action")`` | ``[B, n]`` int64 (``[B, n, 21]`` one-hot with ``categorical_actions=False``) | |
-| ``(group, "reward")`` | ``[B, n, 1]`` float32 | 0 for agents dead before the step |
 | ``(group, "done" / "terminated" / "truncated")`` | ``[B, n, 1]`` bool | terminated: dead, or the battle ended by a wipe-out; truncated: alive at ``max_cycles`` |
+| ``"kills"`` | ``[B, 2]`` int64 | enemies killed so far by red and by blue (more kills wins) |
 | ``"done" / "terminated" / "truncated"`` | ``[B, 1]`` bool | the battle is over |
 
 A dead agent stays ``done`` (and masked) until its battle restarts, so GAE-style code needs no special
-case. Battles restart independently: ``reset`` with a root ``"_reset"`` ``[B, 1]`` mask (what rollouts
-and collectors pass) restarts the selected battles; per-agent ``_reset`` entries follow the root one.
-Because dead agents are ``done``, ``rollout(..., break_when_any_done=True)`` stops at the first death:
-use ``break_when_any_done=False`` (finished battles restart) or a collector.
+case. Because dead agents are ``done``, ``rollout(..., break_when_any_done=True)`` stops at the first
+death: use ``break_when_any_done=False`` (finished battles restart) or a collector.
 
-Seeding: ``set_seed(seed)`` (or ``seed=`` here, or ``reset(seed=...)``) seeds the next full reset, which
-is ``BattleCore.reset(seed)``; the same seed and actions give the same rollout.
+``GaussianSqueezeEnv`` and ``IsingEnv`` (B copies of ``GaussianSqueezeCore`` / ``IsingCore``, stepped one
+after another): one group ``agents`` with a fixed agent set, episodes end by truncation only:
+
+| key | shape | |
+|---|---|---|
+| ``("agents", "observation")`` | ``[B, n, 3]`` / ``[B, n, 5]`` float32 | the PettingZoo env's observation |
+| ``("agents", "mean_action")`` | ``[B, n, n_actions]`` float32 | ``infos[agent]["mean_action"]`` |
+| ``"state"`` | ``[B, n_actions]`` float32 / ``[B, size, size]`` int8 | the PettingZoo env's ``state()`` |
+| ``("info", name)`` | ``[B]`` float32 | Gaussian Squeeze ``x``, ``G``, ``G_opt``; Ising ``xi``, ``energy`` |
+
+Resets: copies restart independently: ``reset`` with a root ``"_reset"`` ``[B, 1]`` mask (what rollouts
+and collectors pass) restarts the selected copies; per-agent ``_reset`` entries follow the root one.
+
+Seeding: ``set_seed(seed)`` (or ``seed=`` here, or ``reset(seed=...)``) seeds the next full reset:
+``BattleCore.reset(seed)`` for Battle; copy ``i`` of Gaussian Squeeze / Ising is reset with ``seed + i``,
+as its PettingZoo env would be. The same seed and actions give the same rollout.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -43,92 +66,98 @@ from torchrl.envs import EnvBase
 from mfenvs.battle.config import N_ACTIONS, BattleConfig
 from mfenvs.battle.core import BattleCore, BattleOutput
 from mfenvs.battle.env import observation_layout
+from mfenvs.common.adapter import ArrayCore, CoreOutput
 from mfenvs.common.validation import check_int
+from mfenvs.gaussian_squeeze.core import GaussianSqueezeConfig, GaussianSqueezeCore
+from mfenvs.ising.core import IsingConfig, IsingCore
 
-__all__ = ["BattleEnv"]
+__all__ = ["BattleEnv", "GaussianSqueezeEnv", "IsingEnv", "Opponent"]
+
+DONE_KEYS = ("done", "terminated", "truncated")
+
+Opponent = Callable[[BattleCore], np.ndarray]
+"""Blue's policy in ``BattleEnv(opponent=...)``: reads the core before a step, returns ``[B, n_blue]`` int actions."""
 
 
-class BattleEnv(EnvBase):
-    """``num_envs`` independent Battles as one TorchRL environment with agent groups ``red`` and ``blue``.
+def _resolve_config(config_type: type, config: Any, config_kwargs: dict[str, Any]) -> Any:
+    """``config``, or a ``config_type`` built from ``config_kwargs`` (one of the two, with clear errors)."""
+    if config is None:
+        return config_type(**config_kwargs)
+    if config_kwargs:
+        raise TypeError(f"pass either config or {config_type.__name__} fields, not both (got {sorted(config_kwargs)})")
+    if not isinstance(config, config_type):
+        raise TypeError(f"config must be a {config_type.__name__}, got {type(config).__name__}")
+    return config
 
-    Args:
-        config: the game; or pass ``BattleConfig``'s fields as keyword arguments (not both).
-        num_envs: B, battles stepped at once (the env's ``batch_size``).
-        device: where the tensors live (the game itself runs on the CPU).
-        threads: threads of ``BattleCore``'s kernels (``None``: Numba's setting).
-        categorical_actions: integer actions ``[B, n]``; ``False`` for one-hot ``[B, n, 21]``.
-        seed: seeds the first reset (as ``set_seed``).
-        **config_kwargs: ``BattleConfig`` fields, e.g. ``map_size=16, max_cycles=100``.
+
+class _GroupedEnv(EnvBase):
+    """What the environments here share: agent groups as nested keys, seeding, partial resets, action checks.
+
+    A subclass builds its observation spec (``_set_specs``) and implements ``_reset_all(seed)``,
+    ``_reset_some(which)`` and ``_step_all(actions)``; each returns the observations and done flags of
+    every copy (``_pack``), and ``_step_all`` also the ``[B, n_agents]`` rewards.
     """
 
     batch_locked = True
 
     def __init__(
         self,
-        config: BattleConfig | None = None,
         *,
-        num_envs: int = 1,
-        device: torch.device | str = "cpu",
-        threads: int | None = None,
-        categorical_actions: bool = True,
-        seed: int | None = None,
-        **config_kwargs,
+        num_envs: int,
+        device: torch.device | str,
+        categorical_actions: bool,
+        seed: int | None,
+        group_slots: dict[str, slice],
+        agent_names: Sequence[str],
+        n_actions: int,
     ):
-        if config is None:
-            config = BattleConfig(**config_kwargs)
-        elif config_kwargs:
-            raise TypeError(f"pass either config or BattleConfig fields, not both (got {sorted(config_kwargs)})")
-        elif not isinstance(config, BattleConfig):
-            raise TypeError(f"config must be a BattleConfig, got {type(config).__name__}")
-        num_envs = check_int("num_envs", num_envs, minimum=1)
         if not isinstance(categorical_actions, bool):
             raise TypeError(f"categorical_actions must be a bool, got {categorical_actions!r}")
         super().__init__(device=torch.device(device), batch_size=torch.Size([num_envs]))
-        self.config = config
-        feature_columns, low, high = observation_layout(config)
-        self.core = BattleCore(
-            config, n_battles=num_envs, spare_view_channels=len(feature_columns), threads=threads, tiled_features=feature_columns
-        )
         self.categorical_actions = categorical_actions
-        n_red, n_blue = config.team_counts
-        #: the slots of each group in ``BattleCore``'s agent order
-        self.group_slots = {"red": slice(0, n_red), "blue": slice(n_red, n_red + n_blue)}
-        self.group_map = {
-            group: list(self.core.agent_names[slots]) for group, slots in self.group_slots.items()
-        }
-        self._make_specs(torch.from_numpy(low), torch.from_numpy(high))
+        self.n_actions = n_actions
+        #: the slots of each group in the core's agent order
+        self.group_slots = group_slots
+        self.group_map = {group: list(agent_names[slots]) for group, slots in group_slots.items()}
         self._seed = seed
-        self._last: TensorDictBase | None = None  # the last observations and done flags of every battle
-        self._truncated = np.zeros(num_envs, dtype=bool)  # battles that ended at max_cycles
+        self._last: TensorDictBase | None = None  # the last observations and done flags of every copy
 
     # -- specs -----------------------------------------------------------------------------------
-    def _make_specs(self, low: torch.Tensor, high: torch.Tensor) -> None:
+    def _set_specs(self, observation_spec: Composite) -> None:
+        """Take ``observation_spec`` (a ``Composite`` per group, plus any root entries); build the others."""
         B, device = self.batch_size[0], self.device
-        observations, actions, rewards = {}, {}, {}
-        dones = {key: Categorical(2, (B, 1), dtype=torch.bool, device=device) for key in ("done", "terminated", "truncated")}
+        actions, rewards = {}, {}
+        dones = {key: Categorical(2, (B, 1), dtype=torch.bool, device=device) for key in DONE_KEYS}
         for group, slots in self.group_slots.items():
             shape = (B, slots.stop - slots.start)
-            observations[group] = Composite(
-                observation=Bounded(low.expand(*shape, *low.shape), high.expand(*shape, *high.shape), dtype=torch.float32, device=device),
-                features=Unbounded((*shape, self.config.n_features), dtype=torch.float32, device=device),
-                mean_action=Bounded(0.0, 1.0, (*shape, N_ACTIONS), dtype=torch.float32, device=device),
-                mask=Categorical(2, shape, dtype=torch.bool, device=device),
-                shape=shape,
-            )  # fmt: skip
             if self.categorical_actions:
-                action = Categorical(N_ACTIONS, shape, dtype=torch.int64, device=device)
+                action = Categorical(self.n_actions, shape, dtype=torch.int64, device=device)
             else:
-                action = OneHot(N_ACTIONS, (*shape, N_ACTIONS), dtype=torch.int64, device=device)
+                action = OneHot(self.n_actions, (*shape, self.n_actions), dtype=torch.int64, device=device)
             actions[group] = Composite(action=action, shape=shape)
             rewards[group] = Composite(reward=Unbounded((*shape, 1), dtype=torch.float32, device=device), shape=shape)
             dones[group] = Composite(
-                {key: Categorical(2, (*shape, 1), dtype=torch.bool, device=device) for key in ("done", "terminated", "truncated")},
-                shape=shape,
+                {key: Categorical(2, (*shape, 1), dtype=torch.bool, device=device) for key in DONE_KEYS}, shape=shape
             )
-        self.observation_spec = Composite(observations, shape=(B,), device=device)
+        self.observation_spec = observation_spec
         self.action_spec = Composite(actions, shape=(B,), device=device)
         self.reward_spec = Composite(rewards, shape=(B,), device=device)
         self.done_spec = Composite(dones, shape=(B,), device=device)
+
+    def _box(self, low: np.ndarray, high: np.ndarray, shape: tuple[int, ...], dtype: torch.dtype = torch.float32) -> Bounded:
+        """A ``Bounded`` spec of ``shape`` whose trailing dimensions are those of ``low`` / ``high``."""
+        low, high = torch.as_tensor(low, dtype=dtype), torch.as_tensor(high, dtype=dtype)
+        return Bounded(low.expand(*shape, *low.shape), high.expand(*shape, *high.shape), dtype=dtype, device=self.device)
+
+    # -- the copies (subclasses) -----------------------------------------------------------------
+    def _reset_all(self, seed: int | None) -> TensorDictBase:
+        raise NotImplementedError
+
+    def _reset_some(self, which: np.ndarray) -> TensorDictBase:
+        raise NotImplementedError
+
+    def _step_all(self, actions: np.ndarray) -> tuple[TensorDictBase, np.ndarray]:
+        raise NotImplementedError
 
     # -- EnvBase ---------------------------------------------------------------------------------
     def _set_seed(self, seed: int | None) -> None:
@@ -144,16 +173,12 @@ class BattleEnv(EnvBase):
         if tensordict is not None and "_reset" in tensordict:
             which = tensordict.get("_reset").reshape(self.batch_size).cpu().numpy()
         if self._last is None or self._seed is not None or which is None or which.all():
-            output = self.core.reset(self._seed)
+            self._last = self._reset_all(self._seed)
             self._seed = None
-            self._truncated[:] = False
         elif not which.any():  # only agents died: nothing restarts
             return self._last.copy()
         else:
-            self.core.reset_battles(which)
-            self._truncated[which] = False
-            output = self.core.observe()
-        self._last = self._tensordict(output)
+            self._last = self._reset_some(which)
         return self._last.copy()
 
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
@@ -168,48 +193,271 @@ class BattleEnv(EnvBase):
             if tuple(action.shape) != expected:
                 raise ValueError(f"({group!r}, 'action') must have shape {list(expected)}, got {list(action.shape)}")
             actions.append(action)
-        output = self.core.step(torch.cat(actions, dim=1).cpu().numpy())
-        self._truncated |= output.truncated
-        self._last = self._tensordict(output)
+        actions = torch.cat(actions, dim=1).cpu().numpy()
+        if actions.size and (actions.min() < 0 or actions.max() >= self.n_actions):
+            raise ValueError(f"actions must be in [0, {self.n_actions}), got {np.unique(actions[(actions < 0) | (actions >= self.n_actions)]).tolist()}")
+        self._last, rewards = self._step_all(actions)
         result = self._last.copy()
         for group, slots in self.group_slots.items():
-            result.set((group, "reward"), self._tensor(output.rewards[:, slots, None]))
+            result.set((group, "reward"), self._tensor(rewards[:, slots, None]))
         return result
 
     # -- conversion ------------------------------------------------------------------------------
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
 
-    def _tensordict(self, output: BattleOutput) -> TensorDictBase:
-        """Observations and done flags of every battle (``BattleOutput``'s arrays are fresh: shared, not copied)."""
-        B = self.batch_size[0]
-        battle_truncated = self._truncated
-        battle_done = output.done
-        agent_terminated = ~output.alive | (battle_done & ~battle_truncated)[:, None]
-        agent_truncated = output.alive & battle_truncated[:, None]
-        mean_actions = output.mean_actions
-        data = {
-            "done": self._tensor(battle_done[:, None]),
-            "terminated": self._tensor((battle_done & ~battle_truncated)[:, None]),
-            "truncated": self._tensor(battle_truncated[:, None].copy()),
+    def _pack(
+        self,
+        agents: dict[str, np.ndarray],
+        alive: np.ndarray,
+        done: np.ndarray,
+        truncated: np.ndarray,
+        root: dict[str, Any] | None = None,
+    ) -> TensorDictBase:
+        """The tensordict of every copy: per-agent ``[B, N, ...]`` arrays split into groups, and the done flags.
+
+        Args:
+            agents: key -> ``[B, N, ...]`` array over all agent slots.
+            alive: ``[B, N]`` bool; a dead agent is terminated (and done) until its copy restarts.
+            done, truncated: ``[B]`` bool, the copy's episode is over / reached its time limit.
+            root: more root entries (arrays, or dicts of arrays for nested keys), ``[B, ...]``.
+        """
+        terminated = done & ~truncated
+        agent_terminated = ~alive | terminated[:, None]
+        agent_truncated = alive & truncated[:, None]
+        data: dict[str, Any] = {
+            "done": self._tensor(done[:, None]),
+            "terminated": self._tensor(terminated[:, None]),
+            "truncated": self._tensor(truncated[:, None]),
         }
+        for key, value in (root or {}).items():
+            data[key] = {k: self._tensor(v) for k, v in value.items()} if isinstance(value, dict) else self._tensor(value)
         for group, slots in self.group_slots.items():
-            terminated, truncated = agent_terminated[:, slots, None], agent_truncated[:, slots, None]
+            group_terminated, group_truncated = agent_terminated[:, slots, None], agent_truncated[:, slots, None]
             data[group] = TensorDict(
                 {
-                    "observation": self._tensor(output.views[:, slots]),
-                    "features": self._tensor(output.features[:, slots]),
-                    "mean_action": self._tensor(mean_actions[:, slots]),
-                    "mask": self._tensor(output.alive[:, slots]),
-                    "done": self._tensor(terminated | truncated),
-                    "terminated": self._tensor(terminated),
-                    "truncated": self._tensor(truncated),
+                    **{key: self._tensor(array[:, slots]) for key, array in agents.items()},
+                    "done": self._tensor(group_terminated | group_truncated),
+                    "terminated": self._tensor(group_terminated),
+                    "truncated": self._tensor(group_truncated),
                 },
-                batch_size=(B, slots.stop - slots.start),
+                batch_size=(self.batch_size[0], slots.stop - slots.start),
                 device=self.device,
             )
         return TensorDict(data, batch_size=self.batch_size, device=self.device)
 
+
+class BattleEnv(_GroupedEnv):
+    """``num_envs`` independent Battles as one TorchRL environment with agent groups ``red`` and ``blue``.
+
+    Args:
+        config: the game; or pass ``BattleConfig``'s fields as keyword arguments (not both).
+        num_envs: B, battles stepped at once (the env's ``batch_size``).
+        device: where the tensors live (the game itself runs on the CPU).
+        threads: threads of ``BattleCore``'s kernels (``None``: Numba's setting).
+        categorical_actions: integer actions ``[B, n]``; ``False`` for one-hot ``[B, n, 21]``.
+        seed: seeds the first reset (as ``set_seed``).
+        opponent: ``None`` (both groups act), ``"random"`` (blue plays uniform random actions from a
+            generator seeded with each seeded reset) or an ``Opponent``: ``opponent(core) -> [B, n_blue]``
+            int actions, called before every step (e.g. ``mfagents.scripted.team_actions``). With an
+            opponent the env has the group ``red`` only.
+        **config_kwargs: ``BattleConfig`` fields, e.g. ``map_size=16, max_cycles=100``.
+    """
+
+    def __init__(
+        self,
+        config: BattleConfig | None = None,
+        *,
+        num_envs: int = 1,
+        device: torch.device | str = "cpu",
+        threads: int | None = None,
+        categorical_actions: bool = True,
+        seed: int | None = None,
+        opponent: str | Opponent | None = None,
+        **config_kwargs,
+    ):
+        config = _resolve_config(BattleConfig, config, config_kwargs)
+        num_envs = check_int("num_envs", num_envs, minimum=1)
+        if not (opponent is None or opponent == "random" or callable(opponent)):
+            raise ValueError(f"opponent must be None, 'random' or a callable core -> [B, n_blue] actions, got {opponent!r}")
+        n_red, n_blue = config.team_counts
+        feature_columns, low, high = observation_layout(config)
+        core = BattleCore(
+            config, n_battles=num_envs, spare_view_channels=len(feature_columns), threads=threads, tiled_features=feature_columns
+        )
+        groups = {"red": slice(0, n_red), "blue": slice(n_red, n_red + n_blue)}
+        if opponent is not None:
+            del groups["blue"]
+        super().__init__(
+            num_envs=num_envs, device=device, categorical_actions=categorical_actions, seed=seed,
+            group_slots=groups, agent_names=core.agent_names, n_actions=N_ACTIONS,
+        )  # fmt: skip
+        self.config = config
+        self.core = core
+        self.opponent = opponent
+        self._blue = slice(n_red, n_red + n_blue)
+        self._opponent_rng = np.random.default_rng(seed)
+        self._truncated = np.zeros(num_envs, dtype=bool)  # battles that ended at max_cycles
+        observations = {}
+        for group, slots in self.group_slots.items():
+            shape = (num_envs, slots.stop - slots.start)
+            observations[group] = Composite(
+                observation=self._box(low, high, shape),
+                features=Unbounded((*shape, config.n_features), dtype=torch.float32, device=self.device),
+                mean_action=Bounded(0.0, 1.0, (*shape, N_ACTIONS), dtype=torch.float32, device=self.device),
+                mask=Categorical(2, shape, dtype=torch.bool, device=self.device),
+                shape=shape,
+            )
+        kills = Bounded(0, max(n_red, n_blue), (num_envs, 2), dtype=torch.int64, device=self.device)
+        self._set_specs(Composite(observations, kills=kills, shape=(num_envs,), device=self.device))
+
+    def _reset_all(self, seed: int | None) -> TensorDictBase:
+        output = self.core.reset(seed)
+        if seed is not None:
+            self._opponent_rng = np.random.default_rng(seed)
+        self._truncated[:] = False
+        return self._tensordict(output)
+
+    def _reset_some(self, which: np.ndarray) -> TensorDictBase:
+        self.core.reset_battles(which)
+        self._truncated[which] = False
+        return self._tensordict(self.core.observe())
+
+    def _step_all(self, actions: np.ndarray) -> tuple[TensorDictBase, np.ndarray]:
+        if self.opponent is not None:
+            actions = np.concatenate([actions, self._opponent_actions()], axis=1)
+        output = self.core.step(actions)
+        self._truncated |= output.truncated
+        return self._tensordict(output), output.rewards
+
+    def _opponent_actions(self) -> np.ndarray:
+        shape = (self.batch_size[0], self._blue.stop - self._blue.start)
+        if self.opponent == "random":
+            return self._opponent_rng.integers(0, N_ACTIONS, size=shape)
+        actions = np.asarray(self.opponent(self.core))
+        if actions.shape != shape or actions.dtype.kind not in "iu":
+            raise ValueError(f"opponent must return {list(shape)} integer actions, got {actions.dtype} {list(actions.shape)}")
+        return actions
+
+    def _tensordict(self, output: BattleOutput) -> TensorDictBase:
+        """Observations and done flags of every battle (``BattleOutput``'s arrays are fresh: shared, not copied)."""
+        agents = {"observation": output.views, "features": output.features, "mean_action": output.mean_actions, "mask": output.alive}
+        return self._pack(agents, output.alive, output.done, self._truncated.copy(), {"kills": self.core.state.kills.copy()})
+
     def __repr__(self) -> str:
         n_red, n_blue = self.config.team_counts
-        return f"{type(self).__name__}(num_envs={self.batch_size[0]}, map_size={self.config.map_size}, red={n_red}, blue={n_blue}, device={self.device})"
+        opponent = "" if self.opponent is None else f", opponent={getattr(self.opponent, '__name__', self.opponent)!r}"
+        return f"{type(self).__name__}(num_envs={self.batch_size[0]}, map_size={self.config.map_size}, red={n_red}, blue={n_blue}{opponent}, device={self.device})"
+
+
+class _ArrayCoresEnv(_GroupedEnv):
+    """B copies of an ``ArrayCore`` with a fixed agent set (no deaths) as one group ``agents``."""
+
+    def __init__(
+        self, cores: list[ArrayCore], *, device: torch.device | str, categorical_actions: bool, seed: int | None
+    ):
+        first = cores[0]
+        n_agents = len(first.agent_names)
+        super().__init__(
+            num_envs=len(cores), device=device, categorical_actions=categorical_actions, seed=seed,
+            group_slots={"agents": slice(0, n_agents)}, agent_names=first.agent_names, n_actions=int(first.action_space.n),
+        )  # fmt: skip
+        self.cores = cores
+        self._outputs: list[CoreOutput] = []
+        B, shape = len(cores), (len(cores), n_agents)
+        info_keys = sorted(first.reset().info)  # a throwaway reset: the info keys (seeded resets start afresh)
+        observation, state = first.observation_space, first.state_space
+        agents = Composite(
+            observation=self._box(observation.low, observation.high, shape),
+            mean_action=Bounded(0.0, 1.0, (*shape, self.n_actions), dtype=torch.float32, device=self.device),
+            shape=shape,
+        )
+        state_dtype = torch.from_numpy(np.zeros(0, dtype=state.dtype)).dtype
+        info = Composite({key: Unbounded((B,), dtype=torch.float32, device=self.device) for key in info_keys}, shape=(B,))
+        self._set_specs(
+            Composite(agents=agents, state=self._box(state.low, state.high, (B,), state_dtype), info=info, shape=(B,), device=self.device)
+        )
+
+    def _reset_all(self, seed: int | None) -> TensorDictBase:
+        self._outputs = [core.reset(None if seed is None else seed + i) for i, core in enumerate(self.cores)]
+        return self._tensordict()
+
+    def _reset_some(self, which: np.ndarray) -> TensorDictBase:
+        for i in np.flatnonzero(which):
+            self._outputs[i] = self.cores[i].reset()
+        return self._tensordict()
+
+    def _step_all(self, actions: np.ndarray) -> tuple[TensorDictBase, np.ndarray]:
+        self._outputs = [core.step(row) for core, row in zip(self.cores, actions)]
+        return self._tensordict(), np.stack([output.rewards for output in self._outputs])
+
+    def _tensordict(self) -> TensorDictBase:
+        outputs = self._outputs
+        agents = {
+            "observation": np.stack([output.observations for output in outputs]),
+            "mean_action": np.stack([output.mean_actions for output in outputs]),
+        }
+        info = {key: np.array([output.info[key] for output in outputs], dtype=np.float32) for key in outputs[0].info}
+        root = {"state": np.stack([core.state() for core in self.cores]), "info": info}
+        alive = np.stack([output.alive for output in outputs])
+        done = np.array([output.done for output in outputs])
+        return self._pack(agents, alive, done, np.array([output.truncated for output in outputs]), root)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(num_envs={self.batch_size[0]}, {self.config}, device={self.device})"
+
+
+class GaussianSqueezeEnv(_ArrayCoresEnv):
+    """``num_envs`` Gaussian Squeeze games as one TorchRL environment with the agent group ``agents``.
+
+    Args:
+        config: the game; or pass ``GaussianSqueezeConfig``'s fields as keyword arguments (not both).
+        num_envs: B, games stepped together (the env's ``batch_size``).
+        device: where the tensors live.
+        categorical_actions: integer actions ``[B, n]``; ``False`` for one-hot ``[B, n, n_actions]``.
+        seed: seeds the first reset (the game itself draws no random numbers).
+        **config_kwargs: ``GaussianSqueezeConfig`` fields, e.g. ``n_agents=100``.
+    """
+
+    def __init__(
+        self,
+        config: GaussianSqueezeConfig | None = None,
+        *,
+        num_envs: int = 1,
+        device: torch.device | str = "cpu",
+        categorical_actions: bool = True,
+        seed: int | None = None,
+        **config_kwargs,
+    ):
+        self.config = _resolve_config(GaussianSqueezeConfig, config, config_kwargs)
+        num_envs = check_int("num_envs", num_envs, minimum=1)
+        cores = [GaussianSqueezeCore(self.config) for _ in range(num_envs)]
+        super().__init__(cores, device=device, categorical_actions=categorical_actions, seed=seed)
+
+
+class IsingEnv(_ArrayCoresEnv):
+    """``num_envs`` Ising lattices as one TorchRL environment with the agent group ``agents`` (one per site).
+
+    Args:
+        config: the game; or pass ``IsingConfig``'s fields as keyword arguments (not both).
+        num_envs: B, lattices stepped together (the env's ``batch_size``).
+        device: where the tensors live.
+        categorical_actions: integer actions ``[B, n]`` (0 = spin -1, 1 = spin +1); ``False`` for one-hot.
+        seed: seeds the first reset (lattice ``i`` starts from the random spins of ``seed + i``).
+        **config_kwargs: ``IsingConfig`` fields, e.g. ``size=20``.
+    """
+
+    def __init__(
+        self,
+        config: IsingConfig | None = None,
+        *,
+        num_envs: int = 1,
+        device: torch.device | str = "cpu",
+        categorical_actions: bool = True,
+        seed: int | None = None,
+        **config_kwargs,
+    ):
+        self.config = _resolve_config(IsingConfig, config, config_kwargs)
+        num_envs = check_int("num_envs", num_envs, minimum=1)
+        cores = [IsingCore(self.config) for _ in range(num_envs)]
+        super().__init__(cores, device=device, categorical_actions=categorical_actions, seed=seed)

@@ -73,3 +73,15 @@ def test_train_speed_quick_mode_measures_every_trainer():
     ppo = rows[-1].split(" | ")
     assert ppo[3] == "**1.00x**"
     assert "1 run(s) of 64 environment steps per trainer." in result.stdout
+
+
+def test_torchrl_battle_speed_quick_mode_times_both_routes():
+    script = BENCHMARKS / "torchrl_battle_speed.py"
+    result = subprocess.run([sys.executable, str(script), "--quick", "--batches", "2"], check=False, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split(" | ") for line in result.stdout.splitlines() if line.startswith("| ") and "workload" not in line]
+    assert [row[0] for row in rows] == ["| PettingZooWrapper(battle_v0), 1 battle", "| BattleEnv, B = 2", "| BattleEnv, B = 2, step loop"]
+    assert all(row[1] == "agent-steps/s" for row in rows)
+    ratios = re.findall(r"^BattleEnv, B = 2(?:, step loop)?: ([0-9.]+)x the wrapper route$", result.stdout, re.MULTILINE)
+    assert len(ratios) == 2 and all(float(ratio) > 0 for ratio in ratios)
+    assert "20 steps a rollout; 1 sample(s) per workload." in result.stdout

@@ -1,6 +1,7 @@
 """Every script in examples/ runs to completion with a tiny budget (PettingZoo's doc-examples idea)."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,26 @@ TINY_ARGUMENTS = {
         "--out", "{tmp}/sb3_ppo_battle.zip",
     ],  # fmt: skip
     "sb3_ppo_gaussian_squeeze.py": ["--timesteps", "1", "--n-agents", "20", "--max-cycles", "5", "--episodes", "1"],
+    "torchrl_mappo_battle.py": ["--quick", "--eval-rounds", "5", "--seed", "3"],
 }
+
+
+def check_torchrl_mappo_battle(stdout: str) -> None:
+    """``--quick`` trained (two batches) and printed both evaluation lines, every battle counted once."""
+    lines = stdout.splitlines()
+    assert lines[0].startswith("MAPPO, red v scripted blue: 2 iterations x 2 battles x 8 steps = 32 env-steps (160 red agent-steps)")
+    assert "iteration 2/2:" in stdout
+    assert "Evaluation against the scripted blue team, 5 battles each (sampled actions), seed 10003:" in lines
+    number = r"\d+\.\d"
+    for name, line in (("MAPPO red", lines[-2]), ("random red \\(baseline\\)", lines[-1])):
+        pattern = rf"{name}: W-D-L (\d+)-(\d+)-(\d+), win rate {number}\d \(95% CI {number}\d-{number}\d\), kills per round {number} v {number}"
+        match = re.fullmatch(pattern, line)
+        assert match, lines[-2:]
+        assert sum(int(group) for group in match.groups()) == 5
+
+
+#: further checks of an example's output, beyond running to completion
+OUTPUT_CHECKS = {"torchrl_mappo_battle.py": check_torchrl_mappo_battle}
 
 
 def test_every_example_has_tiny_arguments():
@@ -38,3 +58,6 @@ def test_example_runs(name, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
     assert not list(scratch.iterdir())
+    if name in OUTPUT_CHECKS:
+        OUTPUT_CHECKS[name](result.stdout)
+

@@ -34,7 +34,13 @@ def twin_core(config: BattleConfig = CONFIG, n_battles: int = B) -> BattleCore:
 
 def check_observations(data: TensorDict, output) -> None:
     """The group entries of ``data`` (``[B, ...]``) are ``output``'s arrays, split by group."""
-    for group, slots in GROUPS.items():
+    check_observations_of(data, output, tuple(GROUPS))
+
+
+def check_observations_of(data: TensorDict, output, groups: tuple[str, ...]) -> None:
+    """``check_observations`` for the given groups only."""
+    for group in groups:
+        slots = GROUPS[group]
         np.testing.assert_array_equal(data[group, "observation"].numpy(), output.views[:, slots])
         np.testing.assert_array_equal(data[group, "features"].numpy(), output.features[:, slots])
         np.testing.assert_array_equal(data[group, "mean_action"].numpy(), output.mean_actions[:, slots])
@@ -82,6 +88,7 @@ def test_rollout_matches_battle_core_with_restarts():
             # the agents that died in this step are the core's terminated ones that were alive before it
             np.testing.assert_array_equal(output.terminated[:, slots] & ~alive, before[:, slots] & ~alive)
         np.testing.assert_array_equal(after["done"].squeeze(-1).numpy(), output.done)
+        np.testing.assert_array_equal(after["kills"].numpy(), core.state.kills)
         np.testing.assert_array_equal(after["truncated"].squeeze(-1).numpy(), truncated)
         np.testing.assert_array_equal(after["terminated"].squeeze(-1).numpy(), output.done & ~truncated)
         deaths += int((before & ~output.alive).sum())
@@ -153,3 +160,57 @@ def test_bad_arguments_give_clear_errors():
     td["blue", "action"] = torch.zeros(2, 8, dtype=torch.int64)
     with pytest.raises(ValueError, match=r"actions must be in \[0, 21\)"):
         env.step(td)
+
+
+def test_random_opponent_plays_blue_from_the_seeded_generator():
+    env = BattleEnv(CONFIG, num_envs=B, seed=SEED, opponent="random")
+    assert env.group_map == {"red": [f"red_{i}" for i in range(8)]}
+    assert set(env.full_action_spec.keys()) == {"red"} and "blue" not in env.observation_spec
+    check_env_specs(env, seed=SEED)
+    env.set_seed(SEED)
+    torch.manual_seed(SEED)
+    rollout = env.rollout(STEPS, break_when_any_done=False)
+    core, blue = twin_core(), np.random.default_rng(SEED)
+    output = core.reset(SEED)
+    for t in range(STEPS):
+        step = rollout[:, t]
+        np.testing.assert_array_equal(step["red", "observation"].numpy(), output.views[:, :8])
+        output = core.step(np.concatenate([step["red", "action"].numpy(), blue.integers(0, 21, size=(B, 8))], axis=1))
+        np.testing.assert_array_equal(step["next", "red", "reward"].squeeze(-1).numpy(), output.rewards[:, :8])
+        np.testing.assert_array_equal(step["next", "kills"].numpy(), core.state.kills)
+        if output.done.any():
+            core.reset_battles(output.done)
+            output = core.observe()
+    assert rollout["next", "kills"][..., 1].sum() > 0  # blue fought
+
+
+def test_scripted_opponent_is_called_with_the_core_before_each_step():
+    from mfagents.scripted import nearest_enemy_actions, team_actions
+
+    seen = []
+
+    def scripted(core):
+        actions = team_actions(core)
+        seen.append(actions)
+        return actions
+
+    env = BattleEnv(CONFIG, num_envs=B, seed=SEED, opponent=scripted)
+    td = env.reset()
+    core = twin_core()
+    core.reset(SEED)
+    for a in np.random.default_rng(1).integers(0, 21, size=(3, B, 8)):
+        expected = np.stack([nearest_enemy_actions(core, b)[8:] for b in range(B)])
+        td["red", "action"] = torch.from_numpy(a)
+        td = step_mdp(env.step(td))
+        np.testing.assert_array_equal(seen[-1], expected)
+        output = core.step(np.concatenate([a, expected], axis=1))
+        check_observations_of(td, output, ("red",))
+    assert len(seen) == 3 and "scripted" in repr(env)
+
+    with pytest.raises(ValueError, match=r"opponent must return \[3, 8\] integer actions, got int64 \[3, 16\]"):
+        bad = BattleEnv(CONFIG, num_envs=B, seed=SEED, opponent=lambda core: np.zeros((B, 16), np.int64))
+        bad.rand_step(bad.reset())
+    with pytest.raises(ValueError, match="opponent must be None, 'random' or a callable"):
+        BattleEnv(CONFIG, opponent="scripted")
+    with pytest.raises(ValueError, match="team must be 0"):
+        team_actions(core, 2)

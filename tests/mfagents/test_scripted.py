@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mfagents.scripted import nearest_enemy_actions
+from mfagents.scripted import nearest_enemy_actions, team_actions
 from mfenvs.battle import BattleConfig, BattleCore
 from mfenvs.battle.config import ATTACK_OFFSETS, MOVE_OFFSETS, N_ACTIONS, N_MOVES, STAY
 
@@ -76,6 +76,18 @@ def test_actions_are_always_allowed_and_dead_agents_stay():
         actions[:, engine.teams == 1] = rng.integers(0, N_ACTIONS, size=(2, int((engine.teams == 1).sum())))
         engine.step(actions)
     assert (~engine.state.alive).any()  # some agents died, so the dead-agent branch was exercised
+
+
+def test_team_actions_are_each_battles_actions_of_one_team():
+    engine = BattleCore(BattleConfig(map_size=12, team_size=3), n_battles=3)
+    engine.reset(seed=4)
+    engine.step(np.random.default_rng(0).integers(0, N_ACTIONS, size=(3, 6)))  # the battles differ
+    every = np.stack([nearest_enemy_actions(engine, battle) for battle in range(3)])
+    np.testing.assert_array_equal(team_actions(engine), every[:, 3:])  # blue by default
+    np.testing.assert_array_equal(team_actions(engine, 0), every[:, :3])
+    assert team_actions(engine).dtype == np.int64
+    with pytest.raises(ValueError, match="team must be 0 \\(red\\) or 1 \\(blue\\)"):
+        team_actions(engine, 2)
 
 
 def test_bad_battle_index_raises():
