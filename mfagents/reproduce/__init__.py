@@ -1,0 +1,1 @@
+"""Reproductions of the paper's experiments: training runs, analysis, results and REPRODUCTION.md sections."""
