@@ -8,6 +8,16 @@ the number of up neighbours, 0..4) and its action a, and updates it after every 
 
 There is no bootstrap: the game is a repeated stage game, so observations are unused (``dones`` only
 end the memory of ``revision_rate``).
+
+Which configuration an update is credited to (``mean_action_input``): ``"observed"`` (default, the
+paper's "abar from the last time step") credits r_t to the neighbours the agent saw when acting;
+``"concurrent"`` credits it to the neighbours' actions of the same step, the ones r_t is computed from
+(seen one step later, so each step is applied one ``observe`` call late; at an episode end, where the
+next mean action belongs to the next episode, the observed one is used). On Ising the observed
+pairing learns E[r | abar_{t-1}, a], which carries the drift of the neighbours (a minority neighbour is
+about to join the majority) into Q as a majority bias, a small effective field that orders the
+lattice well above T_c; the concurrent pairing learns Q(abar, a) = a (n_up - 2) exactly, so the
+Boltzmann policy is heat-bath dynamics (issue 12).
 Actions are sampled from the Boltzmann policy pi(a | abar) ~ exp(Q_j(abar, a) / T), whose temperature
 decays geometrically (a constant factor per unit of training progress, as the paper's "multiplied by a
 decay factor") from ``temperature_start`` to ``temperature_end``. For Ising with h = 0 and exact
@@ -32,7 +42,7 @@ from mfagents.algos import build_config
 from mfagents.exploration import boltzmann_probabilities, sample_categorical
 from mfagents.revision import ActionRevision, RevisionSettings
 from mfagents.schedules import exponential_schedule
-from mfenvs.common.validation import check_float, check_int
+from mfenvs.common.validation import check_choice, check_float, check_int
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,9 @@ class TabularMFQConfig(RevisionSettings):
     """Neighbours behind each mean action (4 on the square lattice): abar * n_neighbours must be integer counts."""
     initial_q: float = 0.0
     """Initial value of every table entry."""
+    mean_action_input: str = "observed"
+    """The neighbour configuration an update is credited to: "observed" (seen when acting, the paper) or
+    "concurrent" (the neighbours' actions of the same step, which the reward is computed from)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -62,6 +75,7 @@ class TabularMFQConfig(RevisionSettings):
         check_float("temperature_fraction", self.temperature_fraction, non_negative=True)
         check_int("n_neighbours", self.n_neighbours, minimum=1)
         check_float("initial_q", self.initial_q)
+        check_choice("mean_action_input", self.mean_action_input, ("observed", "concurrent"))
 
 
 class TabularMFQ:
@@ -95,6 +109,8 @@ class TabularMFQ:
         self.progress = 0.0
         self.updates = 0
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._deferred: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        """``mean_action_input="concurrent"``: the last step (rows, observed configurations, actions, rewards) awaiting its neighbours' actions."""
 
     def set_progress(self, fraction: float) -> None:
         """Fraction (0..1, clipped) of the training budget spent; drives the temperature."""
@@ -167,9 +183,27 @@ class TabularMFQ:
         for name, array in (("actions", actions), ("rewards", rewards), ("active", active)):
             if array.shape != (n,):
                 raise ValueError(f"{name} has shape {array.shape}, expected [{n}]")
-        rows = np.flatnonzero(active)
-        self._pending.append((self._agents(n)[rows], configurations[rows], actions[rows], rewards[rows]))
+        if self.config.mean_action_input == "concurrent":
+            self._credit_deferred(configurations)
+            dones = np.asarray(dones, dtype=bool)
+            ended = active & dones  # the next mean action belongs to the next episode: credit the observed one now
+            self._queue(np.flatnonzero(ended), configurations, actions, rewards)
+            self._deferred = (np.flatnonzero(active & ~dones), configurations, actions, rewards)
+        else:
+            self._queue(np.flatnonzero(active), configurations, actions, rewards)
         self.end_episodes(dones)
+
+    def _queue(self, rows: np.ndarray, configurations: np.ndarray, actions: np.ndarray, rewards: np.ndarray) -> None:
+        self._pending.append((self._agents(len(configurations))[rows], configurations[rows], actions[rows], rewards[rows]))
+
+    def _credit_deferred(self, concurrent: np.ndarray) -> None:
+        """Queue the deferred step with ``concurrent`` (the configurations seen now, made by its joint action)."""
+        if self._deferred is None:
+            return
+        rows, observed, actions, rewards = self._deferred
+        self._deferred = None
+        # a changed number of rows is another set of rows: fall back to the observed configurations
+        self._queue(rows, concurrent if len(concurrent) == len(observed) else observed, actions, rewards)
 
     def update(self) -> dict[str, float]:
         """Apply Eq. 32 to every queued step; ``{}`` when nothing was queued."""

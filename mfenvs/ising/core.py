@@ -9,7 +9,10 @@ import numpy as np
 
 from mfenvs.common.adapter import CoreOutput
 from mfenvs.common.mean_action import lattice_mean_action
-from mfenvs.common.validation import check_float, check_int
+from mfenvs.common.validation import check_choice, check_float, check_int
+
+INITIAL_STATES = ("random", "up")
+"""How an episode's lattice starts: uniformly random spins, or every spin +1 (the ordered start)."""
 
 
 @dataclass(frozen=True)
@@ -24,12 +27,17 @@ class IsingConfig:
     """Interaction strength lambda (> 0 favours aligned neighbours)."""
     max_cycles: int = 200
     """Steps per episode (truncation)."""
+    initial: str = "random"
+    """The lattice at reset: ``random`` (uniform spins from the seeded generator) or ``up`` (every spin +1,
+    the ordered start of ``mfenvs.ising.metropolis``: below T_c it measures the ordered phase instead of
+    the long-lived stripe states a 20 x 20 torus quenched from random spins can get stuck in)."""
 
     def __post_init__(self) -> None:
         check_int("size", self.size, minimum=3)
         check_float("h", self.h)
         check_float("coupling", self.coupling)
         check_int("max_cycles", self.max_cycles, minimum=1)
+        check_choice("initial", self.initial, INITIAL_STATES)
 
     @property
     def n_sites(self) -> int:
@@ -84,11 +92,14 @@ class IsingCore:
         self.config = replace(self.config, max_cycles=value)
 
     def reset(self, seed: int | None = None) -> CoreOutput:
-        """Start from uniformly random spins drawn from the seeded generator."""
+        """Start from uniformly random spins drawn from the seeded generator, or all up (``initial="up"``)."""
         if seed is not None or self._rng is None:
             self._rng = np.random.default_rng(seed)
         size = self.config.size
-        self.spins = (2 * self._rng.integers(0, 2, size=(size, size)) - 1).astype(np.int8)
+        if self.config.initial == "up":
+            self.spins = np.ones((size, size), dtype=np.int8)
+        else:
+            self.spins = (2 * self._rng.integers(0, 2, size=(size, size)) - 1).astype(np.int8)
         self.steps = 0
         return self._output(np.zeros(self.config.n_sites, dtype=np.float32), truncated=False)
 

@@ -10,7 +10,8 @@
 | Infos | ``mean_action`` (mean one-hot spin of the 4 neighbours), ``xi`` = abs(N_up - N_down) / N, ``energy`` per site |
 | State | ``Box(-1, 1, (size, size), int8)``: the lattice, indexed [row, column] |
 
-The episode starts from random spins (seeded), and ``infos[agent]["mean_action"]`` at reset is the
+The episode starts from random spins (seeded) or, with ``initial="up"``, from every spin +1 (the
+ordered start of the Metropolis reference), and ``infos[agent]["mean_action"]`` at reset is the
 mean of that initial configuration. All sites act at once (the paper's setting). The reference
 physics lives in ``mfenvs.ising.metropolis`` (``mfenvs/ising/mcmc.py``: Algorithm 3, checked against
 Onsager's solution).
@@ -18,17 +19,18 @@ Onsager's solution).
 Creation::
 
     from mfenvs import ising_v0
-    env = ising_v0.parallel_env(size=20, h=0.0, coupling=1.0, max_cycles=200, render_mode=None)
+    env = ising_v0.parallel_env(size=20, h=0.0, coupling=1.0, max_cycles=200, initial="random", render_mode=None)
 
 Arguments:
     size: lattice side (>= 3).
     h: external field.
     coupling: interaction strength lambda.
     max_cycles: steps per episode (>= 1).
+    initial: the lattice at reset, ``"random"`` (default) or ``"up"`` (all spins +1).
     render_mode: ``None``, ``"rgb_array"`` or ``"human"``: the lattice in two colours and xi.
 
 Version history:
-    v0: initial release.
+    v0: initial release; ``initial`` added (default ``"random"``, the earlier behaviour).
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ class IsingEnv(ArrayParallelEnv):
         h: float = 0.0,
         coupling: float = 1.0,
         max_cycles: int = 200,
+        initial: str = "random",
         render_mode: str | None = None,
     ):
-        config = IsingConfig(size=size, h=h, coupling=coupling, max_cycles=max_cycles)
+        config = IsingConfig(size=size, h=h, coupling=coupling, max_cycles=max_cycles, initial=initial)
         super().__init__(IsingCore(config), render_mode=render_mode)

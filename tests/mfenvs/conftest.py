@@ -41,6 +41,7 @@ ENV_KWARG_SETS: dict[str, list[dict[str, Any]]] = {
         {"size": 3},
         {"size": 4, "h": 0.5},
         {"size": 7, "h": -0.3, "coupling": 2.0},
+        {"size": 4, "initial": "up"},
     ],
     "battle": [
         {"map_size": 12, "team_size": 4, "max_cycles": 30},

@@ -179,6 +179,7 @@ def test_bad_gaussian_squeeze_arguments(kwargs, error, message):
         ({"coupling": None}, TypeError, "coupling must be a real number"),
         ({"max_cycles": 0}, ValueError, "max_cycles must be >= 1"),
         ({"max_cycles": 1.0}, TypeError, "max_cycles must be an integer"),
+        ({"initial": "down"}, ValueError, "initial must be one of"),
     ],
 )
 def test_bad_ising_arguments(kwargs, error, message):

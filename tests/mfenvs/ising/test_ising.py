@@ -127,3 +127,16 @@ def test_state_is_a_copy(ising_env):
     state = ising_env.state()
     state[:] = 0
     assert set(np.unique(ising_env.state())) <= {-1, 1}
+
+
+def test_initial_up_starts_every_episode_all_up_and_random_does_not():
+    env = ising_v0.parallel_env(size=6, initial="up", max_cycles=2)
+    for seed in (0, 1):
+        _, infos = env.reset(seed=seed)
+        assert (env.state() == 1).all() and infos["spin_0_0"]["xi"] == 1.0
+        assert infos["spin_2_3"]["mean_action"].tolist() == [0.0, 1.0]
+        env.step(dict.fromkeys(env.agents, 0))
+        assert (env.state() == -1).all()
+    random_env = ising_v0.parallel_env(size=6)
+    random_env.reset(seed=0)
+    assert set(np.unique(random_env.state())) == {-1, 1}

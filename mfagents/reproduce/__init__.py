@@ -1,0 +1,146 @@
+"""Reproduce the paper's experiments with one command each: ``mfzoo reproduce EXPERIMENT``.
+
+Every module of this package that defines ``runs`` and ``analyse`` is an experiment, named after the module:
+
+* ``runs(quick: bool, preset: str | None = None) -> list[RunSpec]``: the training runs, most informative first;
+* ``analyse(runs_dir: Path, results_dir: Path, quick: bool) -> str``: reads the run directories (runs that did
+  not run or did not finish are listed as such), writes CSV tables and PNG plots under ``results_dir`` and
+  returns a Markdown section for REPRODUCTION.md.
+
+``reproduce`` trains the runs through the sweep (finished runs are skipped, unfinished ones resumed), then
+analyses them. Full results go to ``results/<experiment>/`` (run directories under its ``runs/``, which git
+ignores); ``--quick`` results go to ``runs/reproduce/<experiment>-quick/`` so that they never overwrite the
+committed full results.
+
+Example:
+    >>> "gaussian_squeeze" in experiments() and "battle" in experiments()
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import pkgutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from mfagents.sweep import RunSpec
+
+T_95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131)
+"""Two-sided 95 % quantiles of Student's t with 1..15 degrees of freedom."""
+
+
+def experiments() -> list[str]:
+    """Names of the experiments ``reproduce`` knows (the modules of this package with ``runs`` and ``analyse``)."""
+    names = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if callable(getattr(module, "runs", None)) and callable(getattr(module, "analyse", None)):
+            names.append(info.name)
+    return sorted(names)
+
+
+def experiment_module(name: str) -> ModuleType:
+    """The module of experiment ``name``; a ValueError naming the known ones if there is none."""
+    known = experiments()
+    if name not in known:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(known)}")
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def default_out(experiment: str, quick: bool) -> Path:
+    """Where ``reproduce`` writes by default: ``results/EXPERIMENT`` (full), ``runs/reproduce/EXPERIMENT-quick`` (quick)."""
+    return Path("runs", "reproduce", f"{experiment}-quick") if quick else Path("results", experiment)
+
+
+def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
+    """Mean and Student-t 95 % interval of the mean over ``values`` (seeds); one value gives a NaN interval."""
+    n = len(values)
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = sum(values) / n
+    if n == 1:
+        return mean, math.nan, math.nan
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    t = T_95[n - 2] if n - 2 < len(T_95) else 1.96 + 2.4 / (n - 1)
+    half = t * sd / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def execute(
+    runs: Sequence[RunSpec], runs_dir: Path, *, address: str | None = None, cpus_per_run: float = 1.0, progress: bool = True
+) -> list[dict[str, Any]]:
+    """Train every run into ``runs_dir`` through ``mfagents.sweep.run_sweep`` (Ray), one row per run.
+
+    Without Ray's sweep (``run_sweep`` missing) the runs are trained one after the other in this process
+    (``address`` is then refused). A failed run is reported and does not stop the others.
+    """
+    try:
+        from mfagents.sweep import run_sweep
+    except ImportError:
+        run_sweep = None
+    if run_sweep is not None:
+        return run_sweep(list(runs), runs_dir, address=address, cpus_per_run=cpus_per_run, progress=progress)
+    if address is not None:
+        raise ValueError("--address needs the Ray sweep (mfagents.sweep.run_sweep), which this build lacks")
+    from mfagents.sweep import run_one
+
+    rows = []
+    for index, spec in enumerate(runs):
+        start = time.perf_counter()
+        try:
+            summary = run_one(spec, runs_dir)
+            row = {"name": spec.name, "status": "ok", **summary}
+        except Exception as error:  # noqa: BLE001 - one failed run must not stop the sweep
+            row = {"name": spec.name, "status": "failed", "error": f"{type(error).__name__}: {error}"}
+        if progress:
+            print(f"[{index + 1}/{len(runs)}] {spec.name}: {row['status']} ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+        rows.append(row)
+    return rows
+
+
+def reproduce(
+    experiment: str,
+    *,
+    quick: bool = False,
+    preset: str | None = None,
+    address: str | None = None,
+    out: str | Path | None = None,
+    cpus_per_run: float = 1.0,
+    train: bool = True,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run experiment ``experiment`` (train its runs, analyse them) and return its summary.
+
+    Args:
+        experiment: a name of ``experiments()`` (``gaussian_squeeze``, ``battle``, ...).
+        quick: tiny settings that exercise everything in about a minute (learns little).
+        preset: the table of training defaults (``paper``: the paper's Battle budget).
+        address: the Ray cluster to run on (None: a local Ray on this machine).
+        out: output folder (default ``default_out``): run directories under ``OUT/runs``, tables and plots in ``OUT``.
+        cpus_per_run: CPUs Ray reserves per run (the number of CPUs divided by it is how many run at once).
+        train: False analyses what ``OUT/runs`` holds without training.
+        progress: print one line per finished run on stderr.
+
+    Returns:
+        ``{"experiment", "out", "runs", "failed", "section"}``: ``section`` is the Markdown the analysis wrote
+        (also saved as ``OUT/section.md``), ``failed`` the names of runs that failed.
+    """
+    module = experiment_module(experiment)
+    out = Path(out) if out is not None else default_out(experiment, quick)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder")
+    runs_dir = out / "runs"
+    runs = module.runs(quick, preset)
+    rows = execute(runs, runs_dir, address=address, cpus_per_run=cpus_per_run, progress=progress) if train else []
+    failed = [row["name"] for row in rows if row.get("status") not in (None, "ok", "finished", "skipped")]
+    section = module.analyse(runs_dir, out, quick)
+    (out / "section.md").write_text(section + "\n")
+    return {"experiment": experiment, "out": str(out), "runs": len(runs), "failed": failed, "section": section}

@@ -1,0 +1,83 @@
+"""Helpers the experiments share: reading run directories, tables, plots."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mfagents.sweep import RunSpec
+
+
+def run_status(run_dir: Path) -> dict[str, Any]:
+    """What a run directory holds: ``status`` ``not run`` / ``unfinished`` / ``finished``, rounds done and asked, wall time."""
+    config_path, metrics_path = run_dir / "config.json", run_dir / "metrics.csv"
+    if not config_path.exists():
+        return {"status": "not run", "rounds_done": 0, "rounds": None, "wall_s": math.nan}
+    config = json.loads(config_path.read_text())
+    rows = read_metrics(run_dir)
+    done = int(rows[-1]["rounds"]) if rows else 0
+    wall = float(rows[-1].get("perf/wall_time_s", math.nan)) if rows else math.nan
+    budget = config.get("rounds")
+    finished = budget is not None and done >= budget and metrics_path.exists()
+    return {"status": "finished" if finished else "unfinished", "rounds_done": done, "rounds": budget, "wall_s": wall, "config": config}
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, str]]:
+    """The rows of ``run_dir/metrics.csv`` (empty when absent)."""
+    path = run_dir / "metrics.csv"
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def curve(run_dir: Path, column: str) -> dict[int, float]:
+    """``{round: value}`` of one metrics column (rows without a value are skipped)."""
+    points = {}
+    for row in read_metrics(run_dir):
+        value = row.get(column, "")
+        if value not in ("", None):
+            points[int(row["rounds"])] = float(value)
+    return points
+
+
+def write_csv(path: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> None:
+    """Write ``rows`` to ``path`` (columns: ``columns`` or the first row's keys)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = list(columns or (rows[0].keys() if rows else []))
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: _cell(row.get(key)) for key in columns})
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.6g}"
+    return "" if value is None else value
+
+
+def fmt(value: float, digits: int = 3) -> str:
+    """A number for a Markdown table (``-`` for NaN)."""
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def pyplot():
+    """matplotlib's pyplot on the Agg backend (no window)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def command_line(experiment: str, quick: bool, runs: Iterable[RunSpec]) -> str:
+    """The command that (re)produces an experiment's runs."""
+    presets = {spec.preset for spec in runs} - {None}
+    return f"mfzoo reproduce {experiment}" + (" --quick" if quick else "") + "".join(f" --preset {p}" for p in sorted(presets))
