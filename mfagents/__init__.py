@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["evaluate", "train"]
+__all__ = ["evaluate", "reproduce", "train"]
 
 
 def __getattr__(name: str) -> Any:

@@ -197,3 +197,21 @@ def evaluate(
         summary["xi_late"] = float(np.mean([r["xi_late"] for r in results]))
         summary["xi_final"] = float(np.mean([r["xi_final"] for r in results]))
     return summary
+
+
+def reproduce(
+    experiment: str,
+    *,
+    quick: bool = False,
+    preset: str | None = None,
+    address: str | None = None,
+    out: str | os.PathLike | None = None,
+    cpus_per_run: float = 1.0,
+) -> dict[str, Any]:
+    """``mfzoo reproduce EXPERIMENT``: train the experiment's runs through the sweep and analyse them.
+
+    See ``mfagents.reproduce.reproduce``; returns ``{"experiment", "out", "runs", "failed", "section"}``.
+    """
+    from mfagents.reproduce import reproduce as run_experiment
+
+    return run_experiment(experiment, quick=quick, preset=preset, address=address, out=out, cpus_per_run=cpus_per_run)

@@ -422,6 +422,37 @@ def run_bench(args: argparse.Namespace) -> Summary:
     return {"command": "bench", "seconds": args.seconds, "seed": args.seed, "results": [asdict(row) for row in rows]}
 
 
+# == reproduce ======================================================================================
+def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``mfzoo reproduce`` (``mfagents.reproduce``)."""
+    parser.add_argument("experiment", metavar="EXPERIMENT", help="gaussian_squeeze, battle or ising (mfagents.reproduce.experiments())")
+    parser.add_argument("--quick", action="store_true", help="tiny settings that exercise everything in about a minute (learn little)")
+    parser.add_argument("--preset", default=None, help="table of training defaults (paper: the paper's Battle budget, 2000 rounds)")
+    parser.add_argument("--address", default=None, help="Ray cluster to run on (default: a local Ray on this machine)")
+    parser.add_argument("--cpus-per-run", type=float, default=1.0, help="CPUs reserved per run: CPUs / this = runs at once")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: results/EXPERIMENT, --quick: runs/reproduce/EXPERIMENT-quick)")
+    parser.add_argument("--analyse-only", action="store_true", help="analyse the runs OUT/runs holds, train nothing")
+
+
+def run_reproduce(args: argparse.Namespace) -> Summary:
+    """``mfzoo reproduce``: train the experiment's runs through the sweep, analyse them, print the Markdown section."""
+    from mfagents.reproduce import experiments, reproduce
+
+    if args.experiment not in experiments():
+        raise UsageError(f"unknown experiment {args.experiment!r}; choose one of {', '.join(experiments())}")
+    if args.cpus_per_run <= 0:
+        raise UsageError(f"--cpus-per-run must be > 0, got {args.cpus_per_run}")
+    try:
+        result = reproduce(
+            args.experiment, quick=args.quick, preset=args.preset, address=args.address, out=args.out,
+            cpus_per_run=args.cpus_per_run, train=not args.analyse_only,
+        )  # fmt: skip
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    print(result["section"])
+    return {"command": "reproduce", **{k: v for k, v in result.items() if k != "section"}}
+
+
 # == command table and entry point =================================================================
 @dataclass(frozen=True)
 class Command:
@@ -439,6 +470,7 @@ COMMANDS: dict[str, Command] = {
     "bench": Command("time the environments (agent-steps/s, env-steps/s), optionally beside MAgent2", add_bench_arguments, run_bench),
     "watch": Command("play policies in a window, or record an episode with --record FILE.mp4|.gif", watch.add_watch_arguments, watch.run_watch),
     "arena": Command("every pair of Battle policies on both sides: win rates, Elo, heat map", arena.add_arena_arguments, arena.run_arena_command),
+    "reproduce": Command("reproduce one of the paper's experiments: runs, CSVs, plots, REPRODUCTION.md section (--quick: ~1 minute)", add_reproduce_arguments, run_reproduce),
 }
 
 

@@ -398,7 +398,8 @@ def _section(table, records, seeds, gaps, per_seed_gaps, t_mfq, t_mcmc, crossing
         f"its second half. MF-Q: {max_cycles} steps per round with 10 % of the sites revising per step ({sweeps} revisions "
         f"per site); a run's value is its last logged window, {_rounds_text(records[0]['window'])} of {rounds} (at tau), one value "
         f"per seed. Metropolis: rounds of {sweeps} sweeps, {mcmc_rounds} per seed (seeded per temperature, seed and round; "
-        "the sampler is cheap, so it gets more rounds, same expectation, less noise). The dotted curve is one {long_sweeps}-sweep Metropolis chain per "
+        "the sampler is cheap, so it gets more rounds, same expectation, less noise). "
+        f"The dotted curve is one {long_sweeps}-sweep Metropolis chain per "
         "temperature (the 20 x 20 equilibrium value, for reference). The ordered start is chosen because a 20 x 20 torus "
         "quenched below T_c from random spins often stays in stripe states (xi near 0) for longer than a round, for "
         "the sampler and MF-Q alike; from all-up both measure the ordered phase.",
