@@ -207,6 +207,7 @@ def reproduce(
     address: str | None = None,
     out: str | os.PathLike | None = None,
     cpus_per_run: float = 1.0,
+    report: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """``mfzoo reproduce EXPERIMENT``: train the experiment's runs through the sweep and analyse them.
 
@@ -214,4 +215,6 @@ def reproduce(
     """
     from mfagents.reproduce import reproduce as run_experiment
 
-    return run_experiment(experiment, quick=quick, preset=preset, address=address, out=out, cpus_per_run=cpus_per_run)
+    return run_experiment(
+        experiment, quick=quick, preset=preset, address=address, out=out, cpus_per_run=cpus_per_run, report=report
+    )

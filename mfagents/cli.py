@@ -432,6 +432,10 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cpus-per-run", type=float, default=1.0, help="CPUs reserved per run: CPUs / this = runs at once")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: results/EXPERIMENT, --quick: runs/reproduce/EXPERIMENT-quick)")
     parser.add_argument("--analyse-only", action="store_true", help="analyse the runs OUT/runs holds, train nothing")
+    parser.add_argument(
+        "--report", type=Path, default=Path("REPRODUCTION.md"),
+        help="Markdown file whose section of this experiment is replaced by the new one (full runs only; default REPRODUCTION.md)",
+    )  # fmt: skip
 
 
 def run_reproduce(args: argparse.Namespace) -> Summary:
@@ -445,7 +449,7 @@ def run_reproduce(args: argparse.Namespace) -> Summary:
     try:
         result = reproduce(
             args.experiment, quick=args.quick, preset=args.preset, address=args.address, out=args.out,
-            cpus_per_run=args.cpus_per_run, train=not args.analyse_only,
+            cpus_per_run=args.cpus_per_run, train=not args.analyse_only, report=args.report,
         )  # fmt: skip
     except ValueError as error:
         raise UsageError(str(error)) from error

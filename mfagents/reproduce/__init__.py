@@ -106,6 +106,26 @@ def execute(
     return rows
 
 
+REPORT_ORDER = ("## Gaussian Squeeze", "## Ising", "## Battle")
+"""Section headings of REPRODUCTION.md in the paper's order (its Sections 5.1, 5.2, 5.3)."""
+
+
+def update_report(report: Path, section: str) -> None:
+    """Put ``section`` into the Markdown file ``report``: it replaces the section with the same heading, else
+    it is inserted where ``REPORT_ORDER`` places it (the file's preamble, before the first section, stays)."""
+    heading = section.splitlines()[0].strip()
+    text = report.read_text() if report.exists() else "# Reproducing the paper\n"
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("## ")] + [len(lines)]
+    preamble = lines[: starts[0]]
+    sections = {lines[a].strip(): "\n".join(lines[a:b]).rstrip() for a, b in zip(starts, starts[1:])}
+    sections[heading] = section.rstrip()
+    rank = {name: index for index, name in enumerate(REPORT_ORDER)}
+    ordered = sorted(sections, key=lambda name: rank.get(name, len(rank)))
+    body = "\n\n".join(sections[name] for name in ordered)
+    report.write_text("\n".join(preamble).rstrip() + "\n\n" + body + "\n")
+
+
 def reproduce(
     experiment: str,
     *,
@@ -116,6 +136,7 @@ def reproduce(
     cpus_per_run: float = 1.0,
     train: bool = True,
     progress: bool = True,
+    report: str | Path | None = None,
 ) -> dict[str, Any]:
     """Run experiment ``experiment`` (train its runs, analyse them) and return its summary.
 
@@ -128,6 +149,8 @@ def reproduce(
         cpus_per_run: CPUs Ray reserves per run (the number of CPUs divided by it is how many run at once).
         train: False analyses what ``OUT/runs`` holds without training.
         progress: print one line per finished run on stderr.
+        report: a Markdown file (e.g. ``REPRODUCTION.md``) whose section of this experiment is replaced by the
+            new one (None: no report is written; quick sections never go there).
 
     Returns:
         ``{"experiment", "out", "runs", "failed", "section"}``: ``section`` is the Markdown the analysis wrote
@@ -143,4 +166,6 @@ def reproduce(
     failed = [row["name"] for row in rows if row.get("status") not in (None, "ok", "finished", "skipped")]
     section = module.analyse(runs_dir, out, quick)
     (out / "section.md").write_text(section + "\n")
+    if report is not None and not quick:
+        update_report(Path(report), section)
     return {"experiment": experiment, "out": str(out), "runs": len(runs), "failed": failed, "section": section}

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from mfagents import cli
-from mfagents.reproduce import default_out, experiment_module, experiments, mean_interval, reproduce
+from mfagents.reproduce import default_out, experiment_module, experiments, mean_interval, reproduce, update_report
 from mfagents.reproduce import battle, gaussian_squeeze
 
 
@@ -80,3 +80,21 @@ def test_bad_input_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["reproduce", "battle", "--quick", "--cpus-per-run", "0"])
     assert "--cpus-per-run" in capsys.readouterr().err
+
+
+def test_report_sections_are_replaced_in_the_papers_order(tmp_path):
+    report = tmp_path / "REPRODUCTION.md"
+    report.write_text("# Reproducing the paper\n\nIntro.\n\n## Ising\n\nold ising\n")
+    update_report(report, "## Battle\n\nbattle v1")
+    update_report(report, "## Gaussian Squeeze\n\nsqueeze")
+    update_report(report, "## Ising\n\nnew ising\n")
+    text = report.read_text()
+    assert text == "# Reproducing the paper\n\nIntro.\n\n## Gaussian Squeeze\n\nsqueeze\n\n## Ising\n\nnew ising\n\n## Battle\n\nbattle v1\n"
+    update_report(report, "## Battle\n\nbattle v2")
+    assert report.read_text().endswith("## Battle\n\nbattle v2\n") and "battle v1" not in report.read_text()
+
+
+def test_quick_runs_never_touch_the_report(tmp_path):
+    report = tmp_path / "REPRODUCTION.md"
+    reproduce("battle", quick=True, out=tmp_path / "b", train=False, progress=False, report=report)
+    assert not report.exists()
