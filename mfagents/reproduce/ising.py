@@ -346,7 +346,7 @@ def _plot_phase_diagram(plt: Any, path: Path, table: list[dict[str, Any]], seeds
 
 
 def _plot_snapshots(plt: Any, path: Path, runs_dir: Path, records: list[dict[str, Any]], temperatures: Sequence[float], steps: int, sweeps: int, seed: int) -> None:
-    fig, axes = plt.subplots(2, len(temperatures), figsize=(2.6 * len(temperatures), 5.6), dpi=100, squeeze=False)
+    fig, axes = plt.subplots(2, len(temperatures), figsize=(2.6 * len(temperatures), 6.0), dpi=100, squeeze=False, layout="constrained")
     for column, temperature in enumerate(temperatures):
         record = next(r for r in records if r["T"] == temperature and r["seed"] == seed)
         lattices = (
@@ -360,7 +360,6 @@ def _plot_snapshots(plt: Any, path: Path, runs_dir: Path, records: list[dict[str
             ax.set_yticks([])
             ax.set_title(f"{label}, T = {temperature:g}\nxi = {abs(spins.mean()):.2f}", fontsize=9)
     fig.suptitle(f"One round from all-up, seed {seed}\nMF-Q: {steps} steps at 10 % revision; Metropolis: {sweeps} sweeps", fontsize=9)
-    fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
