@@ -43,6 +43,17 @@ def test_task_defaults_and_config_checks():
         task.get_env_fun(1, True, 0, "cpu")
 
 
+def test_task_from_a_yaml_file(tmp_path):
+    path = tmp_path / "battle.yaml"
+    path.write_text("map_size: 16\nmax_cycles: 50\nopponent: random\n")
+    with pytest.warns(UserWarning, match="TaskConfig python dataclass not found"):  # BenchMARL looks in its own package
+        task = BattleTask.BATTLE.get_from_yaml(str(path))
+    assert task.config == {"map_size": 16, "team_size": None, "max_cycles": 50, "opponent": "random", "random_sides": True}
+    path.write_text("map_size: 16\nopponent: nobody\n")
+    with pytest.raises(ValueError, match="opponent must be one of"), pytest.warns(UserWarning):
+        BattleTask.BATTLE.get_from_yaml(str(path))
+
+
 @pytest.mark.parametrize("opponent, groups", [("scripted", ["red"]), ("random", ["red"]), ("none", ["red", "blue"])])
 def test_specs_match_the_env(opponent, groups):
     task, env = build({**SMALL, "opponent": opponent}, num_envs=3)
