@@ -81,7 +81,7 @@ class BattleTaskConfig:
 
 
 def make_battle_env(config: BattleTaskConfig, *, num_envs: int, seed: int | None, device: Any = "cpu") -> TransformedEnv:
-    """``BattleEnv`` with each group's observation entries flattened and concatenated into ``(group, "observation")``."""
+    """``BattleEnv`` (its kernels on one thread) with each group's observation entries concatenated into ``(group, "observation")``."""
     opponent = {"scripted": team_actions, "random": "random", "none": None}[config.opponent]
     env = BattleEnv(
         num_envs=num_envs, device=device, seed=seed, opponent=opponent, threads=1, map_size=config.map_size,
