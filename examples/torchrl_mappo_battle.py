@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass
+from inspect import signature
 
 import numpy as np
 import torch
@@ -130,9 +131,11 @@ def alive_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 def train(args: argparse.Namespace) -> ProbabilisticActor:
     env = make_env(args, args.num_envs, args.seed)
     actor, critic = make_modules(env, args.hidden)
+    # A feed-forward policy: no InitTracker needed. torchrl 0.14 would warn that one is missing (and append
+    # it from 0.15) unless told not to; 0.11, the release BenchMARL 1.5 runs on, has no such option.
+    options = {"auto_register_policy_transforms": False} if "auto_register_policy_transforms" in signature(Collector).parameters else {}
     collector = Collector(
-        env, actor, frames_per_batch=args.num_envs * args.steps, total_frames=args.num_envs * args.steps * args.iterations,
-        auto_register_policy_transforms=False,  # a feed-forward policy: no InitTracker needed
+        env, actor, frames_per_batch=args.num_envs * args.steps, total_frames=args.num_envs * args.steps * args.iterations, **options
     )  # fmt: skip
     loss_module = ClipPPOLoss(
         actor_network=actor, critic_network=critic, clip_epsilon=0.2, entropy_coeff=args.entropy, critic_coeff=0.5,

@@ -1,0 +1,181 @@
+"""Battle as a BenchMARL task: IPPO, MAPPO, QMIX (any discrete-action BenchMARL algorithm) on ``BattleEnv``.
+
+Needs the ``benchmarl`` extra (``pip install -e ".[benchmarl]"``: BenchMARL 1.5, which runs on torchrl
+0.11); ``import mfagents`` does not load this module.
+
+Example (the config line is the ``task=`` argument)::
+
+    from benchmarl.algorithms import MappoConfig
+    from benchmarl.experiment import Experiment, ExperimentConfig
+    from benchmarl.models import MlpConfig
+    from mfagents.benchmarl_task import BattleTask
+
+    experiment = Experiment(
+        task=BattleTask.BATTLE.get_task({"map_size": 12, "max_cycles": 100, "opponent": "scripted"}),
+        algorithm_config=MappoConfig.get_from_yaml(), model_config=MlpConfig.get_from_yaml(),
+        critic_model_config=MlpConfig.get_from_yaml(), seed=0, config=ExperimentConfig.get_from_yaml(),
+    )
+    experiment.run()
+
+The task (``BattleTaskConfig``): the group ``red`` learns against a fixed blue team played inside the
+environment (``opponent="scripted"``: ``mfagents.scripted.team_actions``, the nearest-enemy fighter;
+``"random"``: uniform random actions), as in ``examples/torchrl_mappo_battle.py``. A fixed opponent makes
+returns comparable across algorithms and runs (self-play returns are not), which is what a benchmark
+table needs. With ``opponent="none"`` both groups, ``red`` and ``blue``, are BenchMARL groups and learn
+(each with its own policy).
+
+Each agent's observation is one flat vector ``(group, "observation")``: its 13 x 13 view flattened, its
+features and its neighbourhood mean action, concatenated (``BattleEnv``'s three entries). One key is
+what BenchMARL's ``Mlp`` model and QMIX's mixer (which, with no global state, mixes over the group's
+observations) accept. Dead agents keep ``done`` and zero observations until their battle restarts,
+and their actions are ignored; BenchMARL's losses average over all agents, dead ones included.
+``log_info`` adds the kills and win rate of the battles that ended in each collected batch.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from benchmarl.environments import Task, TaskClass
+from tensordict import TensorDictBase
+from torchrl.data import Composite
+from torchrl.envs import CatTensors, Compose, EnvBase, FlattenObservation, TransformedEnv
+
+from mfagents.scripted import team_actions
+from mfenvs.common.validation import check_int
+from mfenvs.torchrl_env import BattleEnv
+
+__all__ = ["BattleTask", "BattleTaskClass", "BattleTaskConfig", "make_battle_env"]
+
+OPPONENTS = ("scripted", "random", "none")
+PARTS = ("observation", "features", "mean_action")
+"""``BattleEnv``'s per-agent observation entries, concatenated (in this order) into ``(group, "observation")``."""
+
+
+@dataclass
+class BattleTaskConfig:
+    """The Battle task's settings (``BattleTask.BATTLE.get_task(config)`` takes them as a dict).
+
+    Attributes:
+        map_size: side of the square map; sets the team size with ``team_size=None`` (12: 5 v 5, 16: 10 v 10).
+        team_size: agents per team (``None``: ``BattleConfig``'s default for the map).
+        max_cycles: steps per battle (BenchMARL's ``max_steps``).
+        opponent: ``"scripted"`` or ``"random"`` (blue is fixed, red learns), or ``"none"`` (both learn).
+        random_sides: each battle draws which side of the map each team starts on.
+    """
+
+    map_size: int = 12
+    team_size: int | None = None
+    max_cycles: int = 100
+    opponent: str = "scripted"
+    random_sides: bool = True
+
+    def __post_init__(self) -> None:
+        if self.opponent not in OPPONENTS:
+            raise ValueError(f"opponent must be one of {OPPONENTS}, got {self.opponent!r}")
+        check_int("max_cycles", self.max_cycles, minimum=1)
+
+
+def make_battle_env(config: BattleTaskConfig, *, num_envs: int, seed: int | None, device: Any = "cpu") -> TransformedEnv:
+    """``BattleEnv`` (its kernels on one thread) with each group's observation entries concatenated into ``(group, "observation")``."""
+    opponent = {"scripted": team_actions, "random": "random", "none": None}[config.opponent]
+    env = BattleEnv(
+        num_envs=num_envs, device=device, seed=seed, opponent=opponent, threads=1, map_size=config.map_size,
+        team_size=config.team_size, max_cycles=config.max_cycles, random_sides=config.random_sides,
+    )  # fmt: skip
+    transforms = []
+    for group in env.group_map:
+        view = (group, "observation")
+        transforms.append(FlattenObservation(-3, -1, in_keys=[view], out_keys=[view]))
+        transforms.append(CatTensors([(group, part) for part in PARTS], out_key=(group, "observation"), del_keys=True, sort=False))
+    return TransformedEnv(env, Compose(*transforms))
+
+
+class BattleTaskClass(TaskClass):
+    """BenchMARL's task class for Battle: builds the environments and names their specs for BenchMARL."""
+
+    def __init__(self, name: str, config: dict[str, Any] | None):
+        super().__init__(name, asdict(BattleTaskConfig(**(config or {}))))
+
+    @property
+    def task_config(self) -> BattleTaskConfig:
+        return BattleTaskConfig(**self.config)
+
+    def get_env_fun(self, num_envs: int, continuous_actions: bool, seed: int | None, device: Any) -> Callable[[], EnvBase]:
+        if continuous_actions:
+            raise ValueError("Battle has discrete actions only")
+        config = copy.deepcopy(self.task_config)
+        return lambda: make_battle_env(config, num_envs=num_envs, seed=seed, device=device)
+
+    def supports_continuous_actions(self) -> bool:
+        return False
+
+    def supports_discrete_actions(self) -> bool:
+        return True
+
+    def has_render(self, env: EnvBase) -> bool:
+        return False
+
+    def max_steps(self, env: EnvBase) -> int:
+        return self.config["max_cycles"]
+
+    def group_map(self, env: EnvBase) -> dict[str, list[str]]:
+        return env.group_map
+
+    def observation_spec(self, env: EnvBase) -> Composite:
+        """Each group's ``observation`` (``[n, d]``, unbatched); the living ``mask`` and the root ``kills`` are not inputs."""
+        spec = env.full_observation_spec_unbatched
+        return Composite(
+            {group: Composite(observation=spec[group, "observation"].clone(), shape=spec[group].shape) for group in env.group_map},
+            device=spec.device,
+        )
+
+    def action_spec(self, env: EnvBase) -> Composite:
+        return env.full_action_spec_unbatched
+
+    def state_spec(self, env: EnvBase) -> Composite | None:
+        return None
+
+    def action_mask_spec(self, env: EnvBase) -> Composite | None:
+        return None
+
+    def info_spec(self, env: EnvBase) -> Composite | None:
+        return None
+
+    @staticmethod
+    def env_name() -> str:
+        return "mfzoo"
+
+    @staticmethod
+    def log_info(batch: TensorDictBase) -> dict[str, float]:
+        """Kills per battle (red, blue) and red's win rate over the battles that ended in ``batch``."""
+        done = batch.get(("next", "done")).squeeze(-1)
+        kills = batch.get(("next", "kills"))[done].to(torch.float32)
+        if not len(kills):
+            return {}
+        return {
+            "battle/battles_ended": float(len(kills)),
+            "battle/red_kills": kills[:, 0].mean().item(),
+            "battle/blue_kills": kills[:, 1].mean().item(),
+            "battle/red_win_rate": (kills[:, 0] > kills[:, 1]).to(torch.float32).mean().item(),
+        }
+
+
+class BattleTask(Task):
+    """BenchMARL's task enum for Mean Field Zoo: ``BattleTask.BATTLE.get_task(config)``."""
+
+    BATTLE = None
+
+    @staticmethod
+    def associated_class() -> type[TaskClass]:
+        return BattleTaskClass
+
+    def get_from_yaml(self, path: str | None = None) -> TaskClass:
+        """``BattleTaskConfig``'s defaults, or the settings in the YAML file at ``path``."""
+        if path is None:
+            return self.get_task(config={})
+        return super().get_from_yaml(path)
