@@ -118,8 +118,18 @@ def play_pairing(pairing: Pairing) -> dict[str, Any]:
     }
 
 
-def play_all(pairings: Sequence[Pairing], workers: int = 1) -> list[dict[str, Any]]:
-    """Play every pairing, in this process (``workers=1``) or in ``workers`` spawned processes; results in schedule order."""
+def play_all(pairings: Sequence[Pairing], workers: int = 1, address: str | None = None) -> list[dict[str, Any]]:
+    """Play every pairing, in this process (``workers=1``), in ``workers`` spawned processes, or as Ray tasks on
+    the cluster at ``address`` (``mfagents.cluster``); results in schedule order, the same whichever way."""
+    if address is not None:
+        from mfagents.cluster import run_tasks
+
+        outcomes = run_tasks(play_pairing, [(pairing,) for pairing in pairings], address=address)
+        failed = [(pairings[o.index], o.error) for o in outcomes if not o.ok]
+        if failed:
+            pairing, error = failed[0]
+            raise RuntimeError(f"{len(failed)} pairing(s) failed on the cluster; {pairing.red_spec} v {pairing.blue_spec}: {error}")
+        return [outcome.value for outcome in outcomes]
     if workers == 1 or len(pairings) <= 1:
         return [play_pairing(pairing) for pairing in pairings]
     context = multiprocessing.get_context("spawn")  # torch and fork do not mix; spawn behaves alike on every OS
@@ -342,6 +352,7 @@ def run_arena(
     env_kwargs: Mapping[str, Any] | None = None,
     builtins: bool = True,
     override_run_settings: bool = False,
+    address: str | None = None,
 ) -> dict[str, Any]:
     """Play the arena and write its files; the Python side of ``mfzoo arena``.
 
@@ -357,6 +368,8 @@ def run_arena(
             pairing plays on the same settings.
         builtins: add the built-in entrants.
         override_run_settings: let ``env_kwargs`` differ from the settings a run was trained with.
+        address: play the pairings as Ray tasks on this cluster (``auto``, ``ray://HOST:10001``) instead of
+            ``workers`` local processes; the entrants' SPECs must resolve on every node.
 
     Returns:
         The JSON summary (entrants, ratings, file paths).
@@ -380,7 +393,7 @@ def run_arena(
     entrants = entrant_list(specs, builtins)
     env_kwargs = merge_env_kwargs(entry, {spec: spec for spec in entrants}, env_kwargs, override=override_run_settings)
     pairings = schedule(entrants, rounds, seed, entry.env_id, env_kwargs)
-    results = play_all(pairings, workers)
+    results = play_all(pairings, workers, address)
     tables = tabulate(entrants, pairings, results)
 
     out.mkdir(parents=True, exist_ok=True)
@@ -409,6 +422,7 @@ def run_arena(
         "rounds_per_side": rounds,
         "seed": seed,
         "workers": workers,
+        "address": address,
         "ratings": [{key: row[key] for key in ("rank", "entrant", "elo", "score")} for row in tables["ratings"]],
         "files": {name: str(path) for name, path in files.items()},
         "tables": format_tables(entrants, tables),
@@ -426,6 +440,10 @@ def add_arena_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="arena seed; every pairing's seed derives from it (default: 0)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     parser.add_argument("--workers", type=int, default=1, help="processes playing pairings at once (default: 1)")
+    parser.add_argument(
+        "--address", default=None,
+        help="play the pairings as Ray tasks on this cluster, e.g. auto or ray://HOST:10001 (default: --workers local processes)",
+    )  # fmt: skip
     parser.add_argument(
         "--env-kwarg", action="append", default=[], metavar="KEY=VALUE",
         help="environment argument (repeatable), e.g. map_size=16 (default: the settings of the runs entered, "
@@ -455,9 +473,9 @@ def run_arena_command(args: argparse.Namespace) -> dict[str, Any]:
         print(f"arena: {args.env}, {len(entrants)} entrants, {args.rounds} rounds per pair and side, seed {args.seed}, {args.workers} worker(s)")
         summary = run_arena(
             args.env, args.specs, args.rounds, args.seed, args.out, args.workers, env_kwargs, not args.no_builtins,
-            override_run_settings=args.override_run_settings,
+            override_run_settings=args.override_run_settings, address=args.address,
         )  # fmt: skip
-    except (ValueError, TypeError, FileNotFoundError, CheckpointError) as error:
+    except (ValueError, TypeError, FileNotFoundError, CheckpointError, ImportError) as error:
         raise UsageError(str(error)) from None
     print(summary.pop("tables"))
     for name, path in summary["files"].items():

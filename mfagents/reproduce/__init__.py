@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import math
 import pkgutil
 import sys
@@ -29,7 +30,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from mfagents.sweep import RunSpec
+from mfagents.sweep import RunSpec, is_finished, run_one, run_sweep
 
 T_95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131)
 """Two-sided 95 % quantiles of Student's t with 1..15 degrees of freedom."""
@@ -77,29 +78,26 @@ def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
 def execute(
     runs: Sequence[RunSpec], runs_dir: Path, *, address: str | None = None, cpus_per_run: float = 1.0, progress: bool = True
 ) -> list[dict[str, Any]]:
-    """Train every run into ``runs_dir`` through ``mfagents.sweep.run_sweep`` (Ray), one row per run.
+    """Train every run into ``runs_dir`` with ``mfagents.sweep.run_sweep`` (Ray), one row per run.
 
-    Without Ray's sweep (``run_sweep`` missing) the runs are trained one after the other in this process
-    (``address`` is then refused). A failed run is reported and does not stop the others.
+    Without Ray installed, the runs are trained one after the other in this process (``address`` is then
+    refused), with the same skip / resume rules. A failed run is reported and does not stop the others.
     """
-    try:
-        from mfagents.sweep import run_sweep
-    except ImportError:
-        run_sweep = None
-    if run_sweep is not None:
+    if importlib.util.find_spec("ray") is not None:
         return run_sweep(list(runs), runs_dir, address=address, cpus_per_run=cpus_per_run, progress=progress)
     if address is not None:
-        raise ValueError("--address needs the Ray sweep (mfagents.sweep.run_sweep), which this build lacks")
-    from mfagents.sweep import run_one
-
+        raise ValueError('--address needs Ray: pip install -e ".[ray]"')
     rows = []
     for index, spec in enumerate(runs):
         start = time.perf_counter()
-        try:
-            summary = run_one(spec, runs_dir)
-            row = {"name": spec.name, "status": "ok", **summary}
-        except Exception as error:  # noqa: BLE001 - one failed run must not stop the sweep
-            row = {"name": spec.name, "status": "failed", "error": f"{type(error).__name__}: {error}"}
+        if is_finished(spec, runs_dir):
+            row = {"name": spec.name, "status": "skipped"}
+        else:
+            try:
+                summary = run_one(spec, runs_dir)
+                row = {"name": spec.name, "status": "ok", **summary}
+            except Exception as error:  # noqa: BLE001 - one failed run must not stop the sweep
+                row = {"name": spec.name, "status": "failed", "error": f"{type(error).__name__}: {error}"}
         if progress:
             print(f"[{index + 1}/{len(runs)}] {spec.name}: {row['status']} ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
         rows.append(row)

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from mfagents.sweep import RunSpec
-
-
-def run_status(run_dir: Path) -> dict[str, Any]:
-    """What a run directory holds: ``status`` ``not run`` / ``unfinished`` / ``finished``, rounds done and asked, wall time."""
-    config_path, metrics_path = run_dir / "config.json", run_dir / "metrics.csv"
-    if not config_path.exists():
-        return {"status": "not run", "rounds_done": 0, "rounds": None, "wall_s": math.nan}
-    config = json.loads(config_path.read_text())
-    rows = read_metrics(run_dir)
-    done = int(rows[-1]["rounds"]) if rows else 0
-    wall = float(rows[-1].get("perf/wall_time_s", math.nan)) if rows else math.nan
-    budget = config.get("rounds")
-    finished = budget is not None and done >= budget and metrics_path.exists()
-    return {"status": "finished" if finished else "unfinished", "rounds_done": done, "rounds": budget, "wall_s": wall, "config": config}
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, str]]:

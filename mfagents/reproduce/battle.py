@@ -9,14 +9,15 @@ all the games its seeds played against the other's seeds, mean kills and total r
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
 
 from mfagents.reproduce import mean_interval
-from mfagents.reproduce._common import command_line, curve, fmt, pyplot, run_status, write_csv
+from mfagents.reproduce._common import command_line, curve, fmt, pyplot, write_csv
 from mfagents.stats import rate_with_interval
-from mfagents.sweep import RunSpec
+from mfagents.sweep import RunSpec, run_progress
 
 ENV = "battle"
 ALGOS = ("mfq", "il", "mfac", "ac")
@@ -48,7 +49,7 @@ def analyse(runs_dir: Path, results_dir: Path, quick: bool) -> str:
     specs = runs(quick)
     per_run = []
     for spec in specs:
-        status = run_status(runs_dir / spec.name)
+        status = run_progress(runs_dir / spec.name)
         per_run.append({"algo": spec.algo, "seed": spec.seed, "run": spec.name, "status": status["status"],
                         "rounds_done": status["rounds_done"], "rounds": status["rounds"], "train_wall_s": status["wall_s"]})  # fmt: skip
     write_csv(results_dir / "runs.csv", per_run)
@@ -59,9 +60,7 @@ def analyse(runs_dir: Path, results_dir: Path, quick: bool) -> str:
     if len({r["algo"] for r in finished}) >= 2:
         arena = run_arena(ENV, list(algo_of), rounds=QUICK_ARENA_ROUNDS if quick else ARENA_ROUNDS, seed=0,
                           out=results_dir / "arena", builtins=not quick)  # fmt: skip
-        import json
-
-        matchups = json.loads((results_dir / "arena" / "arena.json").read_text())["matchups"]
+        matchups = json.loads(Path(arena["files"]["json"]).read_text())["matchups"]
         for a in ALGOS:
             for b in ALGOS:
                 rows = [m for m in matchups if algo_of.get(m["entrant"]) == a and algo_of.get(m["opponent"]) == b and m["entrant"] != m["opponent"]]

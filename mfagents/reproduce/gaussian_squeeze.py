@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from mfagents.reproduce import mean_interval
-from mfagents.reproduce._common import command_line, curve, fmt, pyplot, run_status, write_csv
-from mfagents.sweep import RunSpec
+from mfagents.reproduce._common import command_line, curve, fmt, pyplot, write_csv
+from mfagents.sweep import RunSpec, run_progress
 
 ENV = "gaussian_squeeze"
 ALGOS = ("mfq", "mfac", "il", "ac")
@@ -84,7 +84,7 @@ def analyse(runs_dir: Path, results_dir: Path, quick: bool) -> str:
     per_run = []
     for spec in specs:
         run_dir = runs_dir / spec.name
-        status = run_status(run_dir)
+        status = run_progress(run_dir)
         row = {"N": spec.env_kwargs["n_agents"], "algo": spec.algo, "seed": spec.seed, "run": spec.name, "status": status["status"],
                "rounds_done": status["rounds_done"], "rounds": status["rounds"], "train_wall_s": status["wall_s"],
                "greedy_G_ratio": math.nan, "greedy_G_ratio_last": math.nan}  # fmt: skip

@@ -452,7 +452,7 @@ def _section(table, records, seeds, gaps, per_seed_gaps, t_mfq, t_mcmc, crossing
         "- Settings were chosen on seeds 100 and 101 only (revision rate 0.1 against 0.2, round length, pairing); "
         "the reported runs are seeds 0, 1, 2, every one of them in the table.",
         "- *Ordered start* every round for both MF-Q and the sampler (see the measure above); the paper does not say.",
-        f"- *Temperature schedule*: from tau = 2 (T = 4) geometrically to the target over the rounds before the measured "
+        "- *Temperature schedule*: from tau = 2 (T = 4) geometrically to the target over the rounds before the measured "
         "one(s), then held at the target; the paper decays its exploration temperature without saying to what.",
         "- *Budget*: far below the paper's (one measured round per seed, so the seeds scatter near T_c, where one round of a 20 x 20 lattice fluctuates strongly); the paper's budget is not stated.",
         "- The paper's sampler reads 0.40 at tau = 1.2 (T = 2.4) and 0.29 at tau = 1.3, higher than Onsager's 0 for the "
