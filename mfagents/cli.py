@@ -427,18 +427,24 @@ def run_bench(args: argparse.Namespace) -> Summary:
 # == sweep ==========================================================================================
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``mfzoo sweep`` (``mfagents.sweep``)."""
+    from mfagents.helptext import spec_forms
+
     parser.add_argument("env", help="environment: battle, ising, gaussian_squeeze")
-    parser.add_argument("--algo", required=True, help="comma-separated learners, e.g. mfq,il")
-    parser.add_argument("--seeds", required=True, help="seeds: a range 0-4, a list 0,2,5, or both 0-2,7")
+    parser.add_argument("--algo", required=True, help="comma-separated learners, e.g. mfq,il (required)")
+    parser.add_argument("--seeds", required=True, help="seeds: a range 0-4, a list 0,2,5, or both 0-2,7 (required)")
     parser.add_argument(
         "--env-kwarg", action="append", default=[], metavar="KEY=V1,V2",
-        help="environment argument and its values (repeatable; one run per combination), e.g. n_agents=500,1000",
+        help="environment argument and its values (repeatable; one run per combination), e.g. n_agents=500,1000 "
+        "(default: the training defaults)",
     )  # fmt: skip
-    parser.add_argument("--algo-kwarg", action="append", default=[], metavar="KEY=V1,V2", help="learner setting and its values (repeatable)")
+    parser.add_argument("--algo-kwarg", action="append", default=[], metavar="KEY=V1,V2", help="learner setting and its values (repeatable; default: the training defaults)")
     parser.add_argument("--rounds", type=int, default=None, help="budget of every run in rounds (default: the environment's)")
     parser.add_argument("--preset", default=None, choices=("default", "paper"), help="table of training defaults (default: default)")
-    parser.add_argument("--opponent", default=None, metavar="SPEC", help="Battle's blue team of every run (default: self-play)")
-    parser.add_argument("--out", type=Path, required=True, help="sweep folder: one run directory per run, sweep.csv and sweep.json")
+    parser.add_argument(
+        "--opponent", default=None, metavar="SPEC",
+        help=f"Battle's blue team of every run: self, train:ALGO or a policy SPEC (default: self-play). {spec_forms()}",
+    )  # fmt: skip
+    parser.add_argument("--out", type=Path, required=True, help="sweep folder: one run directory per run, sweep.csv and sweep.json (required)")
     parser.add_argument("--address", default=None, help="Ray cluster to join, e.g. auto or ray://HOST:10001 (default: a local Ray on this machine)")
     parser.add_argument("--cpus-per-run", type=float, default=1.0, help="CPUs reserved per run: CPUs / this = runs at once (default: 1)")
 
@@ -516,12 +522,12 @@ def run_sweep_command(args: argparse.Namespace) -> Summary:
 def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``mfzoo reproduce`` (``mfagents.reproduce``)."""
     parser.add_argument("experiment", metavar="EXPERIMENT", help="gaussian_squeeze, battle or ising (mfagents.reproduce.experiments())")
-    parser.add_argument("--quick", action="store_true", help="tiny settings that exercise everything in about a minute (learn little)")
-    parser.add_argument("--preset", default=None, help="table of training defaults (paper: the paper's Battle budget, 2000 rounds)")
+    parser.add_argument("--quick", action="store_true", help="tiny settings that exercise everything in about a minute, learning little (default: the full experiment)")
+    parser.add_argument("--preset", default=None, help="table of training defaults (paper: the paper's Battle budget, 2000 rounds; default: default)")
     parser.add_argument("--address", default=None, help="Ray cluster to run on (default: a local Ray on this machine)")
-    parser.add_argument("--cpus-per-run", type=float, default=1.0, help="CPUs reserved per run: CPUs / this = runs at once")
+    parser.add_argument("--cpus-per-run", type=float, default=1.0, help="CPUs reserved per run: CPUs / this = runs at once (default: 1)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: results/EXPERIMENT, --quick: runs/reproduce/EXPERIMENT-quick)")
-    parser.add_argument("--analyse-only", action="store_true", help="analyse the runs OUT/runs holds, train nothing")
+    parser.add_argument("--analyse-only", action="store_true", help="analyse the runs OUT/runs holds, train nothing (default: train what is missing first)")
     parser.add_argument(
         "--report", type=Path, default=Path("REPRODUCTION.md"),
         help="Markdown file whose section of this experiment is replaced by the new one (full runs only; default REPRODUCTION.md)",

@@ -445,7 +445,7 @@ def test_every_subcommand_help_shows_defaults_and_spec_forms():
             if action.option_strings and action.dest != "help" and action.help is not None:
                 assert "default" in action.help or "required" in action.help, f"mfzoo {name} {action.option_strings[0]}: {action.help}"
         text = sub.format_help()
-        if name not in ("bench", "demo"):  # the commands that take no policy SPEC
+        if name not in ("bench", "demo", "reproduce"):  # the commands that take no policy SPEC
             for form in ("sb3:PATH.zip", "DIR#opponent", "zoo:NAME", "module:callable", "random"):
                 assert form in text.replace("\n", " ").replace("  ", " "), (name, form)
 

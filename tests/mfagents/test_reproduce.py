@@ -55,7 +55,8 @@ def test_quick_reproduction_writes_tables_plots_and_section(tmp_path, experiment
             assert list(csv.DictReader(handle)), table.name
     # every run finished; running the command again trains nothing and gives the same section
     runs_dir = out / "runs"
-    assert len(list(runs_dir.iterdir())) == summary["runs"]
+    assert len([path for path in runs_dir.iterdir() if path.is_dir()]) == summary["runs"]
+    assert (runs_dir / "sweep.csv").exists()
     stamps = {path: path.stat().st_mtime_ns for path in runs_dir.glob("*/checkpoint.safetensors")}
     again = reproduce(experiment, quick=True, out=out, progress=False)
     assert again["failed"] == [] and again["section"] + "\n" == section
