@@ -71,7 +71,7 @@ SQUEEZE_Q_LEARNING: dict[str, Any] = {
 
 SQUEEZE_ACTOR_CRITIC: dict[str, Any] = {
     # Measured at N = 500 on tuning seeds 100-101 (BENCHMARKS.md, "Gaussian Squeeze: MF-AC and AC (issue 12)"):
-    # greedy G / G* 0.988 on seed 100 (the old Battle-style settings: ~0.08, entropy 0 from round 30) but
+    # greedy G / G* 0.988 on seed 100 (the old Battle-style settings: 0.000, entropy 0 from round 30) but
     # 0.001 on seed 101, so NOT yet the paper's 1.0: the best measured, not a solved setting; N = 1000 and
     # AC unmeasured. The revision / gamma / reward-scale settings of "*" (tuned for MF-Q) are kept.
     # * the expected ("all actions") policy gradient sum_b pi(b | s) A(s, b) from the critic's Q of every
