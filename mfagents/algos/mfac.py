@@ -42,6 +42,7 @@ from mfagents.checkpoint import (
 from mfagents.exploration import sample_categorical
 from mfagents.nets import build_network, network_inputs, observation_layout, soft_update
 from mfagents.revision import ActionRevision, RevisionSettings
+from mfagents.schedules import linear_schedule
 from mfenvs.common.validation import check_choice, check_float, check_int
 
 
@@ -55,6 +56,8 @@ class MFACConfig(RevisionSettings):
     """Discount factor."""
     learning_rate: float = 1e-4
     """Adam learning rate for actor and critic (paper, Battle: 1e-4)."""
+    learning_rate_end: float | None = None
+    """If set, the learning rate decays linearly from ``learning_rate`` to this over the training budget."""
     batch_size: int = 128
     """Transitions per gradient step."""
     buffer_size: int = 80_000
@@ -74,6 +77,11 @@ class MFACConfig(RevisionSettings):
     normalize_advantage: bool = False
     """Standardise the advantages of each minibatch (zero mean, unit std) so the actor step and the
     entropy weight do not depend on the reward scale (SB3's option of the same name)."""
+    actor_update: str = "sampled"
+    """Actor gradient: "sampled" (the paper's: grad log pi(a | s) A(s, a) at the replayed action a) or
+    "all_actions" (the expectation over every action, grad sum_b pi(b | s) A(s, b), from the critic's Q of
+    every action: the replayed action is not used, so actions that pi did not take (repeated actions under
+    revision, older policies) cannot bias it, and log pi of a rare replayed action cannot blow up)."""
     value_coef: float = 0.1
     """Weight of the critic loss in the total loss (paper, Battle: 0.1)."""
     loss: str = "mse"
@@ -109,11 +117,14 @@ class MFACConfig(RevisionSettings):
                 raise ValueError(f"{name} must be <= 1, got {getattr(self, name)}")
         for name in ("entropy_coef", "value_coef", "max_grad_norm"):
             check_float(name, getattr(self, name), non_negative=True)
+        if self.learning_rate_end is not None:
+            check_float("learning_rate_end", self.learning_rate_end, positive=True)
         check_float("reward_scale", self.reward_scale)
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("buffer_size", self.buffer_size, minimum=2)
         check_int("learning_starts", self.learning_starts, minimum=0)
         check_choice("loss", self.loss, ("mse", "huber"))
+        check_choice("actor_update", self.actor_update, ("sampled", "all_actions"))
         check_choice("mean_action_input", self.mean_action_input, ("concurrent", "observed"))
         check_choice("obs_dtype", self.obs_dtype, ("float32", "float16"))
 
@@ -160,10 +171,14 @@ class MFAC:
         self._new_transitions = 0
 
     def set_progress(self, fraction: float) -> None:
-        """Fraction (0..1, clipped) of the training budget spent (MF-AC has no schedule; kept for the protocol)."""
+        """Fraction (0..1, clipped) of the training budget spent; drives ``learning_rate_end`` if set."""
         if not math.isfinite(fraction):
             raise ValueError(f"progress fraction must be finite, got {fraction}")
         self.progress = min(max(float(fraction), 0.0), 1.0)
+        if self.config.learning_rate_end is not None:
+            rate = linear_schedule(self.config.learning_rate, self.config.learning_rate_end, 1.0, self.progress)
+            for group in self.optimizer.param_groups:
+                group["lr"] = rate
 
     # -- acting ----------------------------------------------------------------------------------------
     def policy(self, observations: np.ndarray) -> np.ndarray:
@@ -229,11 +244,18 @@ class MFAC:
         critic = F.smooth_l1_loss(q_taken, target) if self.config.loss == "huber" else F.mse_loss(q_taken, target)
         log_pi = torch.log_softmax(self.actor(batch.obs, None, batch.rows) / self.config.actor_temperature, dim=1)
         pi = log_pi.exp()
-        with torch.no_grad():
-            advantage = q_taken - (pi * q).sum(dim=1)
-            if self.config.normalize_advantage and len(advantage) > 1:
-                advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
-        actor = -(log_pi.gather(1, batch.actions[:, None]).squeeze(1) * advantage).mean()
+        if self.config.actor_update == "all_actions":
+            with torch.no_grad():
+                advantages = q - (pi * q).sum(dim=1, keepdim=True)
+                if self.config.normalize_advantage and len(advantages) > 1:
+                    advantages = advantages / (advantages.std() + 1e-8)
+            actor = -(pi * advantages).sum(dim=1).mean()
+        else:
+            with torch.no_grad():
+                advantage = q_taken - (pi * q).sum(dim=1)
+                if self.config.normalize_advantage and len(advantage) > 1:
+                    advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
+            actor = -(log_pi.gather(1, batch.actions[:, None]).squeeze(1) * advantage).mean()
         entropy = -(pi * log_pi).sum(dim=1).mean()
         return {"critic": critic, "actor": actor, "entropy": entropy, "q_values": q_taken.mean()}
 

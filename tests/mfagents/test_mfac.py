@@ -89,6 +89,33 @@ def test_actor_loss_advantage_and_entropy_hand_computed():
     assert gradient[2] < 0 < gradient[1]
 
 
+def test_all_actions_actor_update_uses_every_action_and_not_the_replayed_one():
+    # pi = [0.2, 0.6, 0.2], Q = [1, 2, 4]: A = Q - 2.2 = [-1.2, -0.2, 1.8]; the loss is -sum_b pi_b A_b (0 at
+    # the current pi), its gradient w.r.t. the logits / T is -pi_b (A_b - sum_c pi_c A_c) = -pi_b A_b
+    gradients = []
+    for actions in ([1, 1], [0, 2]):
+        learner = hand_learner(actor_update="all_actions")
+        batch = hand_batch(actions=actions, rewards=[1.0, 1.0], dones=[1, 1], next_states=[0, 0])
+        terms = learner.losses(batch)
+        assert terms["actor"].item() == pytest.approx(0.0, abs=1e-6)
+        terms["actor"].backward()
+        gradients.append(learner.actor.table.grad[0].clone())
+    torch.testing.assert_close(gradients[0], gradients[1])
+    expected = -torch.tensor([0.2 * -1.2, 0.6 * -0.2, 0.2 * 1.8]) / 0.5  # d(logits / T) / d logits = 1 / T
+    torch.testing.assert_close(gradients[0], expected)
+
+
+def test_learning_rate_end_anneals_the_learning_rate_linearly():
+    learner = make_learner("mfac", VECTOR_SPACE, 3, 2, seed=0, learning_rate=1e-3, learning_rate_end=1e-5)
+    learner.set_progress(0.5)
+    assert learner.optimizer.param_groups[0]["lr"] == pytest.approx(0.5 * (1e-3 + 1e-5))
+    learner.set_progress(1.0)
+    assert learner.optimizer.param_groups[0]["lr"] == pytest.approx(1e-5)
+    fixed = make_learner("mfac", VECTOR_SPACE, 3, 2, seed=0, learning_rate=1e-3)
+    fixed.set_progress(1.0)
+    assert fixed.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3)
+
+
 def test_normalised_advantages_do_not_depend_on_the_reward_scale():
     batch = hand_batch(actions=[1, 2, 0], rewards=[0.0] * 3, dones=[1] * 3, next_states=[0] * 3)
     small, large = hand_learner(normalize_advantage=True), hand_learner(normalize_advantage=True)
