@@ -463,7 +463,9 @@ def _section(table, records, seeds, gaps, per_seed_gaps, t_mfq, t_mcmc, crossing
         f"steps each, 400 agents; training wall time {train_s / 60:.1f} min in all ({train_s / len(records):.0f} s per run, in two processes "
         f"under `nice -n 10` on a 2-core machine shared with other jobs); analysis (Metropolis reference, plots, snapshots) {analysis_s:.0f} s.",
         "",
-        "Command:",
+        "Command: `mfzoo reproduce ising` (the runs go through the Ray sweep, as many at once as there are cores; "
+        "a rerun skips finished runs). The committed results were trained before that command existed, by the "
+        "same runs and analysis called directly:",
         "",
         "```bash",
         COMMAND,
