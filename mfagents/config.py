@@ -112,6 +112,30 @@ BATTLE_Q_LEARNING: dict[str, Any] = {
 """MF-Q and IL settings of the Battle defaults (IL: the same, without the mean action)."""
 
 
+BATTLE_ACTOR_CRITIC: dict[str, Any] = {
+    # Algorithm 2 with the paper's sampled actor gradient (grad log pi(a | s) A at the replayed action) and its
+    # entropy weight 0.08 collapses on Battle: attacks into empty cells have negative advantages first, their
+    # log pi is driven to -inf and the actor plays "stay" by round ~16 (BENCHMARKS.md, "what made the learners
+    # fight"). What fights instead (paper's setup, self-play, tuning seed 100: 45 red kills by round 14, as MF-Q):
+    # * the expected ("all actions") actor gradient sum_b pi(b | s) A(s, b) from the critic's Q of every action,
+    #   so the replayed action (an older policy's) is not used;
+    # * an entropy weight in units of Q, moved like MF-Q's Boltzmann temperature (0.1 -> 0.01 over 80 % of the
+    #   budget): with the expected gradient the actor's optimum is pi proportional to exp(Q / weight), i.e.
+    #   MF-Q's Boltzmann policy, tracked by a network. A weight of 0.03 -> 0.003 collapsed to "never attack"
+    #   (0 kills by round 13, total reward -185); no weight at all collapses to "stay".
+    # * softmax temperature 1 (the paper's 0.1 only scales the actor's logits); MF-Q's learning rate, replay
+    #   ratio and warm-up (rare kill rewards need each transition replayed, see BATTLE_Q_LEARNING).
+    "actor_update": "all_actions",
+    "actor_temperature": 1.0,
+    "entropy_coef": 0.1,
+    "entropy_coef_end": 0.01,
+    "learning_rate": 5e-4,
+    "replay_ratio": 1.0,
+    "learning_starts": 2_000,
+}
+"""MF-AC and AC settings of the Battle defaults (AC: the same, without the mean action)."""
+
+
 TRAINING_DEFAULTS: dict[str, EnvDefaults] = {
     # Gaussian Squeeze, the paper's largest setting (N = 1000, mu = 400, sigma = 200, ten actions; G / G* >= 0.98
     # needs the load x within 418..472). The game is stateless, so gamma = 0 and the target is the scaled
@@ -175,6 +199,8 @@ TRAINING_DEFAULTS: dict[str, EnvDefaults] = {
             "*": {"obs_dtype": "float16"},
             "mfq": BATTLE_Q_LEARNING,
             "il": BATTLE_Q_LEARNING,
+            "mfac": BATTLE_ACTOR_CRITIC,
+            "ac": BATTLE_ACTOR_CRITIC,
         },
         log_every_rounds=1,
         checkpoint_every_rounds=10,
@@ -196,6 +222,8 @@ PRESETS: dict[str, dict[str, EnvDefaults]] = {
                 "*": {"obs_dtype": "float16"},
                 "mfq": {**BATTLE_Q_LEARNING, "learning_rate": 1e-4},
                 "il": {**BATTLE_Q_LEARNING, "learning_rate": 1e-4},
+                "mfac": {**BATTLE_ACTOR_CRITIC, "learning_rate": 1e-4},
+                "ac": {**BATTLE_ACTOR_CRITIC, "learning_rate": 1e-4},
             },
         ),
     },

@@ -8,7 +8,9 @@ by every agent of the group, each with a target network. Both learn from replay,
 * actor: ascend E[grad log pi(a | s) A(s, a)] with the advantage A = Q(s, a, abar) - sum_b pi(b | s) Q(s, b, abar)
   (the critic's expectation under the current actor is the baseline), plus ``entropy_coef`` times the
   policy entropy. The actions come from the replay buffer, so the gradient is the on-policy estimator
-  applied to slightly older actions (no importance weights), as the 2018 code did;
+  applied to slightly older actions (no importance weights), as the 2018 code did. With
+  ``actor_update="all_actions"`` the actor ascends sum_b pi(b | s) A(s, b) instead (every action, from the
+  critic), and the entropy weight becomes a temperature in Q units: the optimum is pi ~ exp(Q / entropy_coef);
 * total loss = actor loss + ``value_coef`` * critic loss - ``entropy_coef`` * entropy, one Adam step over
   both networks (the paper's Battle coefficients: value 0.1, entropy 0.08, softmax temperature 0.1).
   The networks share no parameters, so under Adam ``value_coef`` acts only through Adam's epsilon and
@@ -73,7 +75,12 @@ class MFACConfig(RevisionSettings):
     actor_temperature: float = 0.1
     """Softmax temperature of the actor: pi = softmax(logits / T) (paper, Battle: 0.1)."""
     entropy_coef: float = 0.08
-    """Weight of the policy entropy bonus (paper, Battle: 0.08)."""
+    """Weight of the policy entropy bonus (paper, Battle: 0.08). With ``actor_update="all_actions"`` the actor's
+    optimum is pi proportional to exp(Q / entropy_coef): the weight is a Boltzmann temperature in units of Q."""
+    entropy_coef_end: float | None = None
+    """If set, the entropy weight moves linearly to this over ``entropy_fraction`` of the budget (as MF-Q's temperature)."""
+    entropy_fraction: float = 0.8
+    """Fraction of the training budget over which the entropy weight moves to ``entropy_coef_end``."""
     normalize_advantage: bool = False
     """Standardise the advantages of each minibatch (zero mean, unit std) so the actor step and the
     entropy weight do not depend on the reward scale (SB3's option of the same name)."""
@@ -115,10 +122,12 @@ class MFACConfig(RevisionSettings):
         for name in ("critic_tau", "actor_tau"):
             if getattr(self, name) > 1:
                 raise ValueError(f"{name} must be <= 1, got {getattr(self, name)}")
-        for name in ("entropy_coef", "value_coef", "max_grad_norm"):
+        for name in ("entropy_coef", "value_coef", "max_grad_norm", "entropy_fraction"):
             check_float(name, getattr(self, name), non_negative=True)
         if self.learning_rate_end is not None:
             check_float("learning_rate_end", self.learning_rate_end, positive=True)
+        if self.entropy_coef_end is not None:
+            check_float("entropy_coef_end", self.entropy_coef_end, non_negative=True)
         check_float("reward_scale", self.reward_scale)
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("buffer_size", self.buffer_size, minimum=2)
@@ -179,6 +188,14 @@ class MFAC:
             rate = linear_schedule(self.config.learning_rate, self.config.learning_rate_end, 1.0, self.progress)
             for group in self.optimizer.param_groups:
                 group["lr"] = rate
+
+    @property
+    def entropy_coef(self) -> float:
+        """The entropy weight at the current progress (``entropy_coef`` -> ``entropy_coef_end``)."""
+        c = self.config
+        if c.entropy_coef_end is None:
+            return c.entropy_coef
+        return linear_schedule(c.entropy_coef, c.entropy_coef_end, c.entropy_fraction, self.progress)
 
     # -- acting ----------------------------------------------------------------------------------------
     def policy(self, observations: np.ndarray) -> np.ndarray:
@@ -269,7 +286,7 @@ class MFAC:
         totals = {"critic": 0.0, "actor": 0.0, "entropy": 0.0, "q_values": 0.0}
         for _ in range(due):
             terms = self.losses(self.buffer.sample(c.batch_size, self.rng))
-            loss = terms["actor"] + c.value_coef * terms["critic"] - c.entropy_coef * terms["entropy"]
+            loss = terms["actor"] + c.value_coef * terms["critic"] - self.entropy_coef * terms["entropy"]
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if c.max_grad_norm > 0:
@@ -282,6 +299,7 @@ class MFAC:
                 totals[key] += terms[key].item() / due
         metrics = {f"losses/{key}": value for key, value in totals.items()}
         metrics["charts/gradient_steps"] = float(self.gradient_steps)
+        metrics["charts/entropy_coef"] = self.entropy_coef
         return metrics
 
     # -- persistence -----------------------------------------------------------------------------------

@@ -116,6 +116,33 @@ def test_learning_rate_end_anneals_the_learning_rate_linearly():
     assert fixed.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3)
 
 
+def test_entropy_coef_end_moves_the_entropy_weight_linearly():
+    learner = make_learner("mfac", VECTOR_SPACE, 3, 2, seed=0, entropy_coef=0.1, entropy_coef_end=0.01, entropy_fraction=0.5)
+    assert learner.entropy_coef == pytest.approx(0.1)
+    learner.set_progress(0.25)
+    assert learner.entropy_coef == pytest.approx(0.055)
+    learner.set_progress(0.9)
+    assert learner.entropy_coef == pytest.approx(0.01)
+    assert make_learner("mfac", VECTOR_SPACE, 3, 2, seed=0, entropy_coef=0.1).entropy_coef == 0.1
+    with pytest.raises(ValueError, match="entropy_coef_end"):
+        MFACConfig(entropy_coef_end=-1.0)
+
+
+@pytest.mark.parametrize("alpha", [0.5, 2.0])
+def test_all_actions_actor_with_entropy_weight_alpha_converges_to_boltzmann_of_q(alpha):
+    """The expected-gradient actor plus alpha * entropy has its optimum at pi = softmax(Q / alpha)."""
+    learner = hand_learner(actor_update="all_actions", entropy_coef=alpha)
+    batch = hand_batch(actions=[0, 1, 2], rewards=[0.0] * 3, dones=[1] * 3, next_states=[0] * 3)
+    optimizer = torch.optim.SGD(learner.actor.parameters(), lr=0.5)
+    for _ in range(3000):
+        terms = learner.losses(batch)
+        optimizer.zero_grad()
+        (terms["actor"] - learner.entropy_coef * terms["entropy"]).backward()
+        optimizer.step()
+    expected = torch.softmax(torch.tensor(Q_TABLE[0]) / alpha, dim=0).numpy()
+    np.testing.assert_allclose(learner.policy(np.zeros((1, 3), np.float32))[0], expected, atol=1e-3)
+
+
 def test_normalised_advantages_do_not_depend_on_the_reward_scale():
     batch = hand_batch(actions=[1, 2, 0], rewards=[0.0] * 3, dones=[1] * 3, next_states=[0] * 3)
     small, large = hand_learner(normalize_advantage=True), hand_learner(normalize_advantage=True)
@@ -162,7 +189,7 @@ def test_update_steps_both_networks_and_soft_updates_both_targets():
     names = ("actor", "critic", "actor_target", "critic_target")
     old = {name: [p.detach().clone() for p in getattr(learner, name).parameters()] for name in names}
     metrics = feed(learner, 1, seed=1)[0]
-    assert set(metrics) == {"losses/critic", "losses/actor", "losses/entropy", "losses/q_values", "charts/gradient_steps"}
+    assert set(metrics) == {"losses/critic", "losses/actor", "losses/entropy", "losses/q_values", "charts/gradient_steps", "charts/entropy_coef"}
     for online, target, tau in (("actor", "actor_target", 0.2), ("critic", "critic_target", 0.1)):
         new = zip(getattr(learner, online).parameters(), getattr(learner, target).parameters())
         for old_online, old_target, (new_online, new_target) in zip(old[online], old[target], new):
