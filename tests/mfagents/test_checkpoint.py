@@ -54,6 +54,15 @@ def test_saving_again_replaces_the_file(tmp_path):
     assert len(list(tmp_path.iterdir())) == 1
 
 
+def test_a_checkpoint_gets_the_permissions_of_any_new_file(tmp_path):
+    # the atomic write goes through mkstemp (mode 0600): a run on a shared cluster folder must stay readable
+    path = tmp_path / CHECKPOINT_NAME
+    save_checkpoint(path, {"x": torch.ones(2)}, {"step": 1})
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")
+    assert path.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+
+
 @pytest.mark.parametrize("keep", [0, 5, 8, 40, -1])
 def test_truncated_file_is_rejected_naming_the_file(tmp_path, keep):
     path = tmp_path / "ckpt.safetensors"
