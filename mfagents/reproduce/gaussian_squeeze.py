@@ -178,7 +178,7 @@ def _plot_greedy(per_run: list[dict], sizes: tuple[int, ...], path: Path, quick:
     ax.set_xticks([i * (len(ALGOS) + 1) + 1.5 for i in range(len(sizes))], [f"N = {n}" for n in sizes])
     ax.set_ylabel("greedy G / G*")
     ax.set_ylim(-0.02, 1.05)
-    ax.legend(fontsize=7, ncol=5, loc="lower center")
+    ax.legend(fontsize=7, ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)  # above the points
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
