@@ -1,10 +1,11 @@
-"""Battle learning with the defaults: every seed's team against random and scripted, and MF-Q against IL.
+"""Battle learning with the defaults: every seed's team against random and scripted, and (two algorithms) cross-play.
 
 For each algorithm and seed this runs ``mfzoo train battle --algo ALGO --seed SEED --out
 RUNS/ALGO-sSEED`` (the paper's setup and the budget of ``mfagents.config.TRAINING_DEFAULTS``;
 finished runs are skipped, stopped ones resumed), then plays every trained team greedily, as red,
-against ``random`` and ``scripted`` on the paper's map, and finally the paper's claim: every MF-Q
-seed against every IL seed, on both sides, ``--cross-rounds`` rounds per pairing. All evaluation
+against ``random`` and ``scripted`` on the paper's map, and finally, given two algorithms, the paper's
+claim about them: every seed of the first against every seed of the second, on both sides,
+``--cross-rounds`` rounds per pairing. All evaluation
 seeds differ from the training seeds. Win rates carry 95 % Wilson intervals over the games (games of
 one pair of seeds are not independent of each other, so the per-pair table is printed too).
 
@@ -12,6 +13,7 @@ Run::
 
     python benchmarks/battle_learning.py                      # 3 seeds of MF-Q and IL: ~1 hour of one core per run
     python benchmarks/battle_learning.py --eval-only --write  # evaluate finished runs, update BENCHMARKS.md
+    python benchmarks/battle_learning.py --algos mfac,ac --seeds 0,1 --write  # MF-AC and AC, their own section
 """
 
 from __future__ import annotations
@@ -31,6 +33,17 @@ from battle_zoo import EVAL_SEED, train_command, train_run, wall_time_s  # noqa:
 from mfagents.stats import wilson_interval  # noqa: E402
 
 SECTION = "## Battle learning with the defaults (issue 10)"
+"""The section of the default run (MF-Q and IL); other algorithm sets get their own (``section_title``)."""
+LABELS = {"mfq": "MF-Q", "il": "IL", "mfac": "MF-AC", "ac": "AC"}
+PAPER_WIN_RATES = {("mfq", "il"): 0.90, ("mfq", "mfac"): 0.99, ("mfq", "ac"): 0.98, ("il", "mfac"): 0.96, ("il", "ac"): 0.97, ("mfac", "ac"): 0.72}
+"""The paper's cross-play win rates after 2000 rounds (row algorithm against column algorithm)."""
+
+
+def section_title(algos: list[str]) -> str:
+    """BENCHMARKS.md section of these algorithms: MF-Q and IL keep the original one."""
+    if set(algos) == {"mfq", "il"}:
+        return SECTION
+    return f"## Battle learning with the defaults: {', '.join(LABELS.get(a, a) for a in algos)} (issue 10)"
 OPPONENTS = ("random", "scripted")
 
 
@@ -63,7 +76,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds (default: 0,1,2)")
     parser.add_argument("--runs", type=Path, default=Path("runs/zoo"), help="folder of the training runs")
     parser.add_argument("--eval-rounds", type=int, default=20, help="rounds against each opponent (default: 20)")
-    parser.add_argument("--cross-rounds", type=int, default=10, help="MF-Q v IL rounds per pairing and side (default: 10)")
+    parser.add_argument("--cross-rounds", type=int, default=10, help="with two algorithms, cross-play rounds per pairing and side (default: 10)")
     parser.add_argument("--eval-only", action="store_true", help="do not train: evaluate finished runs")
     parser.add_argument("--write", action="store_true", help="write the tables into BENCHMARKS.md")
     args = parser.parse_args()
@@ -75,7 +88,7 @@ def main() -> None:
             train_run(algo, seed, run_dir)
 
     lines = [
-        SECTION,
+        section_title(algos),
         "",
         f"Command: `python benchmarks/battle_learning.py --algos {args.algos} --seeds {args.seeds} --eval-rounds "
         f"{args.eval_rounds} --cross-rounds {args.cross_rounds}`  ",
@@ -101,32 +114,36 @@ def main() -> None:
         minutes = wall_time_s(run_dir) / 60
         lines.append(f"| `{train_command(algo, seed, run_dir)}` | {minutes:.0f} min | {cells[0]} | {cells[1]} |")
 
-    if {"mfq", "il"} <= set(algos):
+    if len(algos) == 2:
+        first, second = algos
+        name, other = LABELS.get(first, first), LABELS.get(second, second)
         lines += [
             "",
-            f"MF-Q against IL: every MF-Q seed against every IL seed, {args.cross_rounds} rounds on each side.",
+            f"{name} against {other}: every {name} seed against every {other} seed, {args.cross_rounds} rounds on each side.",
             "",
-            "| MF-Q seed | IL seed | MF-Q W-D-L | MF-Q kills v IL kills |",
+            f"| {name} seed | {other} seed | {name} W-D-L | {name} kills v {other} kills |",
             "|---|---|---|---|",
         ]
         total = {"wins": 0, "draws": 0, "losses": 0}
-        for i, mfq_seed in enumerate(seeds):
-            for j, il_seed in enumerate(seeds):
-                pair = cross_play(runs["mfq", mfq_seed], runs["il", il_seed], args.cross_rounds, EVAL_SEED + 10 * i + 100 * j)
-                print(f"mfq {mfq_seed} v il {il_seed}: {json.dumps(pair)}", flush=True)
+        for i, first_seed in enumerate(seeds):
+            for j, second_seed in enumerate(seeds):
+                pair = cross_play(runs[first, first_seed], runs[second, second_seed], args.cross_rounds, EVAL_SEED + 10 * i + 100 * j)
+                print(f"{first} {first_seed} v {second} {second_seed}: {json.dumps(pair)}", flush=True)
                 for key in total:
                     total[key] += pair[key]
                 lines.append(
-                    f"| {mfq_seed} | {il_seed} | {pair['wins']}-{pair['draws']}-{pair['losses']} | "
+                    f"| {first_seed} | {second_seed} | {pair['wins']}-{pair['draws']}-{pair['losses']} | "
                     f"{pair['kills']:.1f} v {pair['opponent_kills']:.1f} |"
                 )
         games = sum(total.values())
+        paper = PAPER_WIN_RATES.get((first, second))
         lines += [
             "",
-            f"**MF-Q's win rate against IL: {rate_text(total['wins'], games)}** over {games} games "
-            f"({total['wins']}-{total['draws']}-{total['losses']}); the paper reports 0.90 after 2000 rounds.",
+            f"**{name}'s win rate against {other}: {rate_text(total['wins'], games)}** over {games} games "
+            f"({total['wins']}-{total['draws']}-{total['losses']})"
+            + (f"; the paper reports {paper:.2f} after 2000 rounds." if paper is not None else "."),
         ]
-    publish(SECTION, "\n".join(lines), args.write, BENCHMARKS_DIR.parent / "BENCHMARKS.md")
+    publish(section_title(algos), "\n".join(lines), args.write, BENCHMARKS_DIR.parent / "BENCHMARKS.md")
 
 
 if __name__ == "__main__":

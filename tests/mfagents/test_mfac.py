@@ -133,8 +133,8 @@ def test_all_actions_actor_with_entropy_weight_alpha_converges_to_boltzmann_of_q
     """The expected-gradient actor plus alpha * entropy has its optimum at pi = softmax(Q / alpha)."""
     learner = hand_learner(actor_update="all_actions", entropy_coef=alpha)
     batch = hand_batch(actions=[0, 1, 2], rewards=[0.0] * 3, dones=[1] * 3, next_states=[0] * 3)
-    optimizer = torch.optim.SGD(learner.actor.parameters(), lr=0.5)
-    for _ in range(3000):
+    optimizer = torch.optim.Adam(learner.actor.parameters(), lr=0.05)
+    for _ in range(600):
         terms = learner.losses(batch)
         optimizer.zero_grad()
         (terms["actor"] - learner.entropy_coef * terms["entropy"]).backward()

@@ -12,7 +12,7 @@ from mfagents.pipeline import VecPipeline
 from mfagents.policies import load_learner
 from mfagents.zoo import ZOO_DIR, available, export_policy, zoo_path
 
-SHIPPED = ("mfq", "il")
+SHIPPED = ("mfq", "il", "mfac", "ac")
 """Policies the package must ship (``benchmarks/battle_zoo.py`` trains and exports them)."""
 SMALL = {"map_size": 16, "team_size": 8, "max_cycles": 60}
 
