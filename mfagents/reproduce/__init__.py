@@ -3,9 +3,11 @@
 Every module of this package that defines ``runs`` and ``analyse`` is an experiment, named after the module:
 
 * ``runs(quick: bool, preset: str | None = None) -> list[RunSpec]``: the training runs, most informative first;
-* ``analyse(runs_dir: Path, results_dir: Path, quick: bool) -> str``: reads the run directories (runs that did
-  not run or did not finish are listed as such), writes CSV tables and PNG plots under ``results_dir`` and
-  returns a Markdown section for REPRODUCTION.md.
+* ``analyse(runs_dir: Path, results_dir: Path, quick: bool, address: str | None = None) -> str``: reads the run
+  directories (runs that did not run or did not finish are listed as such), writes CSV tables and PNG plots under
+  ``results_dir`` and returns a Markdown section for REPRODUCTION.md. ``address`` is the Ray cluster the runs
+  trained on: an analysis that plays many games (Battle's cross-play) plays them there, else in one local
+  process per core; light analyses ignore it.
 
 ``reproduce`` trains the runs through the sweep (finished runs are skipped, unfinished ones resumed), then
 analyses them. Full results go to ``results/<experiment>/`` (run directories under its ``runs/``, which git
@@ -162,7 +164,7 @@ def reproduce(
     runs = module.runs(quick, preset)
     rows = execute(runs, runs_dir, address=address, cpus_per_run=cpus_per_run, progress=progress) if train else []
     failed = [row["name"] for row in rows if row.get("status") not in (None, "ok", "finished", "skipped")]
-    section = module.analyse(runs_dir, out, quick)
+    section = module.analyse(runs_dir, out, quick, address=address)
     (out / "section.md").write_text(section + "\n")
     if report is not None and not quick:
         update_report(Path(report), section)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,13 @@ PAPER = {("mfq", "il"): 0.90, ("mfq", "mfac"): 0.99, ("mfq", "ac"): 0.98, ("il",
 """The paper's cross-play win rates (row algorithm against column algorithm)."""
 
 
+def local_cores() -> int:
+    """CPU cores this process may use (its affinity where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 def runs(quick: bool, preset: str | None = None) -> list[RunSpec]:
     """Self-play runs, seed by seed (every algorithm's seed 0 first)."""
     if quick:
@@ -40,8 +48,12 @@ def runs(quick: bool, preset: str | None = None) -> list[RunSpec]:
     return [RunSpec(ENV, algo, seed, preset=preset) for seed in SEEDS for algo in ALGOS]
 
 
-def analyse(runs_dir: Path, results_dir: Path, quick: bool) -> str:
-    """Cross-play of every finished run (``mfagents.arena``), folded by algorithm; learning curves; CSVs, PNGs, section."""
+def analyse(runs_dir: Path, results_dir: Path, quick: bool, address: str | None = None) -> str:
+    """Cross-play of every finished run (``mfagents.arena``), folded by algorithm; learning curves; CSVs, PNGs, section.
+
+    The cross-play (every pair of runs, both sides: 1,320 games for 12 runs) plays on the Ray cluster at
+    ``address``, else in one local process per core; the games are the same either way.
+    """
     from mfagents.arena import run_arena
 
     runs_dir, results_dir = Path(runs_dir), Path(results_dir)
@@ -59,7 +71,8 @@ def analyse(runs_dir: Path, results_dir: Path, quick: bool) -> str:
     pairs: list[dict[str, Any]] = []
     if len({r["algo"] for r in finished}) >= 2:
         arena = run_arena(ENV, list(algo_of), rounds=QUICK_ARENA_ROUNDS if quick else ARENA_ROUNDS, seed=0,
-                          out=results_dir / "arena", builtins=not quick)  # fmt: skip
+                          out=results_dir / "arena", builtins=not quick, address=address,
+                          workers=1 if quick or address else local_cores())  # fmt: skip
         matchups = json.loads(Path(arena["files"]["json"]).read_text())["matchups"]
         for a in ALGOS:
             for b in ALGOS:

@@ -92,8 +92,11 @@ def greedy_eval(run_dir: Path, rounds: int = EVAL_ROUNDS, seed: int = 0) -> dict
     return result
 
 
-def analyse(runs_dir: Path, results_dir: Path, quick: bool) -> str:
-    """Greedy G / G* per run and per (N, algorithm), learning curves; CSVs, PNGs and a Markdown section."""
+def analyse(runs_dir: Path, results_dir: Path, quick: bool, address: str | None = None) -> str:
+    """Greedy G / G* per run and per (N, algorithm), learning curves; CSVs, PNGs and a Markdown section.
+
+    ``address`` is unused: each run's greedy evaluation takes seconds here.
+    """
     runs_dir, results_dir = Path(runs_dir), Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     specs = runs(quick)

@@ -243,8 +243,11 @@ def _metropolis_snapshot(temperature: float, sweeps: int, seed: int) -> np.ndarr
 
 
 # == analysis =======================================================================================
-def analyse(runs_dir: Path, results_dir: Path, quick: bool) -> str:
-    """Read the runs, compute the Metropolis reference, write CSVs and plots, return the REPRODUCTION.md section."""
+def analyse(runs_dir: Path, results_dir: Path, quick: bool, address: str | None = None) -> str:
+    """Read the runs, compute the Metropolis reference, write CSVs and plots, return the REPRODUCTION.md section.
+
+    ``address`` is unused: the analysis runs here in seconds.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
