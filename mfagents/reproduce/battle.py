@@ -30,6 +30,25 @@ QUICK_ENV = {"map_size": 12, "team_size": 4, "max_cycles": 20}
 QUICK_SEEDS = (0,)
 QUICK_ROUNDS = 2
 QUICK_ARENA_ROUNDS = 2
+SMOOTH_ROUNDS = 10
+"""Rounds in the moving average of the learning-curve plot."""
+NEVER_ATTACK_REWARD = -128.0
+"""Team total reward of a team that never attacks and never dies: 64 agents x 400 steps x -0.005."""
+DIFFERENCES = (
+    "How these runs differ from the paper's (Section 5.3, Appendix C.3; REFERENCE.md):",
+    "",
+    "- *Budget*: 250 self-play rounds per run (`mfzoo train battle --algo ALGO`'s default, sized for this 2-core "
+    "machine), not the paper's 2000 (`--preset paper`). The team total reward rises from about -650 (-620 to -710) to +200-300 "
+    "within the first 50 rounds (the paper: -820 to +200 within ~50), so the ranking at 250 rounds says how fast "
+    "each learner gets there, not where 2000 rounds end.",
+    "- *Learners*: MF-Q and IL use a Boltzmann temperature of 0.1 -> 0.01 in units of Q and Adam 5e-4 with every "
+    "transition replayed once (`mfagents.config.BATTLE_Q_LEARNING`); MF-AC and AC use the expected actor gradient "
+    "over all actions with an entropy weight 0.1 -> 0.01 (`BATTLE_ACTOR_CRITIC`): Algorithm 2 as written collapses "
+    "to \"stay\" here (BENCHMARKS.md).",
+    "- *Cross-play*: greedy teams, every pair of runs on both sides (arena seed 0); the paper does not say how many "
+    "games its rates are over.",
+)
+"""What the Markdown section says about the setting, beside the numbers."""
 PAPER = {("mfq", "il"): 0.90, ("mfq", "mfac"): 0.99, ("mfq", "ac"): 0.98, ("il", "mfac"): 0.96, ("il", "ac"): 0.97, ("mfac", "ac"): 0.72}
 """The paper's cross-play win rates (row algorithm against column algorithm)."""
 
@@ -134,18 +153,19 @@ def _plot_matrix(pairs: list[dict], path: Path) -> None:
 
 
 def _plot_curves(curves: list[dict], path: Path) -> None:
+    """Team total reward per round (the paper's Figure 6 quantity), a moving average over ``SMOOTH_ROUNDS``."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for algo in ALGOS:
         points = [c for c in curves if c["algo"] == algo]
         if points:
-            x = [c["round"] for c in points]
-            line = ax.plot(x, [c["kills_mean"] for c in points], label=LABELS[algo])[0]
-            low = [c["kills_mean"] if math.isnan(c["kills_ci95_low"]) else c["kills_ci95_low"] for c in points]
-            high = [c["kills_mean"] if math.isnan(c["kills_ci95_high"]) else c["kills_ci95_high"] for c in points]
-            ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2)
+            rewards = [c["total_reward_mean"] for c in points]
+            smooth = [sum(rewards[max(0, i - SMOOTH_ROUNDS + 1) : i + 1]) / len(rewards[max(0, i - SMOOTH_ROUNDS + 1) : i + 1]) for i in range(len(rewards))]
+            seeds = max(c["seeds"] for c in points)
+            ax.plot([c["round"] for c in points], smooth, label=f"{LABELS[algo]} ({seeds} seed{'s' if seeds != 1 else ''})")
+    ax.axhline(NEVER_ATTACK_REWARD, color="grey", linestyle=":", linewidth=1, label="never attack")
     ax.set_xlabel("self-play round")
-    ax.set_ylabel("kills per round (mean over seeds, 95 % CI)")
+    ax.set_ylabel(f"team total reward per round\n(mean over seeds, {SMOOTH_ROUNDS}-round average)")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
     fig.tight_layout()
@@ -177,6 +197,26 @@ def _section(specs: list[RunSpec], per_run: list[dict], pairs: list[dict], quick
             )
     else:
         lines += ["", "No cross-play: fewer than two algorithms have a finished run."]
+    if pairs and not quick:
+        lines += ["", "Target: the paper's ordering (each row algorithm above the column one; met when the interval is clear of 0.5):"]
+        for (a, b), paper in PAPER.items():
+            row = next((p for p in pairs if p["algo"] == a and p["opponent"] == b), None)
+            if row is None:
+                verdict = "not measured (a side has no finished run)"
+            elif row["ci95_low"] > 0.5:
+                verdict = f"met ({row['win_rate']:.2f})"
+            elif row["ci95_high"] < 0.5:
+                verdict = f"reversed ({row['win_rate']:.2f}, interval {row['ci95_low']:.2f}..{row['ci95_high']:.2f})"
+            else:
+                verdict = f"undecided ({row['win_rate']:.2f}, interval {row['ci95_low']:.2f}..{row['ci95_high']:.2f})"
+            lines.append(f"- {LABELS[a]} above {LABELS[b]} (paper {paper:.2f}): {verdict}")
+    if finished:
+        lines += ["", "Training (every finished run): " + "; ".join(
+            f"{LABELS[a]} {len(done)} run{'s' if len(done) != 1 else ''}, {sum(r['train_wall_s'] for r in done) / len(done) / 60:.0f} min each on average"
+            for a in ALGOS if (done := [r for r in finished if r["algo"] == a])
+        ) + f" ({finished[0]['rounds']} rounds each, one core per run on a shared 2-core machine)."]  # fmt: skip
+    if not quick:
+        lines += ["", *DIFFERENCES]
     missing = [r for r in per_run if r["status"] != "finished"]
     if missing:
         lines += ["", "Not finished: " + ", ".join(f"`{r['run']}` ({r['status']})" for r in missing) + "."]
