@@ -127,7 +127,7 @@ def run_progress(run_dir: str | Path) -> dict[str, Any]:
     if not config_path.exists():
         return {"status": "not run", "rounds_done": 0, "rounds": None, "wall_s": math.nan, "config": {}}
     config = json.loads(config_path.read_text())
-    rows = _metrics_rows(run_dir)
+    rows = read_metrics(run_dir)
     done = int(rows[-1]["rounds"]) if rows else 0
     wall = float(rows[-1].get("perf/wall_time_s") or math.nan) if rows else math.nan
     budget = config.get("rounds")
@@ -135,7 +135,8 @@ def run_progress(run_dir: str | Path) -> dict[str, Any]:
     return {"status": "finished" if finished else "unfinished", "rounds_done": done, "rounds": budget, "wall_s": wall, "config": config}
 
 
-def _metrics_rows(run_dir: Path) -> list[dict[str, str]]:
+def read_metrics(run_dir: Path) -> list[dict[str, str]]:
+    """The rows of ``run_dir/metrics.csv`` (empty when absent)."""
     path = run_dir / "metrics.csv"
     if not path.exists():
         return []
@@ -155,7 +156,7 @@ def is_finished(spec: RunSpec, out_root: str | Path) -> bool:
 def final_metrics(run_dir: str | Path) -> dict[str, float]:
     """The last logged value of every ``charts/`` column of a run (``charts/win_rate`` -> ``win_rate``)."""
     last: dict[str, float] = {}
-    for row in _metrics_rows(Path(run_dir)):
+    for row in read_metrics(Path(run_dir)):
         for key, value in row.items():
             if key.startswith("charts/") and value not in ("", None):
                 last[key.removeprefix("charts/")] = float(value)

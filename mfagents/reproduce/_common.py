@@ -8,16 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mfagents.sweep import RunSpec
-
-
-def read_metrics(run_dir: Path) -> list[dict[str, str]]:
-    """The rows of ``run_dir/metrics.csv`` (empty when absent)."""
-    path = run_dir / "metrics.csv"
-    if not path.exists():
-        return []
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
+from mfagents.sweep import RunSpec, read_metrics
 
 
 def curve(run_dir: Path, column: str) -> dict[int, float]:
