@@ -26,7 +26,7 @@ from mfenvs.battle.spawn import initial_positions
 from mfenvs.battle.state import EMPTY, NO_ACTION, BattleState
 from mfenvs.common import jit
 from mfenvs.common.allocator import keep_freed_memory_for_reuse
-from mfenvs.common.mean_action import disk_half_widths, global_mean_action
+from mfenvs.common.mean_action import disk_half_widths, global_mean_action, radius_scratch
 from mfenvs.common.mean_action_kernels import radius_counts
 from mfenvs.common.validation import check_int
 
@@ -245,10 +245,12 @@ class BattleCore:
             means = global_mean_action(np.maximum(last_actions, 0).reshape(-1), N_ACTIONS, active, self._groups)
         else:  # the kernel of radius_mean_action, without its argument conversions (these arrays are ready)
             means = np.zeros((n_battles * n_agents, N_ACTIONS), dtype=np.float32)
+            size = config.map_size
+            planes, counts = radius_scratch(n_battles * n_agents, N_ACTIONS, 2 * n_battles, size, size)
             with jit.threads(self.threads, self._work):
                 radius_counts(
-                    last_actions.reshape(-1), positions.reshape(-1, 2), active, self._groups, 2 * n_battles,
-                    config.map_size, config.map_size, disk_half_widths(float(config.mean_action_radius)), means,
+                    last_actions.reshape(-1), positions.reshape(-1, 2), active, self._groups, size, size,
+                    disk_half_widths(float(config.mean_action_radius)), planes, counts, means,
                 )  # fmt: skip
         return means.reshape(n_battles, n_agents, N_ACTIONS)
 

@@ -10,38 +10,38 @@ from mfenvs.common.jit import kernel
 
 
 @kernel(parallel=True)
-def radius_counts(actions, positions, active, groups, n_groups, height, width, half_widths, out):
-    """For every active agent, count the actions of the active same-group agents in its disk (in its row
-    of ``out``, which starts at zero) and divide them by their sum: the mean, in float32.
+def radius_counts(actions, positions, active, groups, height, width, half_widths, planes, counts, out):
+    """For every active agent, count the actions of the active same-group agents in its disk and write
+    their mean (the counts divided by their sum, in float32) into its row of ``out`` (which starts at zero).
 
     The disk is ``len(half_widths)`` rows: row ``dy = r - reach`` spans ``dx = -half_widths[r] ..
-    half_widths[r]``; the agent's own cell is not counted. Each agent reads its disk's cells from an
-    occupancy plane of its group, one row span at a time (unsigned indices: no wrap-around checks).
+    half_widths[r]``; the agent's own cell is not counted. ``planes`` (``[n_groups, height * width]``,
+    zeros) is scratch: each group's cells get ``action + 1`` of their agent, 0 when empty, so that an
+    agent adds up its disk with one unconditional increment per cell (bin 0 collects the empty cells)
+    rather than a branch. ``counts`` (``[n_agents, n_actions + 1]`` int32, zeros) is each agent's tally.
     """
-    n_agents = len(actions)
-    occupant = np.full((n_groups, height, width), -1, dtype=np.int32)
+    n_agents, n_actions = out.shape
     for agent in range(n_agents):
         if active[agent]:
-            occupant[groups[agent], positions[agent, 1], positions[agent, 0]] = agent
+            planes[groups[agent], positions[agent, 1] * width + positions[agent, 0]] = actions[agent] + 1
     reach = len(half_widths) // 2
     for agent in prange(n_agents):
         if not active[agent]:
             continue
-        counts = out[agent]  # whole numbers below 2^24 are exact in float32
+        tally = counts[agent]
         x, y = positions[agent, 0], positions[agent, 1]
-        plane = occupant[groups[agent]].reshape(-1)
+        plane = planes[groups[agent]]
+        # unsigned indices: Numba skips its negative-index wrap-around checks
         for row in range(max(y - reach, 0), min(y + reach + 1, height)):
             half = half_widths[row - y + reach]
             start = np.uint64(row * width + max(x - half, 0))
             stop = np.uint64(row * width + min(x + half + 1, width))
             for cell in range(start, stop):
-                neighbour = plane[cell]
-                if neighbour >= 0:
-                    counts[actions[neighbour]] += 1
-        counts[actions[agent]] -= 1  # the agent itself, counted at its own cell
-        n_neighbours = np.float32(0.0)
-        for action in range(len(counts)):
-            n_neighbours += counts[action]
+                tally[plane[cell]] += 1
+        tally[actions[agent] + 1] -= 1  # the agent itself, counted at its own cell
+        n_neighbours = 0
+        for action in range(n_actions):
+            n_neighbours += tally[action + 1]
         if n_neighbours > 0:
-            for action in range(len(counts)):
-                counts[action] /= n_neighbours
+            for action in range(n_actions):
+                out[agent, action] = np.float32(tally[action + 1]) / np.float32(n_neighbours)
