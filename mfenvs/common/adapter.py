@@ -288,10 +288,15 @@ def _integer_array(names: list[str], values: list[Any]) -> np.ndarray:
 
 
 def _rows(array: np.ndarray, slots: np.ndarray) -> list[np.ndarray]:
-    """Views of ``array[slot]`` for each slot (no copy of the whole array, unlike fancy indexing)."""
+    """Views of ``array[slot]`` for each slot (no copy of the whole array, unlike fancy indexing).
+
+    ``list(array)`` makes every row's view in C; picking from that list is about twice as fast as
+    indexing ``array`` once per slot, even when a tenth of the rows go unused.
+    """
+    every_row = list(array)
     if len(slots) == len(array):
-        return list(array)
-    return [array[slot] for slot in slots.tolist()]
+        return every_row
+    return [every_row[slot] for slot in slots.tolist()]
 
 
 def _is_integer_action(value: Any) -> bool:

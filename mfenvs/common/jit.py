@@ -120,8 +120,8 @@ def threads(count: int | None, work: int = PARALLEL_MIN_WORK) -> Iterator[None]:
     """
     with KERNEL_LOCK:
         previous_mode = _mode.parallel
-        available = numba.get_num_threads() if count is None else count
-        _mode.parallel = available > 1 and work >= PARALLEL_MIN_WORK
+        # small work never asks Numba for its thread count (a call that costs more than a small kernel)
+        _mode.parallel = work >= PARALLEL_MIN_WORK and (numba.get_num_threads() if count is None else count) > 1
         try:
             if count is None or not _mode.parallel or numba.get_num_threads() == count:
                 yield

@@ -154,5 +154,5 @@ def radius_scratch(n_agents: int, n_actions: int, n_groups: int, height: int, wi
     """Zeroed scratch of the radius kernel: ``[n_groups, height * width]`` action planes (``action + 1`` per
     occupied cell: uint8 while that fits, which keeps a 250 x 250 plane in 61 KiB; unsigned, so that the
     kernel's table lookups need no negative-index check) and ``[n_agents, n_actions + 1]`` int32 tallies."""
-    plane_dtype = np.uint8 if n_actions < np.iinfo(np.uint8).max else np.uint32
+    plane_dtype = np.uint8 if n_actions < 255 else np.uint32  # action + 1 <= 255
     return np.zeros((n_groups, height * width), dtype=plane_dtype), np.zeros((n_agents, n_actions + 1), dtype=np.int32)
