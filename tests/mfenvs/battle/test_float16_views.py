@@ -12,11 +12,14 @@ from typing import Any
 import numba
 import numpy as np
 import pytest
+from pettingzoo.test import parallel_api_test
 
+from mfenvs import battle_v0
 from mfenvs.battle import BattleConfig, BattleCore, BattleOutput
 from mfenvs.battle.config import ID_BITS, N_ACTIONS
 from mfenvs.common import jit
 from tests.mfenvs.battle.golden_cases import INTERIOR_WALLS, PACKED, fighting_actions
+from tests.mfenvs.test_pettingzoo_api import run_checker
 
 THREAD_COUNTS = sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)})
 LAST_REWARD = ID_BITS + N_ACTIONS
@@ -119,3 +122,30 @@ def test_float16_views_of_a_large_battle(threads):
 def test_unknown_view_dtypes_are_refused_by_name(view_dtype):
     with pytest.raises(ValueError, match=r"view_dtype must be one of \('float32', 'float16'\), got"):
         BattleCore(BattleConfig(map_size=12, team_size=4), view_dtype=view_dtype)
+    with pytest.raises(ValueError, match="view_dtype"):
+        battle_v0.parallel_env(map_size=12, team_size=4, view_dtype=view_dtype)
+
+
+@pytest.mark.parametrize("minimap_mode, extra_features", [(True, True), (False, False)])
+def test_env_float16_observations_are_the_float32_ones_cast_and_inside_the_space(minimap_mode, extra_features):
+    kwargs = dict(map_size=12, positions=PACKED, minimap_mode=minimap_mode, extra_features=extra_features, max_cycles=25)
+    float32_env, float16_env = battle_v0.parallel_env(**kwargs), battle_v0.parallel_env(**kwargs, view_dtype="float16")
+    space = float16_env.observation_space("red_0")
+    assert space.dtype == np.float16 and space.shape == float32_env.observation_space("red_0").shape
+    observations32, _ = float32_env.reset(seed=3)
+    observations16, _ = float16_env.reset(seed=3)
+    rng = np.random.default_rng(3)
+    while float32_env.agents:
+        assert list(observations16) == list(observations32)
+        for agent, observation in observations16.items():
+            assert observation.dtype == np.float16 and space.contains(observation), agent
+            np.testing.assert_array_equal(observation.view(np.uint16), observations32[agent].astype(np.float16).view(np.uint16))
+        actions = {agent: int(rng.integers(N_ACTIONS)) for agent in float32_env.agents}
+        observations32, rewards32, *_ = float32_env.step(actions)
+        observations16, rewards16, *_ = float16_env.step(actions)
+        assert rewards16 == rewards32
+
+
+def test_env_float16_passes_the_parallel_api_test():
+    env = battle_v0.parallel_env(map_size=14, team_size=4, extra_features=True, view_dtype="float16", max_cycles=20)
+    run_checker(parallel_api_test, env, num_cycles=20)
