@@ -9,6 +9,10 @@ Two comparisons, each on the same map sizes, agent counts and settings for both 
   for both groups on every step. ``BattleCore`` computes the neighbourhood mean action only when
   it is read (MAgent2 has none); ``--mean-actions`` reads it on every step, as a mean-field trainer does.
 
+Our views are float32, as MAgent2's, unless ``--view-dtype float16`` asks for our opt-in float16 views
+(half the bytes written per agent-step; MAgent2's side is unchanged). Those rows are a lever of their
+own, not the headline: every table title then says so.
+
 Random actions (uniform over the 21 actions) are drawn in blocks from a seeded ``np.random.Generator``;
 ``max_cycles`` is very large, a battle restarts when a team is wiped out, and an agent-step is one
 agent acting in one step. Random play kills agents slowly, so throughput depends on how many are
@@ -28,6 +32,7 @@ Run::
     python benchmarks/battle_speed.py --seconds 3 --repeats 2 # shorter
     python benchmarks/battle_speed.py --maps 45 --seconds 0.5 --repeats 1 --minimap ""  # smoke test
     python benchmarks/battle_speed.py --no-magent2            # ours only (no virtualenv needed)
+    python benchmarks/battle_speed.py --view-dtype float16    # our float16 views (their own rows)
 """
 
 from __future__ import annotations
@@ -66,6 +71,8 @@ SPEEDUP_GOAL = 1.5
 DEFAULT_MAPS = (45, 80, 250)
 DEFAULT_MINIMAP_MAPS = (45, 80)
 DEFAULT_BATCH = {45: 16, 80: 4, 250: 1}
+VIEW_DTYPES = ("float32", "float16")
+"""Our ``view_dtype`` choices (``BattleCore`` / ``battle_v0``); MAgent2's views are always float32."""
 
 
 def user_cache_dir() -> Path:
@@ -113,6 +120,8 @@ class SteppingLoop(Protocol):
     n_agents: int
     """Agents per battle at the start of an episode."""
     episodes: int
+    view_dtype: str
+    """The dtype of the views the engine returned (read from them, not assumed)."""
 
     def step(self) -> int: ...
 
@@ -124,7 +133,8 @@ class ParallelApiLoop:
 
     def __init__(self, env, seed: int):
         self.env = env
-        self.env.reset(seed=seed)
+        observations, _ = self.env.reset(seed=seed)
+        self.view_dtype = np.asarray(next(iter(observations.values()))).dtype.name
         self.n_agents = len(env.agents)
         self.actions = RandomActions((self.n_agents,), seed)
         self.episodes = 0
@@ -142,12 +152,16 @@ class ParallelApiLoop:
 class OursBatchedLoop:
     """``BattleCore`` stepping ``n_battles`` battles per call; finished battles restart at once."""
 
-    def __init__(self, map_size: int, minimap: bool, n_battles: int, seed: int, read_mean_actions: bool = False):
+    def __init__(
+        self, map_size: int, minimap: bool, n_battles: int, seed: int, read_mean_actions: bool = False, view_dtype: str = "float32"
+    ):
         from mfenvs.battle import BattleConfig, BattleCore
 
         config = BattleConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, random_sides=False)
-        self.core = BattleCore(config, n_battles=n_battles)
-        self.alive = self.core.reset(seed=seed).alive
+        self.core = BattleCore(config, n_battles=n_battles, view_dtype=view_dtype)
+        first = self.core.reset(seed=seed)
+        self.alive = first.alive
+        self.view_dtype = first.views.dtype.name
         self.n_agents = config.n_agents
         self.actions = RandomActions((n_battles, self.n_agents), seed)
         self.battles = n_battles
@@ -188,6 +202,7 @@ class Magent2EngineLoop:
         self.engine.set_seed(seed)
         self._restart()
         self.n_agents = sum(self.engine.get_num(handle) for handle in self.handles)
+        self.view_dtype = self.engine.get_observation(self.handles[0])[0].dtype.name
         self.actions = RandomActions((self.n_agents,), seed)
         self.episodes = 0
 
@@ -216,19 +231,26 @@ class Magent2EngineLoop:
 
 
 def build_loop(
-    side: str, api: str, map_size: int, minimap: bool, n_battles: int, seed: int, mean_actions: bool = False
+    side: str,
+    api: str,
+    map_size: int,
+    minimap: bool,
+    n_battles: int,
+    seed: int,
+    mean_actions: bool = False,
+    view_dtype: str = "float32",
 ) -> SteppingLoop:
-    """The workload of one side of one comparison."""
+    """The workload of one side of one comparison (``view_dtype``: ours only; MAgent2's views are float32)."""
     if side == "ours":
         sys.path.insert(0, str(REPO_ROOT))  # measure this checkout, whatever is installed
         if api == "parallel":
             from mfenvs import battle_v0
 
             env = battle_v0.parallel_env(
-                map_size=map_size, minimap_mode=minimap, random_sides=False, max_cycles=MAX_CYCLES
+                map_size=map_size, minimap_mode=minimap, random_sides=False, max_cycles=MAX_CYCLES, view_dtype=view_dtype
             )
             return ParallelApiLoop(env, seed)
-        return OursBatchedLoop(map_size, minimap, n_battles, seed, mean_actions)
+        return OursBatchedLoop(map_size, minimap, n_battles, seed, mean_actions, view_dtype)
     if api == "parallel":
         from magent2.environments import battle_v4
 
@@ -237,8 +259,8 @@ def build_loop(
     return Magent2EngineLoop(map_size, minimap, seed)
 
 
-def measure(loop: SteppingLoop, seconds: float) -> dict[str, float]:
-    """Step ``loop`` for ``seconds`` (after a short warm-up) and return counts, time and peak memory."""
+def measure(loop: SteppingLoop, seconds: float) -> dict[str, float | str]:
+    """Step ``loop`` for ``seconds`` (after a short warm-up) and return counts, time, peak memory and the view dtype."""
     for _ in range(WARMUP_STEPS):
         loop.step()
     episodes_before = loop.episodes
@@ -259,11 +281,12 @@ def measure(loop: SteppingLoop, seconds: float) -> dict[str, float]:
         "cpu_seconds": time.process_time() - cpu_start,
         "episodes": loop.episodes - episodes_before,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # KiB on Linux
+        "view_dtype": loop.view_dtype,
     }
 
 
 def worker_main(argv: Sequence[str]) -> None:
-    """``--worker SIDE --api API --map N [--minimap] --batch B --seconds S --seed K``: print one JSON line."""
+    """``--worker SIDE --api API --map N [--minimap] --batch B --seconds S --seed K [--view-dtype D]``: print one JSON line."""
     parser = argparse.ArgumentParser(prog="battle_speed.py --worker", description="one measurement (internal)")
     parser.add_argument("--worker", choices=SIDES, required=True)
     parser.add_argument("--api", choices=APIS, required=True)
@@ -273,8 +296,11 @@ def worker_main(argv: Sequence[str]) -> None:
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mean-actions", action="store_true")
+    parser.add_argument("--view-dtype", choices=VIEW_DTYPES, default="float32")
     args = parser.parse_args(argv)
-    loop = build_loop(args.worker, args.api, args.map, args.minimap, args.batch, args.seed, args.mean_actions)
+    loop = build_loop(
+        args.worker, args.api, args.map, args.minimap, args.batch, args.seed, args.mean_actions, args.view_dtype
+    )
     print(json.dumps(measure(loop, args.seconds)))
 
 
@@ -283,27 +309,30 @@ def worker_main(argv: Sequence[str]) -> None:
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Case:
-    """One comparison: API, map size, minimap mode and, for our batched core, the number of battles."""
+    """One comparison: API, map size, minimap mode and, for our batched core, the number of battles;
+    ``view_dtype`` is that of our views (MAgent2's are float32)."""
 
     api: str
     map_size: int
     minimap: bool
     batch: int
     mean_actions: bool = False
+    view_dtype: str = "float32"
 
     @property
     def label(self) -> str:
         minimap = "minimap" if self.minimap else "no minimap"
         batch = f", B={self.batch}" if self.api == "batched" else ""
         mean_actions = " + mean actions" if self.mean_actions and self.api == "batched" else ""
-        return f"{self.api} map {self.map_size} {minimap}{batch}{mean_actions}"
+        views = f", our views {self.view_dtype}" if self.view_dtype != "float32" else ""
+        return f"{self.api} map {self.map_size} {minimap}{batch}{mean_actions}{views}"
 
 
 @dataclass(frozen=True)
 class Summary:
     """The measurements of one side of one case."""
 
-    runs: tuple[dict[str, float], ...]
+    runs: tuple[dict[str, float | str], ...]
 
     @property
     def agent_rate(self) -> float:
@@ -329,6 +358,14 @@ class Summary:
     @property
     def peak_rss_mib(self) -> float:
         return max(run["peak_rss_mib"] for run in self.runs)
+
+    @property
+    def view_dtype(self) -> str:
+        """The dtype of the views the worker's engine returned (the same in every run)."""
+        dtypes = {run["view_dtype"] for run in self.runs}
+        if len(dtypes) != 1:
+            raise RuntimeError(f"runs of one case returned views of different dtypes: {sorted(dtypes)}")
+        return dtypes.pop()
 
 
 def ensure_magent2(venv: Path) -> Path:
@@ -358,8 +395,9 @@ def ensure_magent2(venv: Path) -> Path:
 
 def run_worker(
     python: Path | str, side: str, case: Case, seconds: float, seed: int, threads: int | None = None
-) -> dict[str, float]:
-    """Run one measurement in a fresh process and return its JSON result (ours on ``threads`` threads)."""
+) -> dict[str, float | str]:
+    """Run one measurement in a fresh process and return its JSON result (ours on ``threads`` threads,
+    with views of ``case.view_dtype``)."""
     command = [
         str(python), str(Path(__file__).resolve()), "--worker", side, "--api", case.api,
         "--map", str(case.map_size), "--batch", str(case.batch), "--seconds", str(seconds), "--seed", str(seed),
@@ -368,6 +406,8 @@ def run_worker(
         command.append("--minimap")
     if case.mean_actions:
         command.append("--mean-actions")
+    if side == "ours":
+        command += ["--view-dtype", case.view_dtype]
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
     if side == "ours" and threads is not None:
         env["NUMBA_NUM_THREADS"] = str(threads)
@@ -405,10 +445,11 @@ def build_cases(
     minimap_maps: Sequence[int],
     batch: dict[int, int],
     mean_actions: bool = False,
+    view_dtype: str = "float32",
 ) -> list[Case]:
     """Every (API, map, minimap) combination asked for; minimap_mode=True only on ``minimap_maps``."""
     return [
-        Case(api, map_size, minimap, batch.get(map_size, 1) if api == "batched" else 1, mean_actions)
+        Case(api, map_size, minimap, batch.get(map_size, 1) if api == "batched" else 1, mean_actions, view_dtype)
         for api in apis
         for map_size in maps
         for minimap in ((False, True) if map_size in minimap_maps else (False,))
@@ -424,6 +465,10 @@ def markdown_tables(cases: Sequence[Case], summaries: dict[tuple[Case, str], Sum
     }
     if any(case.mean_actions for case in cases):
         titles["batched"] += " (ours also reads the mean actions every step)"
+    view_dtypes = sorted({summaries[case, "ours"].view_dtype for case in cases})
+    if view_dtypes != ["float32"]:  # the opt-in float16 rows must not pass for the float32 headline
+        for api in titles:
+            titles[api] += f"; **our views {' / '.join(view_dtypes)}** (opt-in, not the float32 headline)"
     blocks = []
     for api in APIS:
         api_cases = [case for case in cases if case.api == api]
@@ -474,19 +519,21 @@ def markdown_tables(cases: Sequence[Case], summaries: dict[tuple[Case, str], Sum
 # ---------------------------------------------------------------------------------------------
 # Bytes written, first use, phases
 # ---------------------------------------------------------------------------------------------
-def observation_bytes(case: Case, side: str) -> int:
-    """Bytes of float32 observations written per agent-step: the 13 x 13 x C view, plus the feature vector.
+def observation_bytes(case: Case, side: str, view_dtype: str = "float32") -> int:
+    """Bytes of observations written per agent-step: the 13 x 13 x C view of ``view_dtype``, plus the
+    float32 feature vector.
 
     Both engines write the view (C = 7 with the minimap, else 5). Through the parallel API MAgent2 tiles
     its features into the view (battle_v4: 2 channels with the minimap, none without); our env writes
     the view alone with the same 2 channels. In the batched comparison each engine also writes its
     feature vector once per agent: ours 34 floats, MAgent2's 34 with the minimap and 32 without.
     """
+    view_item = np.dtype(view_dtype).itemsize
     view = 13 * 13 * (7 if case.minimap else 5)
     if case.api == "parallel":
-        return 4 * (view + (13 * 13 * 2 if case.minimap else 0))
+        return view_item * (view + (13 * 13 * 2 if case.minimap else 0))
     features = 34 if side == "ours" or case.minimap else 32
-    return 4 * (view + features)
+    return view_item * view + 4 * features
 
 
 def memory_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
@@ -504,8 +551,11 @@ def memory_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
 def bandwidth_table(cases: Sequence[Case], summaries: dict[tuple[Case, str], Summary], sides: Sequence[str]) -> str:
     """Bytes of observations written per agent-step and the share of one core's copy bandwidth each engine reaches."""
     bandwidth = memory_bandwidth()
+    view_dtypes = {side: sorted({summaries[case, side].view_dtype for case in cases}) for side in sides}
     lines = [
-        f"Observation bytes written per agent-step, and the write rate as a share of this machine's measured "
+        f"Observation bytes written per agent-step (views "
+        + ", ".join(f"{side} {' / '.join(dtypes)}" for side, dtypes in view_dtypes.items())
+        + "; features float32), and the write rate as a share of this machine's measured "
         f"single-core copy bandwidth ({bandwidth / 1e9:.1f} GB/s written, `np.copyto` of 256 MiB):",
         "",
         "| comparison | " + " | ".join(f"{side} bytes / agent-step | {side} GB/s | {side} share" for side in sides) + " |",
@@ -514,8 +564,10 @@ def bandwidth_table(cases: Sequence[Case], summaries: dict[tuple[Case, str], Sum
     for case in cases:
         cells = []
         for side in sides:
-            written = observation_bytes(case, side) * summaries[case, side].agent_rate
-            cells.append(f"{observation_bytes(case, side):,} | {written / 1e9:.2f} | {written / bandwidth:.0%}")
+            summary = summaries[case, side]
+            per_agent_step = observation_bytes(case, side, summary.view_dtype)
+            written = per_agent_step * summary.agent_rate
+            cells.append(f"{per_agent_step:,} | {written / 1e9:.2f} | {written / bandwidth:.0%}")
         lines.append(f"| {case.label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -549,7 +601,9 @@ def first_use_table() -> str:
     return "First use: seconds from `import mfenvs` to the end of the first `step` (map 20), JIT cache cold and warm.\n\n" + "\n".join(rows)
 
 
-def phase_table(maps: Sequence[int], batch: dict[int, int], threads: int | None, steps: int = 40) -> str:
+def phase_table(
+    maps: Sequence[int], batch: dict[int, int], threads: int | None, steps: int = 40, view_dtype: str = "float32"
+) -> str:
     """Microseconds per agent-step of each phase of ``BattleCore.step`` (random actions, no restarts)."""
     sys.path.insert(0, str(REPO_ROOT))
     from mfenvs.battle import BattleConfig, BattleCore, observe, rules
@@ -559,7 +613,8 @@ def phase_table(maps: Sequence[int], batch: dict[int, int], threads: int | None,
     for map_size in maps:
         for minimap in (True, False):
             n_battles = batch.get(map_size, 1)
-            core = BattleCore(BattleConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, random_sides=False), n_battles, threads=threads)
+            config = BattleConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, random_sides=False)
+            core = BattleCore(config, n_battles, threads=threads, view_dtype=view_dtype)
             core.reset(seed=0)
             actions = RandomActions((n_battles, core.n_agents), 0)
             state, timings = core.state, {"rules": 0.0, "views": 0.0, "mean": 0.0, "step": 0.0}
@@ -586,7 +641,7 @@ def phase_table(maps: Sequence[int], batch: dict[int, int], threads: int | None,
             )
     del rules
     return (
-        f"Microseconds per agent-step of each phase of `BattleCore.step` ({threads or 'all'} thread(s)); "
+        f"Microseconds per agent-step of each phase of `BattleCore.step` ({threads or 'all'} thread(s), {view_dtype} views); "
         "rules = the step minus its observations (attacks, recovery, moves, bookkeeping).\n\n" + "\n".join(lines)
     )
 
@@ -629,6 +684,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--phases", action="store_true", help="only time BattleCore's phases per agent-step (rules, views, mean actions)"
     )
+    parser.add_argument(
+        "--view-dtype",
+        choices=VIEW_DTYPES,
+        default="float32",
+        help="dtype of our views (default float32, the headline; float16 is opt-in and gets its own rows); MAgent2's stay float32",
+    )
     parser.add_argument("--no-magent2", action="store_true", help="measure ours only (no virtualenv needed)")
     parser.add_argument(
         "--venv", type=Path, default=DEFAULT_VENV, help=f"virtualenv with magent2, made if missing (default: {DEFAULT_VENV})"
@@ -643,7 +704,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(first_use_table())
         return
     if args.phases:
-        print(phase_table(args.maps, args.batch, args.threads))
+        print(phase_table(args.maps, args.batch, args.threads, view_dtype=args.view_dtype))
         return
     sides = ("ours",) if args.no_magent2 else SIDES
     pythons = {"ours": sys.executable}
@@ -653,7 +714,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         except RuntimeError as error:
             raise SystemExit(f"{error}; rerun with --no-magent2") from None
     cases = build_cases(
-        [api for api in APIS if api in args.api], args.maps, args.minimap, args.batch, args.mean_actions
+        [api for api in APIS if api in args.api], args.maps, args.minimap, args.batch, args.mean_actions, args.view_dtype
     )
     load_before = os.getloadavg()
     runs: dict[tuple[Case, str], list[dict[str, float]]] = {(case, side): [] for case in cases for side in sides}
@@ -680,7 +741,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"Date: {datetime.date.today().isoformat()}  ")
     print(f"Machine: {machine_description()}; load average {load_before[0]:.1f} at start  ")
     print(
-        f"Our kernels on {args.threads or 'all'} thread(s) (NUMBA_NUM_THREADS). "
+        f"Our kernels on {args.threads or 'all'} thread(s) (NUMBA_NUM_THREADS), our views {args.view_dtype}"
+        f"{' (opt-in; MAgent2 float32)' if args.view_dtype != 'float32' else ''}. "
         f"Median of {args.repeats} runs of {args.seconds:g} s per side, each in its own process, ours and MAgent2 "
         "alternating; pairs min-max = range of the ratios of runs made side by side. Random actions, "
         f"max_cycles={MAX_CYCLES:.0e}, restart on wipe-out. Mean alive = agents acting per step of one battle.\n"

@@ -22,7 +22,7 @@ with an ``opponent`` playing blue:
 
 | key | shape | |
 |---|---|---|
-| ``(group, "observation")`` | ``[B, n, 13, 13, C]`` float32 | ``battle_v0``'s observation (same channels) |
+| ``(group, "observation")`` | ``[B, n, 13, 13, C]`` float32 (float16 with ``view_dtype="float16"``) | ``battle_v0``'s observation (same channels) |
 | ``(group, "features")`` | ``[B, n, 34]`` float32 | id bits, last action one-hot, last reward, position |
 | ``(group, "mean_action")`` | ``[B, n, 21]`` float32 | mean last action of the living teammates in range |
 | ``(group, "mask")`` | ``[B, n]`` bool | the agent is alive (zero observations, actions ignored otherwise) |
@@ -66,6 +66,7 @@ from torchrl.envs import EnvBase
 from mfenvs.battle.config import N_ACTIONS, BattleConfig
 from mfenvs.battle.core import BattleCore, BattleOutput
 from mfenvs.battle.env import observation_layout
+from mfenvs.battle.observe import VIEW_DTYPES
 from mfenvs.common.adapter import ArrayCore, CoreOutput
 from mfenvs.common.validation import check_int
 from mfenvs.gaussian_squeeze.core import GaussianSqueezeConfig, GaussianSqueezeCore
@@ -261,6 +262,8 @@ class BattleEnv(_GroupedEnv):
             generator seeded with each seeded reset) or an ``Opponent``: ``opponent(core) -> [B, n_blue]``
             int actions, called before every step (e.g. ``mfagents.scripted.team_actions``). With an
             opponent the env has the group ``red`` only.
+        view_dtype: ``"float32"`` (the default) or ``"float16"``: opt-in half-size observations (see
+            ``battle_v0``); the ``"observation"`` spec's dtype follows. Features stay float32.
         **config_kwargs: ``BattleConfig`` fields, e.g. ``map_size=16, max_cycles=100``.
     """
 
@@ -274,6 +277,7 @@ class BattleEnv(_GroupedEnv):
         categorical_actions: bool = True,
         seed: int | None = None,
         opponent: str | Opponent | None = None,
+        view_dtype: str = "float32",
         **config_kwargs,
     ):
         config = _resolve_config(BattleConfig, config, config_kwargs)
@@ -283,8 +287,11 @@ class BattleEnv(_GroupedEnv):
         n_red, n_blue = config.team_counts
         feature_columns, low, high = observation_layout(config)
         core = BattleCore(
-            config, n_battles=num_envs, spare_view_channels=len(feature_columns), threads=threads, tiled_features=feature_columns
-        )
+            config, n_battles=num_envs, spare_view_channels=len(feature_columns), threads=threads,
+            tiled_features=feature_columns, view_dtype=view_dtype,
+        )  # fmt: skip
+        # float16 bounds: the float32 ones rounded to nearest (monotonic, so every observation stays inside)
+        low, high = low.astype(VIEW_DTYPES[core.view_dtype]), high.astype(VIEW_DTYPES[core.view_dtype])
         groups = {"red": slice(0, n_red), "blue": slice(n_red, n_red + n_blue)}
         if opponent is not None:
             del groups["blue"]
@@ -302,7 +309,7 @@ class BattleEnv(_GroupedEnv):
         for group, slots in self.group_slots.items():
             shape = (num_envs, slots.stop - slots.start)
             observations[group] = Composite(
-                observation=self._box(low, high, shape),
+                observation=self._box(low, high, shape, torch.from_numpy(low).dtype),
                 features=Unbounded((*shape, config.n_features), dtype=torch.float32, device=self.device),
                 mean_action=Bounded(0.0, 1.0, (*shape, N_ACTIONS), dtype=torch.float32, device=self.device),
                 mask=Categorical(2, shape, dtype=torch.bool, device=self.device),

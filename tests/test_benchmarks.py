@@ -62,6 +62,17 @@ def test_battle_speed_runs_ours_alone_and_prints_both_tables():
     assert all(float(row.split(" | ")[4].split()[0]) > 0 for row in rows[2:])  # batched agent-steps/s
 
 
+def test_battle_speed_float16_rows_say_so_and_count_two_bytes_a_view_value():
+    script = BENCHMARKS / "battle_speed.py"
+    arguments = ["--no-magent2", "--maps", "20", "--minimap", "", "--api", "batched", "--seconds", "0.1", "--repeats", "1", "--view-dtype", "float16"]
+    result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "(b) Batched" in result.stdout and "**our views float16** (opt-in, not the float32 headline)" in result.stdout
+    assert "views ours float16; features float32" in result.stdout
+    # a 13 x 13 x 5 float16 view (2 bytes a value) and 34 float32 features
+    assert re.search(r"^\| batched map 20 no minimap, B=1, our views float16 \| 1,826 \| ", result.stdout, re.MULTILINE)
+
+
 def test_train_speed_quick_mode_measures_every_trainer():
     script = BENCHMARKS / "train_speed.py"
     result = subprocess.run([sys.executable, str(script), "--quick"], check=False, capture_output=True, text=True, timeout=600)

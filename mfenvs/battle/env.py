@@ -4,7 +4,7 @@
 |---|---|
 | Agents | ``red_0`` .. ``red_{n-1}``, ``blue_0`` .. ``blue_{n-1}`` (default 64 v 64) |
 | Actions | ``Discrete(21)``: 0-12 moves (6 = stay), 13-20 attacks on the 8 neighbours (MAgent's order) |
-| Observations | ``Box(13, 13, C)`` float32 HWC, MAgent2's layout (below) |
+| Observations | ``Box(13, 13, C)`` float32 HWC (float16 with ``view_dtype="float16"``), MAgent2's layout (below) |
 | Rewards | per step -0.005; attack -0.1; non-lethal hit on an enemy +0.2; killing blow +5 instead; death -0.1 (replaces the rest) |
 | Episode | ends when a team is wiped out (termination) or after ``max_cycles`` steps (truncation) |
 | Infos | ``mean_action``; the running ``red_kills``, ``blue_kills``, ``red_survivors``, ``blue_survivors``, ``red_total_reward``, ``blue_total_reward``; the winner as ``red_won``, ``blue_won``, ``draw`` (all False until the episode is over; more kills wins, equal kills is a draw); ``action_mask`` (optional); ``alive`` (absorb mode) |
@@ -45,7 +45,7 @@ Creation (every argument with its default)::
                                  random_sides=True, step_reward=-0.005, dead_penalty=-0.1,
                                  attack_penalty=-0.1, attack_opponent_reward=0.2, kill_reward=5.0,
                                  mean_action_radius=6, dead_agents="remove", action_mask=False,
-                                 render_mode=None)
+                                 view_dtype="float32", render_mode=None)
 
 Arguments:
     map_size: side of the square map including the wall ring (MAgent2's name).
@@ -59,7 +59,14 @@ Arguments:
     mean_action_radius: neighbourhood of the mean action, or ``None`` for the whole team.
     dead_agents: ``"remove"`` or ``"absorb"``.
     action_mask: add ``infos[agent]["action_mask"]`` (int8, 21): unblocked moves, attacks on an enemy.
+    view_dtype: ``"float32"`` (the default) or ``"float16"`` (opt-in, below).
     render_mode: ``None``, ``"rgb_array"`` or ``"human"``.
+
+Float16 observations: ``view_dtype="float16"`` is opt-in. Where memory bandwidth bounds the step
+(thousands of agents) it halves the bytes written per agent-step, and replay buffers that store
+float16 observations take them as they come. Each value is the float32 observation's value rounded
+to the nearest float16, bit for bit (``observation_space`` is the float16 ``Box``). float32 stays the
+default, and the headline of the benchmarks.
 
 Kernels: the rules, views, features, masks and mean actions are Numba kernels, compiled on first use
 and cached on disk (``mfenvs.common.jit``: fork-safe threading layer, writable cache). The kernels use
@@ -68,7 +75,8 @@ batched ``BattleCore`` also takes ``threads=``. Results do not depend on the thr
 
 Version history:
     v0: initial release (MAgent2 ``battle_v4`` rules, measured); the step moved to Numba kernels with
-        the same trajectories, bit for bit (issue 11).
+        the same trajectories, bit for bit (issue 11); opt-in float16 observations (``view_dtype``,
+        issue 11; the default float32 ones unchanged).
 """
 
 from __future__ import annotations
@@ -81,6 +89,7 @@ import numpy as np
 
 from mfenvs.battle.config import ID_BITS, N_ACTIONS, VIEW_SIZE, BattleConfig
 from mfenvs.battle.core import BattleCore, BattleOutput
+from mfenvs.battle.observe import VIEW_DTYPES
 from mfenvs.common.adapter import ArrayParallelEnv, CoreOutput
 from mfenvs.common.validation import check_choice
 
@@ -112,14 +121,21 @@ def observation_layout(config: BattleConfig) -> tuple[np.ndarray, np.ndarray, np
 class SingleBattle:
     """One battle of a ``BattleCore`` in MAgent2's per-agent layout: the ``ArrayCore`` the adapter drives."""
 
-    def __init__(self, config: BattleConfig, action_mask: bool = False):
+    def __init__(self, config: BattleConfig, action_mask: bool = False, view_dtype: str = "float32"):
         self._feature_columns, low, high = observation_layout(config)
         self.engine = BattleCore(
-            config, n_battles=1, spare_view_channels=len(self._feature_columns), tiled_features=self._feature_columns
+            config,
+            n_battles=1,
+            spare_view_channels=len(self._feature_columns),
+            tiled_features=self._feature_columns,
+            view_dtype=view_dtype,
         )
         self.agent_names = self.engine.agent_names
         self.with_action_mask = action_mask
-        self.observation_space = gymnasium.spaces.Box(low, high, dtype=np.float32)
+        # float16 bounds are the float32 ones rounded to nearest: rounding is monotonic, so every float16
+        # observation (a float32 one rounded) stays inside them
+        dtype = VIEW_DTYPES[self.engine.view_dtype]
+        self.observation_space = gymnasium.spaces.Box(low.astype(dtype), high.astype(dtype), dtype=dtype)
         self.action_space = gymnasium.spaces.Discrete(N_ACTIONS)
         self.state_space = gymnasium.spaces.Box(0.0, 1.0, shape=(config.map_size, config.map_size, 5), dtype=np.float32)
 
@@ -200,6 +216,7 @@ class BattleEnv(ArrayParallelEnv):
         mean_action_radius: float | None = 6,
         dead_agents: str = "remove",
         action_mask: bool = False,
+        view_dtype: str = "float32",
         render_mode: str | None = None,
     ):
         config = BattleConfig(
@@ -221,4 +238,5 @@ class BattleEnv(ArrayParallelEnv):
         if not isinstance(action_mask, bool):
             raise TypeError(f"action_mask must be a bool, got {action_mask!r}")
         check_choice("dead_agents", dead_agents, ("remove", "absorb"))
-        super().__init__(SingleBattle(config, action_mask), render_mode=render_mode, dead_agents=dead_agents)
+        core = SingleBattle(config, action_mask, view_dtype)
+        super().__init__(core, render_mode=render_mode, dead_agents=dead_agents)

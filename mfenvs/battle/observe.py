@@ -5,6 +5,13 @@ circle of radius 6; off-map cells and cells outside the circle read 0 in every c
 features and action masks are compiled kernels over every agent of every battle (``prange`` over
 agents: each writes only its own rows, so the thread count does not change a bit), and each kernel
 writes every element of its output, so the outputs are allocated with ``np.empty``.
+
+Views are float32, or float16 on request (``view_dtype``): half the bytes written per agent-step, where
+memory bandwidth bounds the step. Numba cannot type float16 arrays, so float16 pictures and views are
+uint16 arrays of float16 bit patterns (``mfenvs.common.half``), viewed as ``np.float16`` on return. The
+values are converted where they are made (agents drawn, minimap densities, the minimap's +1, tiled
+features; each computed in float32 first), so a float16 view is exactly the float32 view cast to
+float16, and the window copy stays a plain copy. Features are float32 either way.
 """
 
 from __future__ import annotations
@@ -15,7 +22,19 @@ from numba import prange
 from mfenvs.battle.config import ID_BITS, MINIMAP_SIZE, N_ACTIONS, N_MOVES, STAY, VIEW_RADIUS, VIEW_SIZE, BattleConfig
 from mfenvs.battle.rules import ATTACK_DX, ATTACK_DY, MOVE_DX, MOVE_DY
 from mfenvs.battle.state import EMPTY, BattleState
+from mfenvs.common.half import encode
 from mfenvs.common.jit import kernel
+from mfenvs.common.validation import check_choice
+
+VIEW_DTYPES = {"float32": np.float32, "float16": np.float16}
+"""The view dtypes a ``BattleCore`` offers, by name; float32 is the default."""
+STORAGE_DTYPES = {"float32": np.float32, "float16": np.uint16}
+"""What the kernels write for each view dtype: float16 as its bit patterns (Numba has no float16 arrays)."""
+
+
+def check_view_dtype(view_dtype: str) -> str:
+    """Validate a ``view_dtype`` option: ``"float32"`` (the default) or ``"float16"``."""
+    return check_choice("view_dtype", view_dtype, tuple(VIEW_DTYPES))
 
 
 def wall_map(config: BattleConfig) -> np.ndarray:
@@ -29,9 +48,9 @@ def wall_map(config: BattleConfig) -> np.ndarray:
 
 
 @kernel
-def minimap_densities(battle, positions, alive, last_deaths, teams, map_size, density):
+def minimap_densities(battle, positions, alive, last_deaths, teams, map_size, density, stored_density):
     """Write battle ``battle``'s ``[2, 169]`` float32 minimaps of red and blue into ``density``,
-    without MAgent2's +1.
+    without MAgent2's +1, and the same values as the views store them into ``stored_density``.
 
     The map is binned to 13 x 13 (bins of ``ceil(map_size / 13)`` cells, as MAgent's engine; rows =
     y bins); each bin holds the team's agents in it divided by the team's size. Like MAgent2, which
@@ -49,6 +68,7 @@ def minimap_densities(battle, positions, alive, last_deaths, teams, map_size, de
     for team in range(2):
         for cell in range(MINIMAP_SIZE * MINIMAP_SIZE):
             density[team, cell] = np.float32(counts[team, cell] / max(team_sizes[team], 1))
+            stored_density[team, cell] = encode(density[team, cell], stored_density)
 
 
 @kernel
@@ -84,15 +104,18 @@ def circle_half_widths() -> np.ndarray:
 HALF_WIDTHS = circle_half_widths()
 
 
-def empty_pictures(n_battles: int, config: BattleConfig, walls: np.ndarray) -> np.ndarray:
-    """``[B, 2, P, P, C]`` float32 pictures with the walls drawn and no agent (``P = map_size + 12``).
+def empty_pictures(n_battles: int, config: BattleConfig, walls: np.ndarray, view_dtype: str = "float32") -> np.ndarray:
+    """``[B, 2, P, P, C]`` pictures with the walls drawn and no agent (``P = map_size + 12``), stored as
+    the views of ``view_dtype`` are (``STORAGE_DTYPES``: float32, or uint16 float16 bit patterns).
 
     Picture ``[b, t]`` is battle ``b`` seen by team ``t``: in the view's channel order, so that a
     window row inside the view circle is one contiguous copy. The minimap channels stay 0 here.
     """
     size = config.map_size
-    pictures = np.zeros((n_battles, 2, size + 2 * PAD, size + 2 * PAD, config.n_channels), dtype=np.float32)
-    pictures[:, :, PAD : PAD + size, PAD : PAD + size, 0] = walls
+    storage = STORAGE_DTYPES[check_view_dtype(view_dtype)]
+    pictures = np.zeros((n_battles, 2, size + 2 * PAD, size + 2 * PAD, config.n_channels), dtype=storage)
+    wall = np.array(1.0, dtype=VIEW_DTYPES[view_dtype]).view(storage)  # 1.0 as stored
+    pictures[:, :, PAD : PAD + size, PAD : PAD + size, 0] = np.where(walls, wall, storage(0))
     return pictures
 
 
@@ -100,44 +123,46 @@ def empty_pictures(n_battles: int, config: BattleConfig, walls: np.ndarray) -> n
 def draw_agents(battle, positions, hp, alive, teams, max_hp, minimap, pictures, drawn):
     """Redraw battle ``battle``'s agents on its two pictures: clear the cells drawn last time
     (``drawn[b, i]``: flat padded cell, -1 if none), then draw every living agent, as "own" on its
-    team's picture and as "enemy" on the other."""
+    team's picture and as "enemy" on the other (values stored as ``pictures`` stores them: ``encode``)."""
     picture_size = pictures.shape[2]
     enemy_presence = 4 if minimap else 3
+    present = encode(1.0, pictures)
     for slot in range(alive.shape[1]):
         cell = drawn[battle, slot]
         if cell >= 0:
             for team in range(2):
                 y, x = cell // picture_size, cell % picture_size
-                pictures[battle, team, y, x, 1:] = 0.0
+                pictures[battle, team, y, x, 1:] = 0
         drawn[battle, slot] = -1
     for slot in range(alive.shape[1]):
         if not alive[battle, slot]:
             continue
         x, y, team = positions[battle, slot, 0] + PAD, positions[battle, slot, 1] + PAD, teams[slot]
-        health = hp[battle, slot] / max_hp
-        pictures[battle, team, y, x, 1] = 1.0
+        health = encode(hp[battle, slot] / max_hp, pictures)  # the float32 quotient, then stored
+        pictures[battle, team, y, x, 1] = present
         pictures[battle, team, y, x, 2] = health
-        pictures[battle, 1 - team, y, x, enemy_presence] = 1.0
+        pictures[battle, 1 - team, y, x, enemy_presence] = present
         pictures[battle, 1 - team, y, x, enemy_presence + 1] = health
         drawn[battle, slot] = y * picture_size + x
 
 
 @kernel
-def view_window(battle, slot, positions, alive, teams, pictures, density, features, tiled, half_widths, window):
+def view_window(battle, slot, positions, alive, teams, pictures, density, stored_density, features, tiled, half_widths, window):
     """Write agent ``slot``'s window, flattened (``[13 * 13 * C]``), into ``window``; zeros if dead.
 
     Channels (MAgent2's order): wall, own presence, own hp / max_hp, [own minimap], enemy presence,
-    enemy hp / max_hp, [enemy minimap] (``density`` is ``[2, 169]``, or ``[0, 169]`` without the
-    minimap), then the features ``tiled`` repeated over the window, then zeros (spare channels).
-    Inside the view circle each window row is a copy of a row of its team's picture (``pictures``
-    flattened to ``[B, 2, P * P * n_view]``); the minimaps cover the whole window, with MAgent2's +1 at
-    the agent's own bin in both. Flat loops: Numba copies them as fast as ``memcpy``.
+    enemy hp / max_hp, [enemy minimap] (``density`` is ``[2, 169]`` float32, or ``[0, 169]`` without
+    the minimap; ``stored_density`` the same values as ``window`` stores them), then the features
+    ``tiled`` repeated over the window, then zeros (spare channels). Inside the view circle each window
+    row is a copy of a row of its team's picture (``pictures`` flattened to ``[B, 2, P * P * n_view]``,
+    stored as ``window``); the minimaps cover the whole window, with MAgent2's +1 at the agent's own bin
+    in both (added in float32, then stored). Flat loops: Numba copies them as fast as ``memcpy``.
     """
     # Indices are unsigned: Numba then skips its negative-index wrap-around, and the copy loops vectorise.
     n_channels = np.uint64(len(window) // (VIEW_SIZE * VIEW_SIZE))
     if not alive[battle, slot]:
         for k in range(len(window)):
-            window[k] = 0.0
+            window[k] = 0
         return
     n_view = np.uint64(pictures.shape[4])
     picture_size = pictures.shape[2]
@@ -149,7 +174,7 @@ def view_window(battle, slot, positions, alive, teams, pictures, density, featur
         first, width = VIEW_RADIUS - half, np.uint64(2 * half + 1)
         target = np.uint64(row * VIEW_SIZE + first) * n_channels
         for k in range(end, target):
-            window[k] = 0.0
+            window[k] = 0
         source = np.uint64((y + row) * picture_size + x + first) * n_view  # padded: map (x + col - 6, y + row - 6)
         if n_channels == n_view:
             for k in range(width * n_view):
@@ -159,21 +184,21 @@ def view_window(battle, slot, positions, alive, teams, pictures, density, featur
                 for channel in range(n_view):
                     window[target + col * n_channels + channel] = picture[source + col * n_view + channel]
                 for channel in range(n_view, n_channels):
-                    window[target + col * n_channels + channel] = 0.0
+                    window[target + col * n_channels + channel] = 0
         end = target + width * n_channels
     for k in range(end, np.uint64(len(window))):
-        window[k] = 0.0
+        window[k] = 0
     if density.shape[0] > 0:
         size = picture_size - 2 * PAD
         bin_size = -(-size // MINIMAP_SIZE)
         own_bin = np.uint64((y // bin_size) * MINIMAP_SIZE + x // bin_size)
         for cell in range(np.uint64(MINIMAP_SIZE * MINIMAP_SIZE)):
-            window[cell * n_channels + np.uint64(3)] = density[team, cell]
-            window[cell * n_channels + np.uint64(6)] = density[1 - team, cell]
-        window[own_bin * n_channels + np.uint64(3)] += np.float32(1.0)
-        window[own_bin * n_channels + np.uint64(6)] += np.float32(1.0)
+            window[cell * n_channels + np.uint64(3)] = stored_density[team, cell]
+            window[cell * n_channels + np.uint64(6)] = stored_density[1 - team, cell]
+        window[own_bin * n_channels + np.uint64(3)] = encode(density[team, own_bin] + np.float32(1.0), window)
+        window[own_bin * n_channels + np.uint64(6)] = encode(density[1 - team, own_bin] + np.float32(1.0), window)
     for k in range(len(tiled)):
-        value = features[battle, slot, tiled[k]]
+        value = encode(features[battle, slot, tiled[k]], window)
         channel = n_view + np.uint64(k)
         for cell in range(np.uint64(VIEW_SIZE * VIEW_SIZE)):
             window[cell * n_channels + channel] = value
@@ -185,19 +210,25 @@ def write_observations(
     pictures, drawn, views, features,
 ):  # fmt: skip
     """Fill ``views`` ``[B, N, 13, 13, C]`` and ``features`` ``[B, N, 34]`` of every agent (in parallel),
-    after redrawing the agents on ``pictures`` (see ``draw_agents``)."""
+    after redrawing the agents on ``pictures`` (see ``draw_agents``). ``views`` and ``pictures`` share
+    one storage type: float32, or uint16 float16 bit patterns; ``features`` are float32."""
     n_battles, n_agents = alive.shape
     map_size = pictures.shape[2] - 2 * PAD
     flat_views = views.reshape(n_battles, n_agents, -1)
-    density = np.zeros((n_battles, 2 if minimap else 0, MINIMAP_SIZE * MINIMAP_SIZE), dtype=np.float32)
+    density_shape = (n_battles, 2 if minimap else 0, MINIMAP_SIZE * MINIMAP_SIZE)
+    density = np.zeros(density_shape, dtype=np.float32)
+    stored_density = np.zeros(density_shape, dtype=pictures.dtype)
     for battle in prange(n_battles):
         draw_agents(battle, positions, hp, alive, teams, max_hp, minimap, pictures, drawn)
         if minimap:
-            minimap_densities(battle, positions, alive, last_deaths, teams, map_size, density[battle])
+            minimap_densities(battle, positions, alive, last_deaths, teams, map_size, density[battle], stored_density[battle])
     for agent in prange(n_battles * n_agents):
         battle, slot = agent // n_agents, agent % n_agents
         feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, features[battle, slot])
-        view_window(battle, slot, positions, alive, teams, pictures, density[battle], features, tiled, half_widths, flat_views[battle, slot])
+        view_window(
+            battle, slot, positions, alive, teams, pictures, density[battle], stored_density[battle], features, tiled,
+            half_widths, flat_views[battle, slot],
+        )  # fmt: skip
 
 
 def observations(
@@ -211,6 +242,9 @@ def observations(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(views, features)`` of every agent: ``[B, N, 13, 13, C + spare]`` and ``[B, N, 34]`` float32.
 
+    The views have the dtype the ``pictures`` were made for (``empty_pictures(view_dtype=...)``):
+    float32, or float16 (a ``np.float16`` view of the uint16 bit patterns the kernels write).
+
     Views: wall, own presence, own hp / max_hp, [own minimap], enemy presence, enemy hp / max_hp,
     [enemy minimap], then ``spare_channels`` channels that repeat the features ``tiled`` (indices into
     the 34) and zeros after them. The agent sees itself at the centre (6, 6). Dead agents: zeros.
@@ -219,13 +253,15 @@ def observations(
     """
     n_battles, n_agents = state.alive.shape
     n_channels = config.n_channels + spare_channels
-    views = np.empty((n_battles, n_agents, VIEW_SIZE, VIEW_SIZE, n_channels), dtype=np.float32)
+    views = np.empty((n_battles, n_agents, VIEW_SIZE, VIEW_SIZE, n_channels), dtype=pictures.dtype)
     features = np.empty((n_battles, n_agents, config.n_features), dtype=np.float32)
     tiled = np.zeros(0, dtype=np.int64) if tiled is None else tiled
     write_observations(
         state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths,
         teams, np.float32(config.max_hp), config.minimap_mode, tiled, HALF_WIDTHS, pictures, drawn, views, features,
     )  # fmt: skip
+    if views.dtype == np.uint16:
+        views = views.view(np.float16)
     return views, features
 
 

@@ -99,6 +99,22 @@ def test_rollout_matches_battle_core_with_restarts():
     assert deaths > 0 and restarts >= 2 * B  # agents died, and every battle restarted at least twice
 
 
+def test_float16_observations_are_the_float32_ones_cast():
+    env = BattleEnv(CONFIG, num_envs=B, seed=SEED, view_dtype="float16")
+    check_env_specs(env, seed=SEED)  # the rollout's float16 observations match the float16 spec
+    assert env.observation_spec["red", "observation"].dtype == torch.float16
+    assert env.observation_spec["red", "features"].dtype == torch.float32
+    rollouts = {}
+    for view_dtype in ("float32", "float16"):
+        torch.manual_seed(SEED)  # the same random actions
+        rollouts[view_dtype] = BattleEnv(CONFIG, num_envs=B, seed=SEED, view_dtype=view_dtype).rollout(STEPS, break_when_any_done=False)
+    keys = [(*prefix, group, "observation") for prefix in ((), ("next",)) for group in GROUPS]
+    for key in keys:
+        expected = rollouts["float32"][key].numpy().astype(np.float16)
+        np.testing.assert_array_equal(rollouts["float16"][key].numpy().view(np.uint16), expected.view(np.uint16))
+    assert (rollouts["float16"].exclude(*keys) == rollouts["float32"].exclude(*keys)).all()  # actions, rewards, flags
+
+
 def test_same_seed_same_rollout_and_reset_seed_argument():
     def rollout(env):
         torch.manual_seed(0)
@@ -152,6 +168,8 @@ def test_bad_arguments_give_clear_errors():
         BattleEnv(CONFIG, num_envs=2.0)
     with pytest.raises(TypeError, match="categorical_actions must be a bool"):
         BattleEnv(CONFIG, categorical_actions="yes")
+    with pytest.raises(ValueError, match="view_dtype must be one of"):
+        BattleEnv(CONFIG, view_dtype="bfloat16")
     env = BattleEnv(CONFIG, num_envs=2, seed=0)
     with pytest.raises(RuntimeError, match="reset"):
         env.rand_step()

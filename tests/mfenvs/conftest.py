@@ -54,6 +54,8 @@ ENV_KWARG_SETS: dict[str, list[dict[str, Any]]] = {
         {"map_size": 5, "positions": SURROUNDED, "dead_agents": "absorb", "max_cycles": 60},
         {"map_size": 6, "positions": STRIPES, "max_cycles": 40},
         {"map_size": 6, "positions": STRIPES, "dead_agents": "absorb", "extra_features": True, "max_cycles": 40},
+        # opt-in float16 observations (issue 11), with deaths and the tiled features (negative rewards included)
+        {"map_size": 6, "positions": STRIPES, "extra_features": True, "view_dtype": "float16", "max_cycles": 40},
     ],
 }
 
