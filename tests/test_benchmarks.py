@@ -73,6 +73,16 @@ def test_battle_speed_float16_rows_say_so_and_count_two_bytes_a_view_value():
     assert re.search(r"^\| batched map 20 no minimap, B=1, our views float16 \| 1,826 \| ", result.stdout, re.MULTILINE)
 
 
+def test_contract_floor_times_the_contract_work_and_our_step():
+    script = BENCHMARKS / "pettingzoo_contract_floor.py"
+    arguments = ["--maps", "20", "--seconds", "0.1", "--repeats", "1"]
+    result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| 20 | 32 |"))
+    floor_us, step_us = (float(cell) for cell in row.split(" | ")[2:4])
+    assert 0 < floor_us < step_us  # the contract's own work is part of the whole step
+
+
 def test_train_speed_quick_mode_measures_every_trainer():
     script = BENCHMARKS / "train_speed.py"
     result = subprocess.run([sys.executable, str(script), "--quick"], check=False, capture_output=True, text=True, timeout=600)
