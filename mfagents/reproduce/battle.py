@@ -3,8 +3,10 @@
 Every run is ``mfzoo train battle --algo ALGO --seed S`` with the defaults of ``mfagents.config.TRAINING_DEFAULTS``
 (the paper's 40 x 40 map, 64 v 64, self-play with refresh-on-win; 250 rounds) or ``--preset paper`` (2000
 rounds). The analysis puts every finished run in ``mfagents.arena`` (every pair, both sides) and folds the
-games by algorithm: the win rate of each algorithm against each other one with a Wilson 95 % interval over
-all the games its seeds played against the other's seeds, mean kills and total reward per side.
+games by algorithm: the win rate of each algorithm against each other one, mean kills and total reward per
+side, with two intervals. The Wilson interval over all games treats every game as independent; games
+between the same two runs are not (20 games of one pair of networks), so the verdicts use the seed-level
+interval: Student-t over the win rates of the run pairs (3 x 3 for 3 seeds each).
 """
 
 from __future__ import annotations
@@ -89,10 +91,12 @@ def analyse(runs_dir: Path, results_dir: Path, quick: bool, address: str | None 
 
     pairs: list[dict[str, Any]] = []
     if len({r["algo"] for r in finished}) >= 2:
-        arena = run_arena(ENV, list(algo_of), rounds=QUICK_ARENA_ROUNDS if quick else ARENA_ROUNDS, seed=0,
-                          out=results_dir / "arena", builtins=not quick, address=address,
-                          workers=1 if quick or address else local_cores())  # fmt: skip
-        matchups = json.loads(Path(arena["files"]["json"]).read_text())["matchups"]
+        arena_rounds = QUICK_ARENA_ROUNDS if quick else ARENA_ROUNDS
+        matchups = _earlier_cross_play(results_dir / "arena", list(algo_of), arena_rounds, builtins=not quick)
+        if matchups is None:
+            arena = run_arena(ENV, list(algo_of), rounds=arena_rounds, seed=0, out=results_dir / "arena",
+                              builtins=not quick, address=address, workers=1 if quick or address else local_cores())  # fmt: skip
+            matchups = json.loads(Path(arena["files"]["json"]).read_text())["matchups"]
         for a in ALGOS:
             for b in ALGOS:
                 rows = [m for m in matchups if algo_of.get(m["entrant"]) == a and algo_of.get(m["opponent"]) == b and m["entrant"] != m["opponent"]]
@@ -102,9 +106,12 @@ def analyse(runs_dir: Path, results_dir: Path, quick: bool, address: str | None 
                 wins = sum(m["wins"] for m in rows)
                 draws = sum(m["draws"] for m in rows)
                 rate = rate_with_interval(wins, games)
+                _, seeds_low, seeds_high = mean_interval([m["wins"] / m["games"] for m in rows])
                 pairs.append({
                     "algo": a, "opponent": b, "games": games, "wins": wins, "draws": draws, "losses": games - wins - draws,
-                    "win_rate": rate["rate"], "ci95_low": rate["ci95"][0], "ci95_high": rate["ci95"][1],
+                    "win_rate": rate["rate"], "ci95_low": rate["ci95"][0], "ci95_high": rate["ci95"][1], "run_pairs": len(rows),
+                    "seeds_ci95_low": max(seeds_low, 0.0), "seeds_ci95_high": min(seeds_high, 1.0),
+                    "run_pair_win_rates": " ".join(f"{m['wins'] / m['games']:.2f}" for m in rows),
                     "mean_kills": sum(m["mean_kills"] * m["games"] for m in rows) / games,
                     "mean_opponent_kills": sum(m["mean_opponent_kills"] * m["games"] for m in rows) / games,
                     "mean_total_reward": sum(m["mean_reward"] * m["games"] for m in rows) / games,
@@ -112,7 +119,7 @@ def analyse(runs_dir: Path, results_dir: Path, quick: bool, address: str | None 
                     "paper": PAPER.get((a, b), 1.0 - PAPER[(b, a)] if (b, a) in PAPER else math.nan) if not quick else math.nan,
                 })  # fmt: skip
     write_csv(results_dir / "cross_play.csv", pairs, ["algo", "opponent", "games", "wins", "draws", "losses", "win_rate", "ci95_low", "ci95_high",
-                                                     "mean_kills", "mean_opponent_kills", "mean_total_reward", "mean_opponent_total_reward", "paper"])  # fmt: skip
+                                                     "run_pairs", "seeds_ci95_low", "seeds_ci95_high", "run_pair_win_rates", "mean_kills", "mean_opponent_kills", "mean_total_reward", "mean_opponent_total_reward", "paper"])  # fmt: skip
     _plot_matrix(pairs, results_dir / "cross_play.png")
 
     curves = []
@@ -127,6 +134,25 @@ def analyse(runs_dir: Path, results_dir: Path, quick: bool, address: str | None 
     write_csv(results_dir / "learning_curves.csv", curves, ["algo", "round", "seeds", "kills_mean", "kills_ci95_low", "kills_ci95_high", "total_reward_mean"])
     _plot_curves(curves, results_dir / "learning_curves.png")
     return _section(specs, per_run, pairs, quick)
+
+
+def _earlier_cross_play(arena_dir: Path, entrants: list[str], rounds: int, builtins: bool) -> list[dict[str, Any]] | None:
+    """The matchups of the cross-play already in ``arena_dir`` when it is this one (the same entrants, rounds
+    and seed, written after every run's files), else ``None``: the games are deterministic, so redrawing
+    the tables need not replay them (1,320 games take about 20 minutes on 2 cores)."""
+    from mfagents.arena import entrant_list
+
+    report = arena_dir / "arena.json"
+    if not report.exists():
+        return None
+    earlier = json.loads(report.read_text())
+    same = (
+        earlier.get("entrants") == entrant_list(entrants, builtins)
+        and earlier.get("rounds_per_side") == rounds
+        and earlier.get("seed") == 0
+    )
+    newest_run = max((path.stat().st_mtime for run in entrants for path in Path(run).iterdir()), default=0.0)
+    return earlier["matchups"] if same and report.stat().st_mtime > newest_run else None
 
 
 def _plot_matrix(pairs: list[dict], path: Path) -> None:
@@ -183,32 +209,36 @@ def _section(specs: list[RunSpec], per_run: list[dict], pairs: list[dict], quick
     if pairs:
         lines += [
             "",
-            "Cross-play (`mfagents.arena`, every pair of finished runs on both sides), folded by algorithm: win rate of the row",
-            "against the column with its Wilson 95 % interval over all games, mean kills and total reward per round of each side.",
+            "Cross-play (`mfagents.arena`, every pair of finished runs on both sides, 20 games a pair), folded by algorithm: win",
+            "rate of the row against the column; its 95 % interval over the seeds (Student-t over the win rates of the run pairs,",
+            "which the verdicts below use) and over the games (Wilson, as if every game were independent: games between the",
+            "same two networks are not, so it is far too narrow; run pairs that share a run are not independent either, so the",
+            "seed interval is optimistic too); mean kills and total reward per round of each side.",
             "",
-            "| algorithm | opponent | games | win rate | 95 % interval | draws | kills (own / opp.) | total reward (own / opp.) | paper |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| algorithm | opponent | games | win rate | 95 % interval (seeds) | 95 % interval (games) | run pairs' win rates | draws | kills (own / opp.) | total reward (own / opp.) | paper |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for p in pairs:
             lines.append(
-                f"| {LABELS[p['algo']]} | {LABELS[p['opponent']]} | {p['games']} | {p['win_rate']:.2f} | {p['ci95_low']:.2f}..{p['ci95_high']:.2f} "
+                f"| {LABELS[p['algo']]} | {LABELS[p['opponent']]} | {p['games']} | {p['win_rate']:.2f} | {p['seeds_ci95_low']:.2f}..{p['seeds_ci95_high']:.2f} "
+                f"| {p['ci95_low']:.2f}..{p['ci95_high']:.2f} | {p['run_pair_win_rates']} "
                 f"| {p['draws']} | {p['mean_kills']:.1f} / {p['mean_opponent_kills']:.1f} | {p['mean_total_reward']:.1f} / {p['mean_opponent_total_reward']:.1f} "
                 f"| {fmt(p['paper'], 2)} |"
             )
     else:
         lines += ["", "No cross-play: fewer than two algorithms have a finished run."]
     if pairs and not quick:
-        lines += ["", "Target: the paper's ordering (each row algorithm above the column one; met when the interval is clear of 0.5):"]
+        lines += ["", "Target: the paper's ordering (each row algorithm above the column one; met when the seed-level interval is clear of 0.5):"]
         for (a, b), paper in PAPER.items():
             row = next((p for p in pairs if p["algo"] == a and p["opponent"] == b), None)
             if row is None:
                 verdict = "not measured (a side has no finished run)"
-            elif row["ci95_low"] > 0.5:
-                verdict = f"met ({row['win_rate']:.2f})"
-            elif row["ci95_high"] < 0.5:
-                verdict = f"reversed ({row['win_rate']:.2f}, interval {row['ci95_low']:.2f}..{row['ci95_high']:.2f})"
+            elif math.isnan(row["seeds_ci95_low"]):
+                verdict = f"undecided ({row['win_rate']:.2f} from one pair of runs: no seed-level interval)"
             else:
-                verdict = f"undecided ({row['win_rate']:.2f}, interval {row['ci95_low']:.2f}..{row['ci95_high']:.2f})"
+                low, high = row["seeds_ci95_low"], row["seeds_ci95_high"]
+                word = "met" if low > 0.5 else "reversed" if high < 0.5 else "undecided"
+                verdict = f"{word} ({row['win_rate']:.2f}, interval {low:.2f}..{high:.2f})"
             lines.append(f"- {LABELS[a]} above {LABELS[b]} (paper {paper:.2f}): {verdict}")
     if finished:
         lines += ["", "Training (every finished run): " + "; ".join(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import pytest
 
@@ -99,3 +100,23 @@ def test_quick_runs_never_touch_the_report(tmp_path):
     report = tmp_path / "REPRODUCTION.md"
     reproduce("battle", quick=True, out=tmp_path / "b", train=False, progress=False, report=report)
     assert not report.exists()
+
+
+def test_battle_reuses_its_cross_play_only_while_it_is_the_same_one(tmp_path):
+    runs = [tmp_path / "runs" / name for name in ("battle-mfq-s0", "battle-il-s0")]
+    for run in runs:
+        run.mkdir(parents=True)
+        (run / "checkpoint.safetensors").write_bytes(b"weights")
+    arena_dir = tmp_path / "arena"
+    arena_dir.mkdir()
+    entrants = [str(run) for run in runs]
+    report = arena_dir / "arena.json"
+    played = {"entrants": [*entrants, "random", "scripted"], "rounds_per_side": 10, "seed": 0, "matchups": [{"games": 20}]}
+    report.write_text(json.dumps(played))
+    assert battle._earlier_cross_play(arena_dir, entrants, 10, builtins=True) == [{"games": 20}]
+    assert battle._earlier_cross_play(arena_dir, entrants, 5, builtins=True) is None  # other rounds
+    assert battle._earlier_cross_play(arena_dir, entrants, 10, builtins=False) is None  # other entrants
+    assert battle._earlier_cross_play(arena_dir, entrants[:1], 10, builtins=True) is None
+    later = report.stat().st_mtime + 10
+    os.utime(runs[1] / "checkpoint.safetensors", (later, later))  # a run retrained after the games
+    assert battle._earlier_cross_play(arena_dir, entrants, 10, builtins=True) is None
