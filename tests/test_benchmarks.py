@@ -83,6 +83,16 @@ def test_contract_floor_times_the_contract_work_and_our_step():
     assert 0 < floor_us < step_us  # the contract's own work is part of the whole step
 
 
+def test_battle_threads_prints_the_layer_and_a_speed_up_per_case():
+    script = BENCHMARKS / "battle_threads.py"
+    arguments = ["--cases", "20=1,20=2", "--seconds", "0.05", "--repeats", "1", "--mean-actions"]
+    result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^Threading layer: (workqueue|tbb|omp|none started)", result.stdout, re.MULTILINE)
+    speed_ups = re.findall(r"^\| 20 \| [12] \| \d+ \| \d+ \| \d+ \| (\d+\.\d+)x \|$", result.stdout, re.MULTILINE)
+    assert len(speed_ups) == 2 and all(float(value) > 0 for value in speed_ups)
+
+
 def test_train_speed_quick_mode_measures_every_trainer():
     script = BENCHMARKS / "train_speed.py"
     result = subprocess.run([sys.executable, str(script), "--quick"], check=False, capture_output=True, text=True, timeout=600)
