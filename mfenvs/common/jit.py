@@ -6,9 +6,12 @@ kernels (Battle) pay for them, once per installation.
 
 * **Threading layer.** Numba's OpenMP layer aborts a child process that forks after a parallel kernel
   ran (SuperSuit's multiprocessing vector envs, arena workers). Unless ``NUMBA_THREADING_LAYER`` is
-  set, the layer is ``"forksafe"``: TBB when the ``tbb`` package is installed, else Numba's built-in
-  ``workqueue``. ``workqueue`` must not be entered by two Python threads at once, so every parallel
-  kernel call holds ``KERNEL_LOCK`` (see ``threads``).
+  set, the layer is ``"forksafe"``: TBB when it loads (the ``tbb`` wheel is a dependency on Linux
+  x86-64; ``load_tbb`` makes its library visible to Numba), else Numba's built-in ``workqueue``.
+  ``workqueue`` must not be entered by two Python threads at once, so every parallel kernel call holds
+  ``KERNEL_LOCK`` (see ``threads``). Starting a parallel region costs ~100 us with ``workqueue`` and
+  far less with TBB, so ``PARALLEL_MIN_WORK``, the step size from which the parallel kernels run, is
+  set by the layer (BENCHMARKS.md, "Where the second core pays").
 * **Cache.** Kernels use ``cache=True``: the machine code is written next to the module the first
   time. When that folder is read-only (a system site-packages) and ``NUMBA_CACHE_DIR`` is not set,
   the cache goes to ``$XDG_CACHE_HOME/mfzoo/numba`` (``~/.cache/...``), or a folder in the temporary
@@ -20,7 +23,10 @@ kernels (Battle) pay for them, once per installation.
 
 from __future__ import annotations
 
+import ctypes
+import importlib.metadata
 import os
+import sys
 import tempfile
 import threading
 import types
@@ -60,6 +66,39 @@ def _configure() -> None:
 _configure()
 
 
+def load_tbb() -> bool:
+    """Whether Numba's TBB threading layer can load, after making the ``tbb`` wheel's library visible to it.
+
+    Numba's TBB extension links ``libtbb.so.12`` by name only, and pip installs the ``tbb`` wheel's copy
+    in ``<prefix>/lib``, where the dynamic loader does not look: loading that file first, by its path and
+    with global symbols, lets the extension find it. A TBB the loader finds anyway (a system or conda
+    one) needs nothing.
+    """
+    try:
+        from numba.np.ufunc import tbbpool  # noqa: F401
+        return True
+    except ImportError:
+        pass
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        files = importlib.metadata.files("tbb") or []
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    for file in sorted((f for f in files if f.name.startswith("libtbb.so.")), key=lambda f: len(f.name)):
+        try:
+            ctypes.CDLL(str(file.locate()), mode=ctypes.RTLD_GLOBAL)
+            from numba.np.ufunc import tbbpool  # noqa: F401, F811
+            return True
+        except (OSError, ImportError):
+            continue
+    return False
+
+
+TBB = numba.config.THREADING_LAYER in ("forksafe", "threadsafe", "default", "tbb") and load_tbb()
+"""Whether the parallel kernels run on TBB (every layer setting but ``workqueue`` and ``omp`` tries it first)."""
+
+
 def kernel(function: Callable | None = None, *, parallel: bool = False) -> Callable:
     """``numba.njit`` with the package's options: cached, no GIL; ``fastmath`` off (kernels must give
     the same bits as the rules they implement).
@@ -81,8 +120,9 @@ class _Mode(threading.local):
 
 _mode = _Mode()
 
-PARALLEL_MIN_WORK = 4096
-"""Agents (summed over battles) below which a step runs its kernels serially even with several threads."""
+PARALLEL_MIN_WORK = 512 if TBB else 4096
+"""Agents (summed over battles) below which a step runs its kernels serially even with several threads:
+where the second thread starts to pay on 2 cores, ~500 agents with TBB, ~2500-5000 with ``workqueue``."""
 
 
 class ParallelKernel:

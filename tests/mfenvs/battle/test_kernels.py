@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import platform
 import subprocess
 import sys
+import textwrap
 
 import numba
 import numpy as np
@@ -103,6 +106,55 @@ def test_supersuit_multiprocessing_vec_env_after_the_kernels_ran(parallel_everyw
         assert observations.shape == (16, 13, 13, 9) and np.isfinite(rewards).all()
     finally:
         vec.close()
+
+
+TBB_IS_A_DEPENDENCY = sys.platform.startswith("linux") and platform.machine() == "x86_64"
+
+
+@pytest.mark.skipif(not TBB_IS_A_DEPENDENCY, reason="the tbb wheel is a dependency on Linux x86-64 only")
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="one core: no parallel region starts")
+@pytest.mark.skipif(os.environ.get("NUMBA_THREADING_LAYER", "forksafe") in ("workqueue", "omp"), reason="a layer without TBB was asked for")
+def test_the_tbb_wheel_runs_the_parallel_kernels(monkeypatch):
+    """pip's libtbb is outside the loader's path: ``jit.load_tbb`` must make it Numba's threading layer."""
+    assert jit.TBB and jit.PARALLEL_MIN_WORK == 512
+    monkeypatch.setattr(jit, "PARALLEL_MIN_WORK", 0)
+    play(threads=None, steps=2)
+    assert numba.threading_layer() == "tbb"
+
+
+@pytest.mark.parametrize("layer", ["workqueue", "forksafe"])
+def test_each_fork_safe_layer_gives_the_same_numbers_and_survives_a_fork(layer):
+    """The layer every platform can fall back to (workqueue) and the default, each in a fresh process:
+    the parallel kernels on all threads equal one thread, and a child forked after them steps Battle."""
+    script = textwrap.dedent(
+        """
+        import multiprocessing, numpy as np, numba
+        from mfenvs.common import jit
+        from tests.mfenvs.battle.test_kernels import play
+        jit.PARALLEL_MIN_WORK = 0
+        one, every = play(threads=1, steps=5), play(threads=None, steps=5)
+        assert all(np.array_equal(a, b) for a, b in zip(one, every))
+        def child(queue):
+            queue.put(play(threads=None, steps=5))
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        process = context.Process(target=child, args=(queue,))
+        process.start()
+        forked = queue.get(timeout=300)
+        process.join(timeout=60)
+        assert process.exitcode == 0 and all(np.array_equal(a, b) for a, b in zip(forked, every))
+        layer = numba.threading_layer() if numba.config.NUMBA_NUM_THREADS > 1 else "none"
+        print(layer, jit.PARALLEL_MIN_WORK)
+        """
+    )
+    environment = {**os.environ, "NUMBA_THREADING_LAYER": layer}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    used = result.stdout.split()[0]
+    if layer == "workqueue":
+        assert used in ("workqueue", "none")
+    else:
+        assert used in ("tbb", "workqueue", "none") and (used != "workqueue" or not TBB_IS_A_DEPENDENCY)
 
 
 def loaded_after(statement: str) -> str:
