@@ -66,7 +66,6 @@ from torchrl.envs import EnvBase
 from mfenvs.battle.config import N_ACTIONS, BattleConfig
 from mfenvs.battle.core import BattleCore, BattleOutput
 from mfenvs.battle.env import observation_layout
-from mfenvs.battle.observe import VIEW_DTYPES
 from mfenvs.common.adapter import ArrayCore, CoreOutput
 from mfenvs.common.validation import check_int
 from mfenvs.gaussian_squeeze.core import GaussianSqueezeConfig, GaussianSqueezeCore
@@ -285,13 +284,11 @@ class BattleEnv(_GroupedEnv):
         if not (opponent is None or opponent == "random" or callable(opponent)):
             raise ValueError(f"opponent must be None, 'random' or a callable core -> [B, n_blue] actions, got {opponent!r}")
         n_red, n_blue = config.team_counts
-        feature_columns, low, high = observation_layout(config)
+        feature_columns, low, high = observation_layout(config, view_dtype)
         core = BattleCore(
             config, n_battles=num_envs, spare_view_channels=len(feature_columns), threads=threads,
             tiled_features=feature_columns, view_dtype=view_dtype,
         )  # fmt: skip
-        # float16 bounds: the float32 ones rounded to nearest (monotonic, so every observation stays inside)
-        low, high = low.astype(VIEW_DTYPES[core.view_dtype]), high.astype(VIEW_DTYPES[core.view_dtype])
         groups = {"red": slice(0, n_red), "blue": slice(n_red, n_red + n_blue)}
         if opponent is not None:
             del groups["blue"]

@@ -89,17 +89,19 @@ import numpy as np
 
 from mfenvs.battle.config import ID_BITS, N_ACTIONS, VIEW_SIZE, BattleConfig
 from mfenvs.battle.core import BattleCore, BattleOutput
-from mfenvs.battle.observe import VIEW_DTYPES
+from mfenvs.battle.observe import VIEW_DTYPES, check_view_dtype
 from mfenvs.common.adapter import ArrayParallelEnv, CoreOutput
 from mfenvs.common.validation import check_choice
 
 
-def observation_layout(config: BattleConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def observation_layout(config: BattleConfig, view_dtype: str = "float32") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MAgent2's observation of one agent: the feature columns tiled after the view channels, and the bounds.
 
     Returns ``(feature_columns, low, high)``: the ``tiled_features`` of a ``BattleCore`` that yields this
     layout (the normalised position with the minimap, all features but the position with
-    ``extra_features``), and the ``[13, 13, C]`` float32 bounds of the observation.
+    ``extra_features``), and the ``[13, 13, C]`` bounds of the observation in ``view_dtype``. float16
+    bounds are the float32 ones rounded to nearest: rounding is monotonic, so every float16 observation
+    (a float32 one rounded) stays inside them.
     """
     n_features = ID_BITS + N_ACTIONS + 1
     feature_columns = np.r_[
@@ -115,14 +117,15 @@ def observation_layout(config: BattleConfig) -> tuple[np.ndarray, np.ndarray, np
         reward_channel = n_view + n_features - 1
         low[..., reward_channel] = sum(min(r, 0.0) for r in rewards)
         high[..., reward_channel] = sum(max(r, 0.0) for r in rewards)
-    return feature_columns, low, high
+    dtype = VIEW_DTYPES[check_view_dtype(view_dtype)]
+    return feature_columns, low.astype(dtype), high.astype(dtype)
 
 
 class SingleBattle:
     """One battle of a ``BattleCore`` in MAgent2's per-agent layout: the ``ArrayCore`` the adapter drives."""
 
     def __init__(self, config: BattleConfig, action_mask: bool = False, view_dtype: str = "float32"):
-        self._feature_columns, low, high = observation_layout(config)
+        self._feature_columns, low, high = observation_layout(config, view_dtype)
         self.engine = BattleCore(
             config,
             n_battles=1,
@@ -132,10 +135,7 @@ class SingleBattle:
         )
         self.agent_names = self.engine.agent_names
         self.with_action_mask = action_mask
-        # float16 bounds are the float32 ones rounded to nearest: rounding is monotonic, so every float16
-        # observation (a float32 one rounded) stays inside them
-        dtype = VIEW_DTYPES[self.engine.view_dtype]
-        self.observation_space = gymnasium.spaces.Box(low.astype(dtype), high.astype(dtype), dtype=dtype)
+        self.observation_space = gymnasium.spaces.Box(low, high, dtype=low.dtype)
         self.action_space = gymnasium.spaces.Discrete(N_ACTIONS)
         self.state_space = gymnasium.spaces.Box(0.0, 1.0, shape=(config.map_size, config.map_size, 5), dtype=np.float32)
 
