@@ -229,6 +229,25 @@ def test_radius_mean_action_many_neighbours_equals_pairwise_reference():
     np.testing.assert_array_equal(actual, expected)
 
 
+@pytest.mark.parametrize("width", [63, 64, 65, 127, 128, 130, 200])
+@pytest.mark.parametrize("radius", [1.5, 6.0, 33.0, 70.0])  # disk rows within one 64-cell word, across two, three
+def test_radius_mean_action_across_the_occupancy_words_equals_pairwise_reference(width, radius):
+    # the kernel reads each row's occupancy 64 cells at a time: rows that start, end or straddle a word edge
+    rng = np.random.default_rng(width)
+    grid_shape = (9, width)
+    positions, groups = random_battlefield(rng, grid_shape, 2, 0.3)
+    edge_columns = sorted({c for c in (0, 1, 62, 63, 64, 65, 126, 127, 128, 129, width - 1) if c < width})
+    extra = np.array([[x, y] for x in edge_columns for y in (0, 4, 8)])
+    keep = ~(groups == 0) | ~np.isin(positions[:, 1] * width + positions[:, 0], extra[:, 1] * width + extra[:, 0])
+    positions = np.concatenate([positions[keep], extra])  # group 0 gets every edge cell
+    groups = np.concatenate([groups[keep], np.zeros(len(extra), dtype=groups.dtype)])
+    actions = rng.integers(0, 21, size=len(groups))
+    active = rng.random(len(groups)) < 0.9
+    expected = pairwise_radius(actions, 21, positions, radius, active, groups)
+    actual = radius_mean_action(actions, 21, positions, grid_shape, radius, active=active, groups=groups)
+    np.testing.assert_array_equal(actual, expected)
+
+
 def test_radius_mean_action_in_the_corners():
     # a full 3 x 3 square disk reaches past every edge of a full 3 x 4 grid
     positions = np.array([[x, y] for y in range(3) for x in range(4)])
