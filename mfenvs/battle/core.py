@@ -122,7 +122,7 @@ class BattleCore:
         self._n_attacks = np.zeros(n_battles, dtype=np.int64)
         self._first_attack = np.zeros(n_battles + 1, dtype=np.int64)
         # scratch of the views: each battle seen by each team, and the cells the agents were drawn on
-        self._pictures = observe.empty_pictures(n_battles, config, self.walls, self.view_dtype)
+        self._pictures = observe.empty_pictures(n_battles, config, self.walls, self.view_dtype, self.spare_view_channels)
         self._drawn = np.full((n_battles, config.n_agents), -1, dtype=np.int64)
 
     @property
@@ -222,7 +222,7 @@ class BattleCore:
         state = self.state
         with jit.threads(self.threads, self._work):
             views, features = observe.observations(
-                state, self.config, self.teams, self._pictures, self._drawn, self.spare_view_channels, self.tiled_features
+                state, self.config, self.teams, self._pictures, self._drawn, self.tiled_features
             )
         return BattleOutput(
             views=views,

@@ -104,16 +104,20 @@ def circle_half_widths() -> np.ndarray:
 HALF_WIDTHS = circle_half_widths()
 
 
-def empty_pictures(n_battles: int, config: BattleConfig, walls: np.ndarray, view_dtype: str = "float32") -> np.ndarray:
-    """``[B, 2, P, P, C]`` pictures with the walls drawn and no agent (``P = map_size + 12``), stored as
-    the views of ``view_dtype`` are (``STORAGE_DTYPES``: float32, or uint16 float16 bit patterns).
+def empty_pictures(
+    n_battles: int, config: BattleConfig, walls: np.ndarray, view_dtype: str = "float32", spare_channels: int = 0
+) -> np.ndarray:
+    """``[B, 2, P, P, C + spare_channels]`` pictures with the walls drawn and no agent (``P = map_size + 12``),
+    stored as the views of ``view_dtype`` are (``STORAGE_DTYPES``: float32, or uint16 float16 bit patterns).
 
-    Picture ``[b, t]`` is battle ``b`` seen by team ``t``: in the view's channel order, so that a
-    window row inside the view circle is one contiguous copy. The minimap channels stay 0 here.
+    Picture ``[b, t]`` is battle ``b`` seen by team ``t``, with the channels of the view window (the
+    spare ones included), so that a window row inside the view circle is one contiguous copy. The
+    minimap and spare channels stay 0 here: ``view_window`` writes them over the whole window.
     """
     size = config.map_size
     storage = STORAGE_DTYPES[check_view_dtype(view_dtype)]
-    pictures = np.zeros((n_battles, 2, size + 2 * PAD, size + 2 * PAD, config.n_channels), dtype=storage)
+    shape = (n_battles, 2, size + 2 * PAD, size + 2 * PAD, config.n_channels + spare_channels)
+    pictures = np.zeros(shape, dtype=storage)
     wall = np.array(1.0, dtype=VIEW_DTYPES[view_dtype]).view(storage)  # 1.0 as stored
     pictures[:, :, PAD : PAD + size, PAD : PAD + size, 0] = np.where(walls, wall, storage(0))
     return pictures
@@ -147,16 +151,17 @@ def draw_agents(battle, positions, hp, alive, teams, max_hp, minimap, pictures, 
 
 
 @kernel
-def view_window(battle, slot, positions, alive, teams, pictures, density, stored_density, features, tiled, half_widths, window):
+def view_window(battle, slot, positions, alive, teams, pictures, n_view, density, stored_density, features, tiled, half_widths, window):
     """Write agent ``slot``'s window, flattened (``[13 * 13 * C]``), into ``window``; zeros if dead.
 
     Channels (MAgent2's order): wall, own presence, own hp / max_hp, [own minimap], enemy presence,
-    enemy hp / max_hp, [enemy minimap] (``density`` is ``[2, 169]`` float32, or ``[0, 169]`` without
-    the minimap; ``stored_density`` the same values as ``window`` stores them), then the features
-    ``tiled`` repeated over the window, then zeros (spare channels). Inside the view circle each window
-    row is a copy of a row of its team's picture (``pictures`` flattened to ``[B, 2, P * P * n_view]``,
-    stored as ``window``); the minimaps cover the whole window, with MAgent2's +1 at the agent's own bin
-    in both (added in float32, then stored). Flat loops: Numba copies them as fast as ``memcpy``.
+    enemy hp / max_hp, [enemy minimap] (the ``n_view`` view channels; ``density`` is ``[2, 169]``
+    float32, or ``[0, 169]`` without the minimap; ``stored_density`` the same values as ``window``
+    stores them), then the features ``tiled`` repeated over the window, then zeros (spare channels).
+    Inside the view circle each window row is a copy of a row of its team's picture (``pictures``
+    ``[B, 2, P, P, C]``, with the window's channels, stored as ``window``); the minimaps and the tiled
+    features then cover the whole window, with MAgent2's +1 at the agent's own bin in both minimaps
+    (added in float32, then stored). Flat loops: Numba copies them as fast as ``memcpy``.
     """
     # Indices are unsigned: Numba then skips its negative-index wrap-around, and the copy loops vectorise.
     n_channels = np.uint64(len(window) // (VIEW_SIZE * VIEW_SIZE))
@@ -164,7 +169,6 @@ def view_window(battle, slot, positions, alive, teams, pictures, density, stored
         for k in range(len(window)):
             window[k] = 0
         return
-    n_view = np.uint64(pictures.shape[4])
     picture_size = pictures.shape[2]
     x, y, team = positions[battle, slot, 0], positions[battle, slot, 1], teams[slot]
     picture = pictures[battle, team].reshape(-1)
@@ -175,16 +179,9 @@ def view_window(battle, slot, positions, alive, teams, pictures, density, stored
         target = np.uint64(row * VIEW_SIZE + first) * n_channels
         for k in range(end, target):
             window[k] = 0
-        source = np.uint64((y + row) * picture_size + x + first) * n_view  # padded: map (x + col - 6, y + row - 6)
-        if n_channels == n_view:
-            for k in range(width * n_view):
-                window[target + k] = picture[source + k]
-        else:
-            for col in range(width):
-                for channel in range(n_view):
-                    window[target + col * n_channels + channel] = picture[source + col * n_view + channel]
-                for channel in range(n_view, n_channels):
-                    window[target + col * n_channels + channel] = 0
+        source = np.uint64((y + row) * picture_size + x + first) * n_channels  # padded: map (x + col - 6, y + row - 6)
+        for k in range(width * n_channels):
+            window[target + k] = picture[source + k]
         end = target + width * n_channels
     for k in range(end, np.uint64(len(window))):
         window[k] = 0
@@ -199,14 +196,14 @@ def view_window(battle, slot, positions, alive, teams, pictures, density, stored
         window[own_bin * n_channels + np.uint64(6)] = encode(density[1 - team, own_bin] + np.float32(1.0), window)
     for k in range(len(tiled)):
         value = encode(features[battle, slot, tiled[k]], window)
-        channel = n_view + np.uint64(k)
+        channel = np.uint64(n_view + k)
         for cell in range(np.uint64(VIEW_SIZE * VIEW_SIZE)):
             window[cell * n_channels + channel] = value
 
 
 @kernel(parallel=True)
 def write_observations(
-    positions, hp, alive, last_actions, last_rewards, last_deaths, teams, max_hp, minimap, tiled, half_widths,
+    positions, hp, alive, last_actions, last_rewards, last_deaths, teams, max_hp, minimap, n_view, tiled, half_widths,
     pictures, drawn, views, features,
 ):  # fmt: skip
     """Fill ``views`` ``[B, N, 13, 13, C]`` and ``features`` ``[B, N, 34]`` of every agent (in parallel),
@@ -226,8 +223,8 @@ def write_observations(
         battle, slot = agent // n_agents, agent % n_agents
         feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, features[battle, slot])
         view_window(
-            battle, slot, positions, alive, teams, pictures, density[battle], stored_density[battle], features, tiled,
-            half_widths, flat_views[battle, slot],
+            battle, slot, positions, alive, teams, pictures, n_view, density[battle], stored_density[battle], features,
+            tiled, half_widths, flat_views[battle, slot],
         )  # fmt: skip
 
 
@@ -237,28 +234,28 @@ def observations(
     teams: np.ndarray,
     pictures: np.ndarray,
     drawn: np.ndarray,
-    spare_channels: int = 0,
     tiled: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(views, features)`` of every agent: ``[B, N, 13, 13, C + spare]`` and ``[B, N, 34]`` float32.
 
-    The views have the dtype the ``pictures`` were made for (``empty_pictures(view_dtype=...)``):
-    float32, or float16 (a ``np.float16`` view of the uint16 bit patterns the kernels write).
+    The views have the dtype and the channels the ``pictures`` were made for (``empty_pictures(...,
+    view_dtype, spare_channels)``): float32, or float16 (a ``np.float16`` view of the uint16 bit
+    patterns the kernels write).
 
     Views: wall, own presence, own hp / max_hp, [own minimap], enemy presence, enemy hp / max_hp,
-    [enemy minimap], then ``spare_channels`` channels that repeat the features ``tiled`` (indices into
-    the 34) and zeros after them. The agent sees itself at the centre (6, 6). Dead agents: zeros.
-    ``pictures`` (from ``empty_pictures``) and ``drawn`` (``[B, N]`` int64, -1 at first) are the
-    caller's scratch, kept between calls so that only the agents' cells are redrawn.
+    [enemy minimap], then the spare channels, which repeat the features ``tiled`` (indices into the
+    34) and hold zeros after them. The agent sees itself at the centre (6, 6). Dead agents: zeros.
+    ``pictures`` and ``drawn`` (``[B, N]`` int64, -1 at first) are the caller's scratch, kept between
+    calls so that only the agents' cells are redrawn.
     """
     n_battles, n_agents = state.alive.shape
-    n_channels = config.n_channels + spare_channels
-    views = np.empty((n_battles, n_agents, VIEW_SIZE, VIEW_SIZE, n_channels), dtype=pictures.dtype)
+    views = np.empty((n_battles, n_agents, VIEW_SIZE, VIEW_SIZE, pictures.shape[4]), dtype=pictures.dtype)
     features = np.empty((n_battles, n_agents, config.n_features), dtype=np.float32)
     tiled = np.zeros(0, dtype=np.int64) if tiled is None else tiled
     write_observations(
-        state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths,
-        teams, np.float32(config.max_hp), config.minimap_mode, tiled, HALF_WIDTHS, pictures, drawn, views, features,
+        state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths, teams,
+        np.float32(config.max_hp), config.minimap_mode, config.n_channels, tiled, HALF_WIDTHS, pictures, drawn, views,
+        features,
     )  # fmt: skip
     if views.dtype == np.uint16:
         views = views.view(np.float16)
