@@ -252,11 +252,11 @@ class BattleCore:
         else:  # the kernel of radius_mean_action, without its argument conversions (these arrays are ready)
             means = np.zeros((n_battles * n_agents, N_ACTIONS), dtype=np.float32)
             size = config.map_size
-            planes, occupied, counts = radius_scratch(n_battles * n_agents, N_ACTIONS, 2 * n_battles, size, size)
+            planes, occupied = radius_scratch(N_ACTIONS, 2 * n_battles, size, size)
             with jit.threads(self.threads, self._work):
                 radius_counts(
                     last_actions.reshape(-1), positions.reshape(-1, 2), active, self._groups, size, size,
-                    disk_half_widths(float(config.mean_action_radius)), planes, occupied, counts, means,
+                    disk_half_widths(float(config.mean_action_radius)), planes, occupied, means,
                 )  # fmt: skip
         return means.reshape(n_battles, n_agents, N_ACTIONS)
 

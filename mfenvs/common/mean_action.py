@@ -146,21 +146,15 @@ def radius_mean_action(
 
     n_groups = int(groups[active].max()) + 1
     height, width = int(grid_shape[0]), int(grid_shape[1])
-    planes, occupied, counts = radius_scratch(n_agents, n_actions, n_groups, height, width)
-    radius_counts(actions, positions, active, groups, height, width, half_widths, planes, occupied, counts, out)
+    planes, occupied = radius_scratch(n_actions, n_groups, height, width)
+    radius_counts(actions, positions, active, groups, height, width, half_widths, planes, occupied, out)
     return out
 
 
-def radius_scratch(
-    n_agents: int, n_actions: int, n_groups: int, height: int, width: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Zeroed scratch of the radius kernel: ``[n_groups, height * width]`` action planes (``action + 1`` per
+def radius_scratch(n_actions: int, n_groups: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Zeroed scratch of the radius kernel: ``[n_groups, height * width]`` action planes (the action of each
     occupied cell: uint8 while that fits, which keeps a 250 x 250 plane in 61 KiB; unsigned, so that the
-    kernel's table lookups need no negative-index check), ``[n_groups, height, ceil(width / 64)]`` uint64
-    occupancy bits and ``[n_agents, n_actions + 1]`` int32 tallies."""
-    plane_dtype = np.uint8 if n_actions < 255 else np.uint32  # action + 1 <= 255
-    return (
-        np.zeros((n_groups, height * width), dtype=plane_dtype),
-        np.zeros((n_groups, height, -(-width // 64)), dtype=np.uint64),
-        np.zeros((n_agents, n_actions + 1), dtype=np.int32),
-    )
+    kernel's tally index needs no negative-index check) and ``[n_groups, height, ceil(width / 64)]`` uint64
+    occupancy bits."""
+    plane_dtype = np.uint8 if n_actions <= 256 else np.uint32
+    return np.zeros((n_groups, height * width), dtype=plane_dtype), np.zeros((n_groups, height, -(-width // 64)), dtype=np.uint64)

@@ -23,28 +23,29 @@ _BIT_INDEX = _lowest_bit_table()
 
 
 @kernel(parallel=True)
-def radius_counts(actions, positions, active, groups, height, width, half_widths, planes, occupied, counts, out):
+def radius_counts(actions, positions, active, groups, height, width, half_widths, planes, occupied, out):
     """For every active agent, count the actions of the active same-group agents in its disk and write
     their mean (the counts divided by their sum, in float32) into its row of ``out`` (which starts at zero).
 
     The disk is ``len(half_widths)`` rows: row ``dy = r - reach`` spans ``dx = -half_widths[r] ..
     half_widths[r]``; the agent's own cell is not counted. Scratch, zeroed by the caller: ``planes``
-    (``[n_groups, height * width]``) gets ``action + 1`` on each group's occupied cells; ``occupied``
+    (``[n_groups, height * width]``) gets the action on each group's occupied cells; ``occupied``
     (``[n_groups, height, ceil(width / 64)]`` uint64) one bit per occupied cell, so that an agent reads a
     row of its disk a 64-bit word at a time and visits only the occupied cells in it (about 1 cell in
-    25 at Battle's density); ``counts`` (``[n_agents, n_actions + 1]`` int32) each agent's tally.
+    25 at Battle's density). Each agent tallies into its own row of ``out`` (float32 counts are exact
+    integers below 2**24 neighbours), then divides it by the number of neighbours.
     """
     n_agents, n_actions = out.shape
     for agent in range(n_agents):
         if active[agent]:
             x, y = positions[agent, 0], positions[agent, 1]
-            planes[groups[agent], y * width + x] = actions[agent] + 1
+            planes[groups[agent], y * width + x] = actions[agent]
             occupied[groups[agent], y, x >> 6] |= np.uint64(1) << np.uint64(x & 63)
     reach = len(half_widths) // 2
     for agent in prange(n_agents):
         if not active[agent]:
             continue
-        tally = counts[agent]
+        tally = out[agent]
         x, y = positions[agent, 0], positions[agent, 1]
         group = groups[agent]
         plane = planes[group]
@@ -63,10 +64,10 @@ def radius_counts(actions, positions, active, groups, height, width, half_widths
                     tally[plane[first_cell + _BIT_INDEX[(lowest * _DE_BRUIJN) >> np.uint64(58)]]] += 1
                     bits ^= lowest
                 start += n_cells
-        tally[actions[agent] + 1] -= 1  # the agent itself, counted at its own cell
-        n_neighbours = 0
+        tally[actions[agent]] -= 1  # the agent itself, counted at its own cell
+        n_neighbours = np.float32(0)
         for action in range(n_actions):
-            n_neighbours += tally[action + 1]
+            n_neighbours += tally[action]
         if n_neighbours > 0:
             for action in range(n_actions):
-                out[agent, action] = np.float32(tally[action + 1]) / np.float32(n_neighbours)
+                tally[action] /= n_neighbours

@@ -202,7 +202,7 @@ def random_battlefield(rng: np.random.Generator, grid_shape: tuple[int, int], n_
 
 
 @pytest.mark.parametrize("radius", [0.5, 1.0, 1.5, 2.9, 6.0, 6.5])
-@pytest.mark.parametrize("n_actions", [1, 5, 21, 40, 254, 255, 300])  # from 255 actions the planes are uint32
+@pytest.mark.parametrize("n_actions", [1, 5, 21, 40, 256, 257, 300])  # above 256 actions the planes are uint32
 @pytest.mark.parametrize("seed", range(3))
 def test_radius_mean_action_equals_pairwise_reference(radius, n_actions, seed):
     rng = np.random.default_rng(seed)
