@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,31 +31,9 @@ from tensordict.nn import TensorDictModuleBase
 from torchrl.envs.utils import ExplorationType, set_exploration_type
 
 from mfagents.benchmarl_task import BattleTask, BattleTaskConfig, make_battle_env
-from mfagents.stats import wilson_interval
+from mfagents.stats import KillRecord
 
 ALGORITHMS = {"ippo": IppoConfig, "mappo": MappoConfig, "qmix": QmixConfig}
-
-
-@dataclass(frozen=True)
-class Result:
-    """Outcomes of ``rounds`` battles, one per battle, from red's side."""
-
-    wins: int
-    draws: int
-    losses: int
-    red_kills: float
-    blue_kills: float
-
-    @property
-    def rounds(self) -> int:
-        return self.wins + self.draws + self.losses
-
-    def line(self, name: str) -> str:
-        low, high = wilson_interval(self.wins, self.rounds)
-        return (
-            f"{name}: W-D-L {self.wins}-{self.draws}-{self.losses}, win rate {self.wins / self.rounds:.2f} "
-            f"(95% CI {low:.2f}-{high:.2f}), kills per round {self.red_kills:.1f} v {self.blue_kills:.1f}"
-        )
 
 
 def task_config(args: argparse.Namespace) -> BattleTaskConfig:
@@ -101,7 +78,7 @@ def build_experiment(args: argparse.Namespace) -> Experiment:
     )
 
 
-def evaluate(args: argparse.Namespace, policy: TensorDictModuleBase | None, rounds: int, seed: int) -> Result:
+def evaluate(args: argparse.Namespace, policy: TensorDictModuleBase | None, rounds: int, seed: int) -> KillRecord:
     """``rounds`` battles at once, each played to its end; ``policy=None`` plays uniform random red actions."""
     env = make_battle_env(task_config(args), num_envs=rounds, seed=seed)
     td = env.reset()
@@ -114,8 +91,7 @@ def evaluate(args: argparse.Namespace, policy: TensorDictModuleBase | None, roun
             done = td["done"].squeeze(-1).numpy() & ~finished
             kills[done] = td["kills"].numpy()[done]
             finished |= done
-    red, blue = kills[:, 0], kills[:, 1]
-    return Result(int((red > blue).sum()), int((red == blue).sum()), int((red < blue).sum()), float(red.mean()), float(blue.mean()))
+    return KillRecord.of(kills[:, 0], kills[:, 1])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -154,8 +130,8 @@ def main(argv: list[str] | None = None) -> None:
 
     eval_seed = args.seed + 10_000
     print(f"\nEvaluation against the {args.opponent} blue team, {args.eval_rounds} battles each (greedy actions), seed {eval_seed}:")
-    print(Result.line(evaluate(args, experiment.policy, args.eval_rounds, eval_seed), f"{args.algorithm.upper()} red"))
-    print(Result.line(evaluate(args, None, args.eval_rounds, eval_seed), "random red (baseline)"))
+    print(evaluate(args, experiment.policy, args.eval_rounds, eval_seed).line(f"{args.algorithm.upper()} red"))
+    print(evaluate(args, None, args.eval_rounds, eval_seed).line("random red (baseline)"))
 
 
 if __name__ == "__main__":

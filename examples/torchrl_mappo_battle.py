@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass
 from inspect import signature
 
 import numpy as np
@@ -40,32 +39,10 @@ from torchrl.modules import MultiAgentMLP, ProbabilisticActor
 from torchrl.objectives import ClipPPOLoss, ValueEstimators
 
 from mfagents.scripted import team_actions
-from mfagents.stats import wilson_interval
+from mfagents.stats import KillRecord
 from mfenvs.torchrl_env import BattleEnv
 
 GROUP = "red"
-
-
-@dataclass(frozen=True)
-class Result:
-    """Outcomes of ``rounds`` battles, one per battle, from red's side."""
-
-    wins: int
-    draws: int
-    losses: int
-    red_kills: float
-    blue_kills: float
-
-    @property
-    def rounds(self) -> int:
-        return self.wins + self.draws + self.losses
-
-    def line(self, name: str) -> str:
-        low, high = wilson_interval(self.wins, self.rounds)
-        return (
-            f"{name}: W-D-L {self.wins}-{self.draws}-{self.losses}, win rate {self.wins / self.rounds:.2f} "
-            f"(95% CI {low:.2f}-{high:.2f}), kills per round {self.red_kills:.1f} v {self.blue_kills:.1f}"
-        )
 
 
 class Inputs(nn.Module):
@@ -105,7 +82,7 @@ def make_modules(env: BattleEnv, hidden: int) -> tuple[ProbabilisticActor, Tenso
     return actor, critic
 
 
-def evaluate(args: argparse.Namespace, actor: ProbabilisticActor | None, rounds: int, seed: int) -> Result:
+def evaluate(args: argparse.Namespace, actor: ProbabilisticActor | None, rounds: int, seed: int) -> KillRecord:
     """``rounds`` battles at once, each played to its end; ``actor=None`` plays uniform random red actions."""
     env = make_env(args, rounds, seed)
     td = env.reset()
@@ -118,8 +95,7 @@ def evaluate(args: argparse.Namespace, actor: ProbabilisticActor | None, rounds:
             done = td["done"].squeeze(-1).numpy() & ~finished
             kills[done] = td["kills"].numpy()[done]
             finished |= done
-    red, blue = kills[:, 0], kills[:, 1]
-    return Result(int((red > blue).sum()), int((red == blue).sum()), int((red < blue).sum()), float(red.mean()), float(blue.mean()))
+    return KillRecord.of(kills[:, 0], kills[:, 1])
 
 
 def alive_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -218,8 +194,8 @@ def main(argv: list[str] | None = None) -> None:
 
     eval_seed = args.seed + 10_000
     print(f"\nEvaluation against the {args.opponent} blue team, {args.eval_rounds} battles each (sampled actions), seed {eval_seed}:")
-    print(Result.line(evaluate(args, actor, args.eval_rounds, eval_seed), "MAPPO red"))
-    print(Result.line(evaluate(args, None, args.eval_rounds, eval_seed), "random red (baseline)"))
+    print(evaluate(args, actor, args.eval_rounds, eval_seed).line("MAPPO red"))
+    print(evaluate(args, None, args.eval_rounds, eval_seed).line("random red (baseline)"))
 
 
 if __name__ == "__main__":

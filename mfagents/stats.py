@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -50,6 +51,43 @@ def rate_with_interval(successes: int, trials: int) -> dict[str, float | list[fl
     """``{"rate": successes / trials, "ci95": [low, high]}`` with the Wilson 95 % interval."""
     low, high = wilson_interval(successes, trials)
     return {"rate": successes / trials, "ci95": [low, high]}
+
+
+@dataclass(frozen=True)
+class KillRecord:
+    """Outcomes of Battle rounds from red's side: a round is won by more kills, drawn by equal kills.
+
+    Example:
+        >>> KillRecord.of(np.array([3, 1, 2]), np.array([1, 1, 4])).line("red")
+        'red: W-D-L 1-1-1, win rate 0.33 (95% CI 0.06-0.79), kills per round 2.0 v 2.0'
+    """
+
+    wins: int
+    draws: int
+    losses: int
+    red_kills: float
+    blue_kills: float
+
+    @classmethod
+    def of(cls, red_kills: np.ndarray, blue_kills: np.ndarray) -> KillRecord:
+        """The record of rounds with these final kill counts (one entry per round, at least one round)."""
+        red, blue = np.asarray(red_kills), np.asarray(blue_kills)
+        if red.shape != blue.shape or red.ndim != 1 or len(red) == 0:
+            raise ValueError(f"need one red and one blue kill count per round, got shapes {red.shape} and {blue.shape}")
+        wins, draws = int((red > blue).sum()), int((red == blue).sum())
+        return cls(wins, draws, len(red) - wins - draws, float(red.mean()), float(blue.mean()))
+
+    @property
+    def rounds(self) -> int:
+        return self.wins + self.draws + self.losses
+
+    def line(self, name: str) -> str:
+        """One line: W-D-L, the win rate with its Wilson 95 % interval, mean kills of both sides."""
+        low, high = wilson_interval(self.wins, self.rounds)
+        return (
+            f"{name}: W-D-L {self.wins}-{self.draws}-{self.losses}, win rate {self.wins / self.rounds:.2f} "
+            f"(95% CI {low:.2f}-{high:.2f}), kills per round {self.red_kills:.1f} v {self.blue_kills:.1f}"
+        )
 
 
 # == ratings ========================================================================================

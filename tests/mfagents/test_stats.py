@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from mfagents.stats import bradley_terry, elo_expected_score, elo_ratings, rate_with_interval, wilson_interval
+from mfagents.stats import KillRecord, bradley_terry, elo_expected_score, elo_ratings, rate_with_interval, wilson_interval
 
 
 def test_wilson_interval_by_hand():
@@ -84,3 +84,20 @@ def test_ratings_do_not_depend_on_the_order_of_the_players():
 def test_bad_score_matrices_raise(scores, prior, message):
     with pytest.raises(ValueError, match=message):
         bradley_terry(np.array(scores), prior_games=prior)
+
+
+# -- kill records ------------------------------------------------------------------------------------
+def test_kill_record_counts_rounds_from_reds_side():
+    record = KillRecord.of(np.array([3, 1, 2, 0]), np.array([1, 1, 4, 0]))
+    assert (record.wins, record.draws, record.losses, record.rounds) == (1, 2, 1, 4)
+    assert record.red_kills == pytest.approx(1.5) and record.blue_kills == pytest.approx(1.5)
+    low, high = wilson_interval(1, 4)
+    assert record.line("red") == (
+        f"red: W-D-L 1-2-1, win rate 0.25 (95% CI {low:.2f}-{high:.2f}), kills per round 1.5 v 1.5"
+    )
+
+
+@pytest.mark.parametrize("red, blue", [([], []), ([1, 2], [1]), ([[1]], [[2]])])
+def test_kill_record_needs_one_count_per_round_on_each_side(red, blue):
+    with pytest.raises(ValueError, match="one red and one blue kill count per round"):
+        KillRecord.of(np.array(red), np.array(blue))
