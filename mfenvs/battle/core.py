@@ -111,6 +111,8 @@ class BattleCore:
         self.config = config
         n_red, n_blue = config.team_counts
         self.n_red = n_red
+        self.n_agents = n_red + n_blue
+        self._work = n_battles * self.n_agents  # agent slots of a step: small steps run on one thread (jit.threads)
         self.teams = np.repeat(np.array([0, 1], dtype=np.int64), [n_red, n_blue])
         self.agent_names = tuple(f"{TEAMS[t]}_{i}" for t, n in enumerate((n_red, n_blue)) for i in range(n))
         self.walls = observe.wall_map(config)
@@ -126,20 +128,11 @@ class BattleCore:
         self._drawn = np.full((n_battles, config.n_agents), -1, dtype=np.int64)
 
     @property
-    def _work(self) -> int:
-        """Agent slots over all battles: small steps run their kernels on one thread (``jit.threads``)."""
-        return self.n_battles * self.config.n_agents
-
-    @property
     def _numbers(self) -> rules.RuleNumbers:
         """The config's rule numbers as float32 (recomputed if ``config`` is replaced, e.g. ``max_cycles``)."""
         if getattr(self, "_numbers_of", None) is not self.config:
             self._numbers_of, self._numbers_cache = self.config, rules.RuleNumbers.of(self.config)
         return self._numbers_cache
-
-    @property
-    def n_agents(self) -> int:
-        return self.config.n_agents
 
     # -- episode control -------------------------------------------------------------------------
     def reset(self, seed: int | None = None) -> BattleOutput:
@@ -192,20 +185,19 @@ class BattleCore:
         """
         state, n_battles, n_agents = self.state, self.n_battles, self.n_agents
         actions = np.asarray(actions, dtype=np.int64).reshape(n_battles, n_agents)
-        if actions.size and (actions.min() < 0 or actions.max() >= N_ACTIONS):
-            invalid = (actions < 0) | (actions >= N_ACTIONS)
-            raise ValueError(f"actions must be in [0, {N_ACTIONS}), got {np.unique(actions[invalid]).tolist()}")
         rewards = np.empty((n_battles, n_agents), dtype=np.float32)
         terminated = np.empty((n_battles, n_agents), dtype=bool)
         truncated = np.empty(n_battles, dtype=bool)
         with jit.threads(self.threads, self._work):
-            rules.find_attacks(
-                state.positions, state.alive, actions, state.occupant, self.teams, ~state.done, self._victims, self._n_attacks
-            )
-            n_attacks = int(self._n_attacks.sum())
+            n_invalid, n_attacks = rules.find_attacks(
+                state.positions, state.alive, actions, state.occupant, self.teams, state.done, self._victims,
+                self._n_attacks, self._first_attack,
+            )  # fmt: skip
+            if n_invalid:
+                invalid = (actions < 0) | (actions >= N_ACTIONS)
+                raise ValueError(f"actions must be in [0, {N_ACTIONS}), got {np.unique(actions[invalid]).tolist()}")
             # the random order of this step's attacks on enemies, drawn as the NumPy rules drew it
             order = self._rng.permutation(n_attacks) if n_attacks else np.zeros(0, dtype=np.int64)
-            np.cumsum(self._n_attacks, out=self._first_attack[1:])
             rules.step_battles(
                 self._numbers, self.config.max_cycles, self.teams, self.walls, actions, self._victims,
                 self._first_attack, order, state.positions, state.hp, state.alive, state.occupant,

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import prange
 
-from mfenvs.battle.config import ATTACK_OFFSETS, MOVE_OFFSETS, N_MOVES, STAY, BattleConfig
+from mfenvs.battle.config import ATTACK_OFFSETS, MOVE_OFFSETS, N_ACTIONS, N_MOVES, STAY, BattleConfig
 from mfenvs.battle.state import EMPTY
 from mfenvs.common.jit import kernel
 
@@ -70,20 +70,37 @@ def attack_victim(positions, actions, occupant, teams, battle, slot):
 
 
 @kernel(parallel=True)
-def find_attacks(positions, alive, actions, occupant, teams, running, victims, n_attacks):
-    """``victims[b, i]``: the enemy agent ``i`` attacks at the start of the step (``EMPTY`` if none);
-    ``n_attacks[b]``: how many of battle ``b``'s agents attack an enemy. Finished battles have none."""
+def find_attacks(positions, alive, actions, occupant, teams, done, victims, n_attacks, first_attack):
+    """Check the actions and list the step's attacks on enemies; returns ``(n_invalid, total)``.
+
+    ``n_invalid``: actions outside ``[0, N_ACTIONS)`` (dead agents' included); if any, nothing else is
+    written. Otherwise ``victims[b, i]`` is the enemy agent ``i`` attacks at the start of the step
+    (``EMPTY`` if none), ``n_attacks[b]`` how many of battle ``b``'s agents attack an enemy (none in a
+    finished battle), ``first_attack[b]`` the index of battle ``b``'s first such attack among all
+    battles' (``first_attack[B]`` = ``total``).
+    """
     n_battles, n_agents = alive.shape
+    n_invalid = 0
+    for battle in range(n_battles):
+        for slot in range(n_agents):
+            if not 0 <= actions[battle, slot] < N_ACTIONS:
+                n_invalid += 1
+    if n_invalid:
+        return n_invalid, 0
     for battle in prange(n_battles):
         count = 0
         for slot in range(n_agents):
             victim = EMPTY
-            if running[battle] and alive[battle, slot]:
+            if not done[battle] and alive[battle, slot]:
                 victim = attack_victim(positions, actions, occupant, teams, battle, slot)
             victims[battle, slot] = victim
             if victim != EMPTY:
                 count += 1
         n_attacks[battle] = count
+    first_attack[0] = 0
+    for battle in range(n_battles):
+        first_attack[battle + 1] = first_attack[battle] + n_attacks[battle]
+    return 0, first_attack[n_battles]
 
 
 @kernel
