@@ -157,4 +157,5 @@ def radius_scratch(n_actions: int, n_groups: int, height: int, width: int) -> tu
     kernel's tally index needs no negative-index check) and ``[n_groups, height, ceil(width / 64)]`` uint64
     occupancy bits."""
     plane_dtype = np.uint8 if n_actions <= 256 else np.uint32
-    return np.zeros((n_groups, height * width), dtype=plane_dtype), np.zeros((n_groups, height, -(-width // 64)), dtype=np.uint64)
+    planes = np.zeros((n_groups, height * width), dtype=plane_dtype)
+    return planes, np.zeros((n_groups, height, -(-width // 64)), dtype=np.uint64)
