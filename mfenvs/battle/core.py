@@ -242,7 +242,7 @@ class BattleCore:
         if config.mean_action_radius is None:
             means = global_mean_action(np.maximum(last_actions, 0).reshape(-1), N_ACTIONS, active, self._groups)
         else:  # the kernel of radius_mean_action, without its argument conversions (these arrays are ready)
-            means = np.zeros((n_battles * n_agents, N_ACTIONS), dtype=np.float32)
+            means = np.empty((n_battles * n_agents, N_ACTIONS), dtype=np.float32)  # the kernel writes every row
             size = config.map_size
             planes, occupied = radius_scratch(N_ACTIONS, 2 * n_battles, size, size)
             with jit.threads(self.threads, self._work):

@@ -138,24 +138,24 @@ def radius_mean_action(
     n_agents = len(actions)
     active = np.ones(n_agents, dtype=bool) if active is None else np.ascontiguousarray(active, dtype=bool)
     groups = np.zeros(n_agents, dtype=np.int64) if groups is None else np.ascontiguousarray(groups, dtype=np.int64)
-    out = np.zeros((n_agents, n_actions), dtype=np.float32)
     half_widths = disk_half_widths(float(radius))
     if not active.any() or len(half_widths) < 3:  # a radius below 1 holds no neighbour
-        return out
+        return np.zeros((n_agents, n_actions), dtype=np.float32)
     from mfenvs.common.mean_action_kernels import radius_counts  # Numba is imported on first use only
 
     n_groups = int(groups[active].max()) + 1
     height, width = int(grid_shape[0]), int(grid_shape[1])
     planes, occupied = radius_scratch(n_actions, n_groups, height, width)
+    out = np.empty((n_agents, n_actions), dtype=np.float32)  # the kernel writes every row
     radius_counts(actions, positions, active, groups, height, width, half_widths, planes, occupied, out)
     return out
 
 
 def radius_scratch(n_actions: int, n_groups: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Zeroed scratch of the radius kernel: ``[n_groups, height * width]`` action planes (the action of each
-    occupied cell: uint8 while that fits, which keeps a 250 x 250 plane in 61 KiB; unsigned, so that the
-    kernel's tally index needs no negative-index check) and ``[n_groups, height, ceil(width / 64)]`` uint64
-    occupancy bits."""
+    """Scratch of the radius kernel: ``[n_groups, height * width]`` action planes, uninitialised (the kernel
+    writes the action of each occupied cell and reads no other; uint8 while that fits, which keeps a
+    250 x 250 plane in 61 KiB; unsigned, so that the kernel's tally index needs no negative-index check),
+    and ``[n_groups, height, ceil(width / 64)]`` uint64 occupancy bits, zeroed."""
     plane_dtype = np.uint8 if n_actions <= 256 else np.uint32
-    planes = np.zeros((n_groups, height * width), dtype=plane_dtype)
+    planes = np.empty((n_groups, height * width), dtype=plane_dtype)
     return planes, np.zeros((n_groups, height, -(-width // 64)), dtype=np.uint64)

@@ -25,12 +25,14 @@ _BIT_INDEX = _lowest_bit_table()
 @kernel(parallel=True)
 def radius_counts(actions, positions, active, groups, height, width, half_widths, planes, occupied, out):
     """For every active agent, count the actions of the active same-group agents in its disk and write
-    their mean (the counts divided by their sum, in float32) into its row of ``out`` (which starts at zero).
+    their mean (the counts divided by their sum, in float32) into its row of ``out``; every other row
+    (inactive agents, agents with no neighbour) gets zeros, so ``out`` may come uninitialised.
 
     The disk is ``len(half_widths)`` rows: row ``dy = r - reach`` spans ``dx = -half_widths[r] ..
-    half_widths[r]``; the agent's own cell is not counted. Scratch, zeroed by the caller: ``planes``
-    (``[n_groups, height * width]``) gets the action on each group's occupied cells; ``occupied``
-    (``[n_groups, height, ceil(width / 64)]`` uint64) one bit per occupied cell, so that an agent reads a
+    half_widths[r]``; the agent's own cell is not counted. Scratch: ``planes`` (``[n_groups, height *
+    width]``, uninitialised: only occupied cells are read) gets the action on each group's occupied
+    cells; ``occupied`` (``[n_groups, height, ceil(width / 64)]`` uint64, zeroed by the caller) one bit
+    per occupied cell, so that an agent reads a
     row of its disk a 64-bit word at a time and visits only the occupied cells in it (about 1 cell in
     25 at Battle's density). Each agent tallies into its own row of ``out`` (float32 counts are exact
     integers below 2**24 neighbours), then divides it by the number of neighbours.
@@ -43,9 +45,11 @@ def radius_counts(actions, positions, active, groups, height, width, half_widths
             occupied[groups[agent], y, x >> 6] |= np.uint64(1) << np.uint64(x & 63)
     reach = len(half_widths) // 2
     for agent in prange(n_agents):
+        tally = out[agent]
+        for action in range(n_actions):
+            tally[action] = 0
         if not active[agent]:
             continue
-        tally = out[agent]
         x, y = positions[agent, 0], positions[agent, 1]
         group = groups[agent]
         plane = planes[group]

@@ -248,6 +248,23 @@ def test_radius_mean_action_across_the_occupancy_words_equals_pairwise_reference
     np.testing.assert_array_equal(actual, expected)
 
 
+def test_radius_kernel_overwrites_its_output_and_reads_no_stale_plane_cell():
+    # the kernel gets uninitialised output rows and action planes: fill both with garbage first
+    from mfenvs.common.mean_action import disk_half_widths, radius_scratch
+    from mfenvs.common.mean_action_kernels import radius_counts
+
+    rng = np.random.default_rng(7)
+    grid_shape = (20, 70)
+    positions, groups = random_battlefield(rng, grid_shape, 3, 0.2)
+    actions = rng.integers(0, 21, size=len(groups))
+    active = rng.random(len(groups)) < 0.7
+    planes, occupied = radius_scratch(21, 3, *grid_shape)
+    planes[:] = 20  # a stale action everywhere
+    out = np.full((len(groups), 21), np.nan, dtype=np.float32)
+    radius_counts(actions, positions, active, groups, *grid_shape, disk_half_widths(6.0), planes, occupied, out)
+    np.testing.assert_array_equal(out, pairwise_radius(actions, 21, positions, 6.0, active, groups))
+
+
 def test_radius_mean_action_in_the_corners():
     # a full 3 x 3 square disk reaches past every edge of a full 3 x 4 grid
     positions = np.array([[x, y] for y in range(3) for x in range(4)])
