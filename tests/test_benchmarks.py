@@ -79,8 +79,9 @@ def test_contract_floor_times_the_contract_work_and_our_step():
     result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     row = next(line for line in result.stdout.splitlines() if line.startswith("| 20 | 32 |"))
-    floor_us, step_us = (float(cell) for cell in row.split(" | ")[2:4])
+    floor_us, bare_us, step_us = (float(cell) for cell in row.split(" | ")[2:5])
     assert 0 < floor_us < step_us  # the contract's own work is part of the whole step
+    assert bare_us > 0
 
 
 def test_battle_threads_prints_the_layer_and_a_speed_up_per_case():
