@@ -117,15 +117,15 @@ class BattleCore:
         self.agent_names = tuple(f"{TEAMS[t]}_{i}" for t, n in enumerate((n_red, n_blue)) for i in range(n))
         self.walls = observe.wall_map(config)
         self._groups = (np.arange(n_battles)[:, None] * 2 + self.teams[None, :]).reshape(-1)
-        self.state = BattleState.empty(n_battles, config.n_agents, config.map_size)
+        self.state = BattleState.empty(n_battles, self.n_agents, config.map_size)
         self._rng: np.random.Generator | None = None
         # scratch of the attack phase: each agent's victim, attacks per battle, their offsets
-        self._victims = np.zeros((n_battles, config.n_agents), dtype=np.int64)
+        self._victims = np.zeros((n_battles, self.n_agents), dtype=np.int64)
         self._n_attacks = np.zeros(n_battles, dtype=np.int64)
         self._first_attack = np.zeros(n_battles + 1, dtype=np.int64)
         # scratch of the views: each battle seen by each team, and the cells the agents were drawn on
         self._pictures = observe.empty_pictures(n_battles, config, self.walls, self.view_dtype, self.spare_view_channels)
-        self._drawn = np.full((n_battles, config.n_agents), -1, dtype=np.int64)
+        self._drawn = np.full((n_battles, self.n_agents), -1, dtype=np.int64)
 
     @property
     def _numbers(self) -> rules.RuleNumbers:
