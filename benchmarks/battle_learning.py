@@ -1,7 +1,7 @@
 """Battle learning with the defaults: every seed's team against random and scripted, and (two algorithms) cross-play.
 
 For each algorithm and seed this runs ``mfzoo train battle --algo ALGO --seed SEED --out
-RUNS/ALGO-sSEED`` (the paper's setup and the budget of ``mfagents.config.TRAINING_DEFAULTS``;
+RUNS/ALGO-sSEED`` (the paper's setup and the budget of ``mfagents.training.config.TRAINING_DEFAULTS``;
 finished runs are skipped, stopped ones resumed), then plays every trained team greedily, as red,
 against ``random`` and ``scripted`` on the paper's map, and finally, given two algorithms, the paper's
 claim about them: every seed of the first against every seed of the second, on both sides,
@@ -30,7 +30,7 @@ sys.path.insert(0, str(BENCHMARKS_DIR))
 import mfagents  # noqa: E402
 from _timing import machine_description, publish  # noqa: E402
 from battle_zoo import EVAL_SEED, train_command, train_run, wall_time_s  # noqa: E402
-from mfagents.stats import wilson_interval  # noqa: E402
+from mfagents.evaluation.stats import wilson_interval  # noqa: E402
 
 SECTION = "## Battle learning with the defaults (issue 10)"
 """The section of the default run (MF-Q and IL); other algorithm sets get their own (``section_title``)."""

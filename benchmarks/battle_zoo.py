@@ -2,10 +2,10 @@
 
 For each algorithm this runs what a user would type, ``mfzoo train battle --algo ALGO --seed SEED
 --out RUNS/ALGO-sSEED`` (the paper's setup: 40 x 40, 64 v 64, self-play with refresh-on-win, the
-budget of ``mfagents.config.TRAINING_DEFAULTS``), resuming a run that stopped early and skipping one
+budget of ``mfagents.training.config.TRAINING_DEFAULTS``), resuming a run that stopped early and skipping one
 that is finished. It then writes the learner's acting network in float16 to
-``mfagents/zoo/ALGO.safetensors`` (``mfagents.zoo.export_policy``), evaluates ``zoo:ALGO`` greedily
-against ``random`` and ``scripted`` on the paper's map, and rewrites ``mfagents/zoo/ZOO.md`` with the
+``mfagents/policies/zoo/ALGO.safetensors`` (``mfagents.policies.zoo.export_policy``), evaluates ``zoo:ALGO`` greedily
+against ``random`` and ``scripted`` on the paper's map, and rewrites ``mfagents/policies/zoo/ZOO.md`` with the
 command, seed, budget, training time and evaluation of every shipped policy. ``--arena`` also plays
 ``mfzoo arena battle zoo:... scripted random`` and prints its tables (committed in the README).
 
@@ -28,11 +28,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 import mfagents  # noqa: E402
-from mfagents.checkpoint import CHECKPOINT_NAME, load_checkpoint  # noqa: E402
-from mfagents.config import RunConfig, resolve  # noqa: E402
-from mfagents.policies import LEARNER, load_learner  # noqa: E402
-from mfagents.pipeline import VecPipeline  # noqa: E402
-from mfagents.zoo import ZOO_DIR, available, export_policy, provenance  # noqa: E402
+from mfagents.common.checkpoint import CHECKPOINT_NAME, load_checkpoint  # noqa: E402
+from mfagents.training.config import RunConfig, resolve  # noqa: E402
+from mfagents.policies.specs import LEARNER, load_learner  # noqa: E402
+from mfagents.common.pipeline import VecPipeline  # noqa: E402
+from mfagents.policies.zoo import ZOO_DIR, available, export_policy, provenance  # noqa: E402
 
 EVAL_OPPONENTS = ("random", "scripted")
 EVAL_SEED = 12_345
@@ -70,7 +70,7 @@ def wall_time_s(run_dir: Path) -> float:
 
 
 def export(algo: str, seed: int, run_dir: Path, eval_rounds: int) -> dict[str, Any]:
-    """Export ``run_dir``'s learner to ``mfagents/zoo/ALGO.safetensors`` and evaluate it; return its provenance."""
+    """Export ``run_dir``'s learner to ``mfagents/policies/zoo/ALGO.safetensors`` and evaluate it; return its provenance."""
     run = json.loads((run_dir / "config.json").read_text())
     _, metadata = load_checkpoint(run_dir / CHECKPOINT_NAME)
     pipeline = VecPipeline("battle", run["env_kwargs"], 1)
@@ -99,7 +99,7 @@ def export(algo: str, seed: int, run_dir: Path, eval_rounds: int) -> dict[str, A
 
 
 def write_zoo_md() -> None:
-    """``mfagents/zoo/ZOO.md``: one section per shipped policy, from the provenance in its file."""
+    """``mfagents/policies/zoo/ZOO.md``: one section per shipped policy, from the provenance in its file."""
     lines = [
         "# Shipped Battle policies",
         "",
@@ -144,7 +144,7 @@ def main() -> None:
         export(algo, args.seed, run_dir, args.eval_rounds)
     write_zoo_md()
     if args.arena:
-        from mfagents.arena import run_arena
+        from mfagents.evaluation.arena import run_arena
 
         summary = run_arena("battle", [f"zoo:{name}" for name in available()], rounds=args.arena_rounds, seed=EVAL_SEED, out=args.runs / "arena")
         print(summary["tables"])

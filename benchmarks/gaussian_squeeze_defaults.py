@@ -2,7 +2,7 @@
 
 The paper's largest setting: N = 1000 agents, mu = 400, sigma = 200, ten actions (the defaults of
 ``mfenvs/gaussian_squeeze-v0``). Every seed is trained with nothing but the defaults of ``mfzoo train``
-(``mfagents.config.TRAINING_DEFAULTS["gaussian_squeeze"]``: 100 rounds of 100 steps)::
+(``mfagents.training.config.TRAINING_DEFAULTS["gaussian_squeeze"]``: 100 rounds of 100 steps)::
 
     mfzoo train gaussian_squeeze --algo mfq --seed S --out DIR --no-progress
 
@@ -53,7 +53,7 @@ def run_command(arguments: list[str]) -> dict:
     """Run ``mfzoo ARGUMENTS`` in its own single-threaded process and return the JSON summary it prints last."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     completed = subprocess.run(
-        [sys.executable, "-m", "mfagents.cli", *arguments], check=False, capture_output=True, text=True, cwd=REPO_ROOT, env=env
+        [sys.executable, "-m", "mfagents.commands.cli", *arguments], check=False, capture_output=True, text=True, cwd=REPO_ROOT, env=env
     )
     if completed.returncode != 0:
         raise RuntimeError(f"mfzoo {' '.join(arguments)} failed ({completed.returncode}):\n{completed.stderr}")
@@ -146,7 +146,7 @@ def report(results: list[dict], workers: int, eval_rounds: int, wall_s: float, a
             f"Goal: `mfzoo train gaussian_squeeze --algo mfq` with no budget or other flag reaches G / G* >= {GOAL} on the",
             "paper's largest setting (N = 1000, mu = 400, sigma = 200, ten actions) in a few minutes on 2 cores.",
             "Each seed: `mfzoo train gaussian_squeeze --algo ALGO --seed S` with the defaults of",
-            "`mfagents.config.TRAINING_DEFAULTS`, then its greedy joint policy played by",
+            "`mfagents.training.config.TRAINING_DEFAULTS`, then its greedy joint policy played by",
             f"`mfzoo eval gaussian_squeeze --policy DIR --rounds {eval_rounds} --seed 0`; every process has one torch thread",
             f"(`OMP_NUM_THREADS=1`), {min(workers, len(results))} run(s) at a time.",
             "",

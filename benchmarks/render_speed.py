@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pygame  # noqa: E402
 from _timing import compare, machine_description, markdown_table  # noqa: E402
 
-from mfagents.watch import RECORD_FRAME_SIZE, WatchSession, record_episode  # noqa: E402
+from mfagents.commands.watch import RECORD_FRAME_SIZE, WatchSession, record_episode  # noqa: E402
 from render import battle, gaussian_squeeze, ising  # noqa: E402
 from render.hud import Hud, compose_frame  # noqa: E402
 from render.window import surface_to_array  # noqa: E402

@@ -2,11 +2,11 @@
 
 All three learn while they play the paper's setup (40 x 40 map, 64 v 64, minimap and feature
 channels, ``dead_agents="absorb"``) through the same SuperSuit vector env
-(``mfagents.pipeline.make_vec_env``: ``pettingzoo_env_to_vec_env_v1`` + ``concat_vec_envs_v1``):
+(``mfagents.common.pipeline.make_vec_env``: ``pettingzoo_env_to_vec_env_v1`` + ``concat_vec_envs_v1``):
 
 * ``mfq`` / ``il``: ``mfagents.train("battle", algo, steps=...)`` with the defaults of ``mfzoo train``
   (self-play: red is the learner, blue a frozen copy that acts too, replay ratio and network from
-  ``mfagents.config.TRAINING_DEFAULTS`` and ``MFQConfig``);
+  ``mfagents.training.config.TRAINING_DEFAULTS`` and ``MFQConfig``);
 * ``ppo``: Stable-Baselines3 PPO with one shared ``MlpPolicy`` for all 128 agent rows (the usual
   SuperSuit recipe), ``n_steps=64`` per row (8,192 samples per rollout), 4 minibatches, 10 epochs.
 
@@ -63,9 +63,9 @@ def peak_rss_mib() -> float:
 def run_mfagents(algo: str, steps: int, seed: int) -> dict:
     """Train ``algo`` for ``steps`` environment steps with the ``mfzoo train battle`` defaults."""
     import mfagents
-    from mfagents.config import RunConfig, resolve
-    from mfagents.loop import build_learner
-    from mfagents.pipeline import VecPipeline
+    from mfagents.training.config import RunConfig, resolve
+    from mfagents.training.loop import build_learner
+    from mfagents.common.pipeline import VecPipeline
 
     summary = mfagents.train("battle", algo, seed=seed, steps=steps, tensorboard=False)
     run = resolve(RunConfig(env="battle", algo=algo, steps=steps))
@@ -88,8 +88,8 @@ def run_ppo(steps: int, seed: int) -> dict:
     from stable_baselines3.common.logger import configure as configure_logger
     from stable_baselines3.common.utils import set_random_seed
 
-    from mfagents.config import RunConfig, resolve
-    from mfagents.pipeline import make_parallel_env, make_vec_env
+    from mfagents.training.config import RunConfig, resolve
+    from mfagents.common.pipeline import make_parallel_env, make_vec_env
 
     torch.set_num_threads(1)  # as mfzoo train does: fastest on a shared 2-core machine
     run = resolve(RunConfig(env="battle"))

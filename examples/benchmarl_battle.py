@@ -1,7 +1,7 @@
 """BenchMARL's IPPO, MAPPO or QMIX on Battle: red learns against a fixed blue team, then plays evaluation battles.
 
 The task is ``mfagents.benchmarl_task.BattleTask.BATTLE`` (red learns, blue is played inside the batched
-``BattleEnv``: ``--opponent scripted``, the nearest-enemy fighter of ``mfagents.scripted``, or ``random``).
+``BattleEnv``: ``--opponent scripted``, the nearest-enemy fighter of ``mfagents.policies.scripted``, or ``random``).
 The algorithm and the models (``Mlp`` policy, and critic for the PPOs) are BenchMARL's, with their YAML
 defaults except the budget and the learning rate set below. The experiment writes its run folder under
 ``--out`` (no loggers). At the end the trained red team plays ``--eval-rounds`` battles against the same
@@ -31,7 +31,7 @@ from tensordict.nn import TensorDictModuleBase
 from torchrl.envs.utils import ExplorationType, set_exploration_type
 
 from mfagents.benchmarl_task import BattleTask, BattleTaskConfig, make_battle_env
-from mfagents.stats import KillRecord
+from mfagents.evaluation.stats import KillRecord
 
 ALGORITHMS = {"ippo": IppoConfig, "mappo": MappoConfig, "qmix": QmixConfig}
 

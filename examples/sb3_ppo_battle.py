@@ -21,8 +21,8 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.utils import set_random_seed
 
-from mfagents.sb3_policy import load_sb3_policy
-from mfagents.scripted import nearest_enemy_actions
+from mfagents.policies.sb3 import load_sb3_policy
+from mfagents.policies.scripted import nearest_enemy_actions
 from mfenvs import battle_v0
 
 

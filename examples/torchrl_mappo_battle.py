@@ -2,7 +2,7 @@
 
 The environment is ``mfenvs.torchrl_env.BattleEnv`` with ``num_envs`` battles stepped at once and blue
 played inside it (``--opponent random``: uniform random actions; ``scripted``: the nearest-enemy
-fighter of ``mfagents.scripted``). Red's agents share one policy (``MultiAgentMLP``, decentralised, on
+fighter of ``mfagents.policies.scripted``). Red's agents share one policy (``MultiAgentMLP``, decentralised, on
 each agent's flattened 13 x 13 view, its features and its neighbourhood mean action) and one
 centralised critic (``MultiAgentMLP`` over all red agents' inputs): MAPPO. A ``Collector``
 gathers the rollouts, ``GAE`` computes per-agent advantages (a dead agent is ``done``), and
@@ -38,8 +38,8 @@ from torchrl.envs.utils import ExplorationType, set_exploration_type
 from torchrl.modules import MultiAgentMLP, ProbabilisticActor
 from torchrl.objectives import ClipPPOLoss, ValueEstimators
 
-from mfagents.scripted import team_actions
-from mfagents.stats import KillRecord
+from mfagents.policies.scripted import team_actions
+from mfagents.evaluation.stats import KillRecord
 from mfenvs.torchrl_env import BattleEnv
 
 GROUP = "red"

@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from mfagents.config import RunConfig, resolve
-from mfagents.device import check_device
-from mfagents.loop import make_scorer, torch_threads
-from mfagents.pipeline import ALL, TEAM_GROUPS, VecPipeline
-from mfagents.policies import GroupContext, LearnerPolicy, load_policy
-from mfagents.run_settings import merge_env_kwargs
-from mfagents.stats import rate_with_interval
+from mfagents.training.config import RunConfig, resolve
+from mfagents.common.device import check_device
+from mfagents.training.loop import make_scorer, torch_threads
+from mfagents.common.pipeline import ALL, TEAM_GROUPS, VecPipeline
+from mfagents.policies.specs import GroupContext, LearnerPolicy, load_policy
+from mfagents.training.run_settings import merge_env_kwargs
+from mfagents.evaluation.stats import rate_with_interval
 from mfenvs.registration import find
 
 EVAL_COPIES = 4
@@ -54,11 +54,11 @@ def train(
     Args:
         env: registered id or short name (``battle``, ``ising``, ``gaussian_squeeze``).
         algo: ``mfq`` (None: ``mfq``, or the resumed run's), ``il``, ``mfac``, ``ac`` or ``tabular_mfq`` (Ising only).
-        preset: the table of defaults, ``default`` or ``paper`` (``mfagents.config.PRESETS``; None: ``default``,
+        preset: the table of defaults, ``default`` or ``paper`` (``mfagents.training.config.PRESETS``; None: ``default``,
             or the resumed run's).
         seed: seeds the learners, opponents and environments (None: 0, or the resumed run's).
         out: run directory (``config.json``, ``metrics.csv``, ``tb/``, ``checkpoint.safetensors``); None keeps nothing.
-        env_kwargs: environment arguments on top of the defaults of ``mfagents.config.TRAINING_DEFAULTS``.
+        env_kwargs: environment arguments on top of the defaults of ``mfagents.training.config.TRAINING_DEFAULTS``.
         algo_kwargs: learner config overrides (fields of ``MFQConfig``, ``MFACConfig``...).
         opponent: Battle's blue team: ``self`` (default), ``train:ALGO`` or a policy SPEC.
         steps, rounds: the budget (at most one; default per environment).
@@ -76,10 +76,10 @@ def train(
         ``budget_met: True`` when a resumed run had already played its budget (nothing was done).
 
     Raises:
-        ValueError: a bad setting (``mfagents.config.resolve``), including a device torch cannot use here.
-        mfagents.loop.RunSetupError, mfagents.checkpoint.CheckpointError: the run cannot start.
+        ValueError: a bad setting (``mfagents.training.config.resolve``), including a device torch cannot use here.
+        mfagents.training.loop.RunSetupError, mfagents.common.checkpoint.CheckpointError: the run cannot start.
     """
-    from mfagents.loop import train as run_training
+    from mfagents.training.loop import train as run_training
 
     config = RunConfig(
         env=env,
@@ -127,7 +127,7 @@ def evaluate(
         rounds: rounds (episodes) to play, summed over copies.
         seed: seeds the environments and random policies.
         env_kwargs: environment arguments on top of the training defaults of the environment and of the
-            settings the SPECs were trained with (a run's ``config.json``; ``mfagents.run_settings``).
+            settings the SPECs were trained with (a run's ``config.json``; ``mfagents.training.run_settings``).
         n_envs: environment copies stepped together (default ``min(rounds, 4)``).
         device: torch device of learner policies (checked before anything starts).
         override_run_settings: let ``env_kwargs`` differ from the settings a run was trained with.
@@ -211,9 +211,9 @@ def reproduce(
 ) -> dict[str, Any]:
     """``mfzoo reproduce EXPERIMENT``: train the experiment's runs through the sweep and analyse them.
 
-    See ``mfagents.reproduce.reproduce``; returns ``{"experiment", "out", "runs", "failed", "section"}``.
+    See ``mfagents.experiments.reproduce.reproduce``; returns ``{"experiment", "out", "runs", "failed", "section"}``.
     """
-    from mfagents.reproduce import reproduce as run_experiment
+    from mfagents.experiments.reproduce import reproduce as run_experiment
 
     return run_experiment(
         experiment, quick=quick, preset=preset, address=address, out=out, cpus_per_run=cpus_per_run, report=report

@@ -18,7 +18,7 @@ Example (the config line is the ``task=`` argument)::
     experiment.run()
 
 The task (``BattleTaskConfig``): the group ``red`` learns against a fixed blue team played inside the
-environment (``opponent="scripted"``: ``mfagents.scripted.team_actions``, the nearest-enemy fighter;
+environment (``opponent="scripted"``: ``mfagents.policies.scripted.team_actions``, the nearest-enemy fighter;
 ``"random"``: uniform random actions), as in ``examples/torchrl_mappo_battle.py``. A fixed opponent makes
 returns comparable across algorithms and runs (self-play returns are not), which is what a benchmark
 table needs. With ``opponent="none"`` both groups, ``red`` and ``blue``, are BenchMARL groups and learn
@@ -45,7 +45,7 @@ from tensordict import TensorDictBase
 from torchrl.data import Composite
 from torchrl.envs import CatTensors, Compose, EnvBase, FlattenObservation, TransformedEnv
 
-from mfagents.scripted import team_actions
+from mfagents.policies.scripted import team_actions
 from mfenvs.common.validation import check_int
 from mfenvs.torchrl_env import BattleEnv
 

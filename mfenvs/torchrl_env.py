@@ -259,7 +259,7 @@ class BattleEnv(_GroupedEnv):
         seed: seeds the first reset (as ``set_seed``).
         opponent: ``None`` (both groups act), ``"random"`` (blue plays uniform random actions from a
             generator seeded with each seeded reset) or an ``Opponent``: ``opponent(core) -> [B, n_blue]``
-            int actions, called before every step (e.g. ``mfagents.scripted.team_actions``). With an
+            int actions, called before every step (e.g. ``mfagents.policies.scripted.team_actions``). With an
             opponent the env has the group ``red`` only.
         view_dtype: ``"float32"`` (the default) or ``"float16"``: opt-in half-size observations (see
             ``battle_v0``); the ``"observation"`` spec's dtype follows. Features stay float32.

@@ -1,7 +1,7 @@
 """``Viewer``: the interactive window over any environment and policies.
 
 The viewer knows nothing about trainers: it steps an ``EpisodeSource`` (an environment with its
-policies, built by ``mfagents.watch``) and draws the source's core with the environment's pure
+policies, built by ``mfagents.commands.watch``) and draws the source's core with the environment's pure
 ``draw(core, surface)`` function above the HUD (``render.hud``).
 
 Keys:

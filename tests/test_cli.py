@@ -14,7 +14,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from mfagents import cli, demo
+from mfagents.commands import cli, demo
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,7 +26,7 @@ def last_json_line(output: str) -> dict:
 def test_demo_quick_subprocess_writes_gif_and_png(tmp_path):
     env = {key: value for key, value in os.environ.items() if key not in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY")}
     result = subprocess.run(
-        [sys.executable, "-m", "mfagents.cli", "demo", "--env", "ising", "--quick", "--out", str(tmp_path)],
+        [sys.executable, "-m", "mfagents.commands.cli", "demo", "--env", "ising", "--quick", "--out", str(tmp_path)],
         capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -66,7 +66,7 @@ def test_demo_quick_trains_evaluates_records_and_plots_end_to_end(tmp_path):
     # the README's first command at toy size (CI runs it): a fresh process, headless, no display
     env = {key: value for key, value in os.environ.items() if key not in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY")}
     result = subprocess.run(
-        [sys.executable, "-m", "mfagents.cli", "demo", "--quick", "--out", str(tmp_path)],
+        [sys.executable, "-m", "mfagents.commands.cli", "demo", "--quick", "--out", str(tmp_path)],
         capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -108,7 +108,7 @@ def test_the_demo_prints_commands_the_parser_accepts(tmp_path):
 
 
 def test_the_demo_points_at_shipped_zoo_teams():
-    from mfagents import zoo
+    from mfagents.policies import zoo
 
     words = shlex.split(demo.ZOO_WATCH_COMMAND)
     watch = cli.build_parser().parse_args(words[1:])
@@ -163,7 +163,7 @@ TINY_LEARNER = ["--algo-kwarg", "learning_starts=16", "--algo-kwarg", "batch_siz
 
 def run_cli(*argv: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mfagents.cli", *argv], capture_output=True, text=True, cwd=REPO_ROOT, timeout=timeout
+        [sys.executable, "-m", "mfagents.commands.cli", *argv], capture_output=True, text=True, cwd=REPO_ROOT, timeout=timeout
     )
 
 
@@ -235,14 +235,14 @@ def test_train_resumes_after_sigkill(tmp_path):
     import signal
     import time
 
-    from mfagents.checkpoint import load_checkpoint
+    from mfagents.common.checkpoint import load_checkpoint
 
     argv = [
         "train", "gaussian_squeeze", "--rounds", "400", "--seed", "3", "--out", str(tmp_path), "--checkpoint-every", "5",
         "--log-every", "5", "--no-progress", "--no-tensorboard", "--env-kwarg", "n_agents=16", "--env-kwarg", "max_cycles=4",
         *TINY_LEARNER,
     ]  # fmt: skip
-    process = subprocess.Popen([sys.executable, "-m", "mfagents.cli", *argv], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen([sys.executable, "-m", "mfagents.commands.cli", *argv], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     checkpoint = tmp_path / "checkpoint.safetensors"
     deadline = time.monotonic() + 120
     while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
@@ -395,7 +395,7 @@ def test_resume_reads_the_run_settings_and_says_when_the_budget_is_met(tiny_batt
 
 
 def test_eval_arena_and_watch_read_the_run_settings(tiny_battle_run, capsys, tmp_path):
-    from mfagents.watch import WatchSession
+    from mfagents.commands.watch import WatchSession
 
     run = str(tiny_battle_run)
     assert cli.main(["eval", "battle", "--red", run, "--blue", "random", "--rounds", "1"]) == 0
@@ -418,7 +418,7 @@ def test_sb3_models_get_the_observation_settings_they_were_trained_with(tiny_bat
     from stable_baselines3 import PPO
     from stable_baselines3.common.logger import Logger
 
-    from mfagents.pipeline import make_parallel_env, make_vec_env
+    from mfagents.common.pipeline import make_parallel_env, make_vec_env
 
     # a model trained on Battle as SB3 users make it: no extra features (9 channels, not 41)
     vec = make_vec_env(make_parallel_env("battle", {"map_size": 16, "team_size": 4, "dead_agents": "absorb"}), 1, base_class="stable_baselines3")
@@ -483,7 +483,7 @@ def test_commands_leave_no_files_in_the_temporary_folder(tmp_path):
         ["bench", "ising", "--seconds", "0.05"],
     ]
     for argv in commands:
-        result = subprocess.run([sys.executable, "-m", "mfagents.cli", *argv], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+        result = subprocess.run([sys.executable, "-m", "mfagents.commands.cli", *argv], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
         assert result.returncode == 0, (argv, result.stderr)
         assert not list(scratch.iterdir()), (argv, list(scratch.iterdir()))
 

@@ -1,9 +1,9 @@
 """The learners: a registry of parameter-shared learners behind one small protocol.
 
 A *learner* drives one group of agents with one set of parameters (a Battle team, every Gaussian
-Squeeze or Ising agent). The training loop (``mfagents.loop``) only talks to the ``Learner``
-protocol below; the algorithms are plain classes, one per file, composed from ``mfagents.nets`` (networks),
-``mfagents.buffers`` (replay), ``mfagents.exploration``, ``mfagents.revision`` and ``mfagents.schedules`` rather than derived from a base class:
+Squeeze or Ising agent). The training loop (``mfagents.training.loop``) only talks to the ``Learner``
+protocol below; the algorithms are plain classes, one per file, composed from ``mfagents.algos.nets`` (networks),
+``mfagents.algos.buffers`` (replay), ``mfagents.algos.exploration``, ``mfagents.algos.revision`` and ``mfagents.algos.schedules`` rather than derived from a base class:
 
 | name | class | paper |
 |---|---|---|
@@ -37,7 +37,7 @@ Calls per environment step: ``act`` (exploring), then ``observe`` with the step'
 
 Asynchronous revision. Every learner's config has ``revision_rate`` (default 1, the paper's
 synchronous setting): the probability that an agent acts on its policy at a step; otherwise it
-repeats its previous action (``mfagents.revision.ActionRevision``), exploring or greedy alike. The mean
+repeats its previous action (``mfagents.algos.revision.ActionRevision``), exploring or greedy alike. The mean
 action the agents see is unchanged (it comes from the environment). A learner remembers each row's
 last action; a row whose episode ended (``dones`` given to ``observe`` or ``end_episodes``) acts
 freely at its next step, so anything that drives a learner outside the training loop must call

@@ -34,17 +34,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mfagents.buffers import Batch, ReplayBuffer, ReplayRatio
-from mfagents.checkpoint import (
+from mfagents.algos.buffers import Batch, ReplayBuffer, ReplayRatio
+from mfagents.common.checkpoint import (
     load_module_tensors,
     load_optimizer_tensors,
     module_tensors,
     optimizer_tensors,
 )
-from mfagents.exploration import sample_categorical
-from mfagents.nets import build_network, network_inputs, observation_layout, soft_update
-from mfagents.revision import ActionRevision, RevisionSettings
-from mfagents.schedules import linear_schedule
+from mfagents.algos.exploration import sample_categorical
+from mfagents.algos.nets import build_network, network_inputs, observation_layout, soft_update
+from mfagents.algos.revision import ActionRevision, RevisionSettings
+from mfagents.algos.schedules import linear_schedule
 from mfenvs.common.validation import check_choice, check_float, check_int
 
 

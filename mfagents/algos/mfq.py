@@ -19,7 +19,7 @@ one that makes the target a deterministic function of (a, abar): on Gaussian Squ
 Q(a, abar) = G(a + (N - 1) * load(abar)) exactly, while with the mean action seen one step earlier
 the effect of an agent's own action is buried in the other agents' changes.
 
-Asynchronous revision (``revision_rate`` < 1, see ``mfagents.revision.ActionRevision``): each agent acts
+Asynchronous revision (``revision_rate`` < 1, see ``mfagents.algos.revision.ActionRevision``): each agent acts
 on its policy with that probability per step and otherwise repeats its previous action. A shared
 network with near-greedy acting makes every agent pick the same action at once, and synchronous best
 responses oscillate (Gaussian Squeeze: everyone 0 -> everyone 9 -> ...); revising a few agents per
@@ -35,12 +35,12 @@ removed and the mean actions are ignored.
 The temperature is in the units of Q (scaled rewards): it has to be set per environment. On Battle a
 step costs 0.005, an attack 0.1 and a hit pays 0.2, so the Q values of one state differ by ~0.1 until
 kills are learnt: at T = 1 play is uniform over the 21 actions, and teams only started to fight once T
-fell below ~0.3, late in the budget. The Battle defaults (``mfagents.config.BATTLE_Q_LEARNING``) start
+fell below ~0.3, late in the budget. The Battle defaults (``mfagents.training.config.BATTLE_Q_LEARNING``) start
 at T = 0.1, where the learnt ranking shapes play from the first rounds. Where Battle learning was checked
 and found sound: dead agents (absorbed rows) are never sampled and their last transition does not
-bootstrap (``mfagents.buffers``: the bootstrap is cut where the row is inactive at t + 1); time-outs cut
+bootstrap (``mfagents.algos.buffers``: the bootstrap is cut where the row is inactive at t + 1); time-outs cut
 the bootstrap too, which touches only the last ~20 steps (1 / (1 - gamma)) of a 400-step round; the
-mean action reaches the network from the environment's infos (``tests/mfagents/test_pipeline.py``). Simplification
+mean action reaches the network from the environment's infos (``tests/mfagents/common/test_pipeline.py``). Simplification
 (as the paper's code): a truncated episode is treated as terminal (``done`` cuts the bootstrap).
 Rewards are multiplied by ``reward_scale`` before they are stored.
 """
@@ -57,21 +57,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mfagents.buffers import Batch, ReplayBuffer, ReplayRatio
-from mfagents.checkpoint import (
+from mfagents.algos.buffers import Batch, ReplayBuffer, ReplayRatio
+from mfagents.common.checkpoint import (
     load_module_tensors,
     load_optimizer_tensors,
     module_tensors,
     optimizer_tensors,
 )
-from mfagents.exploration import (
+from mfagents.algos.exploration import (
     boltzmann_probabilities,
     epsilon_greedy,
     sample_categorical,
 )
-from mfagents.nets import build_network, network_inputs, observation_layout, soft_update
-from mfagents.revision import ActionRevision, RevisionSettings
-from mfagents.schedules import linear_schedule
+from mfagents.algos.nets import build_network, network_inputs, observation_layout, soft_update
+from mfagents.algos.revision import ActionRevision, RevisionSettings
+from mfagents.algos.schedules import linear_schedule
 from mfenvs.common.validation import check_choice, check_float, check_int
 
 

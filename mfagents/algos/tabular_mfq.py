@@ -39,9 +39,9 @@ import numpy as np
 import torch
 
 from mfagents.algos import build_config
-from mfagents.exploration import boltzmann_probabilities, sample_categorical
-from mfagents.revision import ActionRevision, RevisionSettings
-from mfagents.schedules import exponential_schedule
+from mfagents.algos.exploration import boltzmann_probabilities, sample_categorical
+from mfagents.algos.revision import ActionRevision, RevisionSettings
+from mfagents.algos.schedules import exponential_schedule
 from mfenvs.common.validation import check_choice, check_float, check_int
 
 

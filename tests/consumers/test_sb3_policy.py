@@ -10,7 +10,7 @@ import pytest
 import supersuit
 from stable_baselines3 import PPO
 
-from mfagents.sb3_policy import load_sb3_policy
+from mfagents.policies.sb3 import load_sb3_policy
 from mfenvs import battle_v0
 
 BATTLE_KWARGS = {"map_size": 12, "team_size": 4, "minimap_mode": False, "dead_agents": "absorb", "max_cycles": 10}

@@ -203,7 +203,7 @@ def test_random_opponent_plays_blue_from_the_seeded_generator():
 
 
 def test_scripted_opponent_is_called_with_the_core_before_each_step():
-    from mfagents.scripted import nearest_enemy_actions, team_actions
+    from mfagents.policies.scripted import nearest_enemy_actions, team_actions
 
     seen = []
 

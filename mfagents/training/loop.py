@@ -1,0 +1,569 @@
+"""The training loop: collect -> learn -> log -> checkpoint, over a SuperSuit vector env.
+
+``train(run)`` reads top to bottom like a CleanRL main block. Every step it
+
+1. **collects**: asks each group's policy for actions (the learner explores; Battle's other team is
+   driven by the opponent), steps every environment copy, and hands each learner its rows
+   (obs_t, a_t, abar_t, r_t, done_t, active_t);
+2. **learns**: ``learner.update()`` on the learner's own schedule, ``set_progress`` for its schedules;
+3. **logs** every ``log_every_rounds`` finished rounds: returns, win rate (Battle), G / G* (Gaussian
+   Squeeze), late-time order parameter (Ising), losses, and throughput (``perf/``);
+4. **checkpoints** every ``checkpoint_every_rounds`` rounds and at the end.
+
+Battle modes (``opponent``): ``self`` (default, the paper's self-play: blue is a frozen copy of the
+learner, replaced by the learner's current parameters whenever the learner wins a round),
+``train:ALGO`` (blue is a second learner trained at the same time, e.g. MF-Q vs IL), or a fixed
+policy SPEC (``random``, ``scripted``, a run directory...). The learner always plays red; the sides
+red and blue start on are random every round (Battle's ``random_sides``), so this favours neither.
+
+Counting: a *round* is one finished episode of one copy; ``global_step`` counts environment steps
+summed over copies (CleanRL's convention); ``agent_steps`` counts rows stepped (every agent of every
+copy, dead absorbed agents included), the unit SB3 counts for the same vector env.
+
+Resume: the checkpoint holds the learners (networks, optimisers, counters), the RNG states, the
+loop's counters and the CSV position. The replay buffer is not saved (hundreds of MB for Battle):
+a resumed learner refills it before it trains again, and episodes in flight at the checkpoint are
+restarted, so a resumed run continues the same run but is not bit-identical to an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mfagents.common.checkpoint import (
+    CHECKPOINT_NAME,
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+)
+from mfagents.training.config import SELF_PLAY, TRAIN_PREFIX, ResolvedRun
+from mfagents.training.logger import RunLogger
+from mfagents.common.pipeline import ALL, VecPipeline, VecStep
+from mfagents.policies.specs import (
+    LEARNER,
+    OPPONENT,
+    GroupContext,
+    LearnerPolicy,
+    Policy,
+    load_policy,
+)
+from mfagents.training.run_settings import CONFIG_NAME
+
+LEARNER_GROUP = {"battle": "red"}
+"""The group the (first) learner drives, by environment short name (default: ``all``)."""
+RESUME_KEYS = ("env_id", "algo", "seed", "env_kwargs", "algo_kwargs", "opponent", "n_envs")
+"""Run settings a resumed run must share with the run it continues (budgets may change)."""
+
+
+# == per-environment scores ==========================================================================
+class Scorer:
+    """Per-round results of one environment; subclasses know what ``copy_infos`` and actions mean."""
+
+    def __init__(self, pipeline: VecPipeline):
+        self.pipeline = pipeline
+
+    def on_step(self, actions: np.ndarray, step: VecStep) -> None:
+        """Called after every step with the actions that produced it."""
+
+    def on_finish(self, copy: int, step: VecStep) -> dict[str, Any]:
+        """The finished round of ``copy`` (called after ``on_step`` of its last step)."""
+        return {}
+
+
+class LateMeanScorer(Scorer):
+    """A measure per step of every copy; a round reports its mean over the second half of the round (the
+    first half lets the joint action settle) and its value at the last step, under ``keys``."""
+
+    keys: tuple[str, str]
+
+    def __init__(self, pipeline: VecPipeline):
+        super().__init__(pipeline)
+        self.history: list[list[float]] = [[] for _ in range(pipeline.n_envs)]
+
+    def measure(self, actions: np.ndarray, step: VecStep) -> np.ndarray:
+        """``[n_envs]`` this step's measure of every copy."""
+        raise NotImplementedError
+
+    def on_step(self, actions: np.ndarray, step: VecStep) -> None:
+        for copy, value in enumerate(self.measure(actions, step)):
+            self.history[copy].append(float(value))
+
+    def on_finish(self, copy: int, step: VecStep) -> dict[str, Any]:
+        values = self.history[copy]
+        self.history[copy] = []
+        late, last = self.keys
+        return {late: float(np.mean(values[len(values) // 2 :])), last: values[-1]}
+
+
+class SqueezeScorer(LateMeanScorer):
+    """Gaussian Squeeze: G / G* per step (every agent is paid G, so the reward of a copy's first row is G).
+
+    ``G_ratio``: the mean over the second half of the round (with asynchronous revision a few agents change
+    their action per step); ``G_ratio_last``: the last step.
+    """
+
+    keys = ("G_ratio", "G_ratio_last")
+
+    def measure(self, actions: np.ndarray, step: VecStep) -> np.ndarray:
+        return step.rewards[self.pipeline.first_rows] / np.array([info["G_opt"] for info in step.copy_infos])
+
+
+class IsingScorer(LateMeanScorer):
+    """Ising: the order parameter xi = |N_up - N_down| / N of the spins the actions set, late-time mean per round."""
+
+    keys = ("xi_late", "xi_final")
+
+    def measure(self, actions: np.ndarray, step: VecStep) -> np.ndarray:
+        return np.abs((2 * actions.reshape(self.pipeline.n_envs, -1) - 1).mean(axis=1))
+
+
+class BattleScorer(Scorer):
+    """Battle: the end-of-episode infos (winner, kills, total reward per side), which survive the auto-reset."""
+
+    KEYS = ("red_kills", "blue_kills", "red_total_reward", "blue_total_reward", "red_survivors", "blue_survivors")
+
+    def on_finish(self, copy: int, step: VecStep) -> dict[str, Any]:
+        info = step.copy_infos[copy]
+        winner = next((name for name in ("red", "blue") if info[f"{name}_won"]), "draw")
+        return {"winner": winner, **{key: info[key] for key in self.KEYS}}
+
+
+SCORERS: dict[str, type[Scorer]] = {"gaussian_squeeze": SqueezeScorer, "ising": IsingScorer, "battle": BattleScorer}
+
+
+def make_scorer(pipeline: VecPipeline) -> Scorer:
+    return SCORERS.get(pipeline.entry.short_name, Scorer)(pipeline)
+
+
+# == the run's state outside the learners ============================================================
+@dataclass
+class Counters:
+    """Everything the loop counts; saved in checkpoints."""
+
+    global_step: int = 0
+    rounds: int = 0
+    agent_steps: int = 0
+    csv_rows: int = 0
+    opponent_refreshes: int = 0
+    rounds_at_last_log: int = 0
+    rounds_at_last_checkpoint: int = 0
+
+
+class RoundStats:
+    """Round results and learner metrics gathered between two log rows.
+
+    Learner metrics named ``losses/...`` are averaged over the reports since the last row; the others
+    (``charts/temperature``, ``charts/gradient_steps``...) are states or counters: the latest value is kept.
+    """
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.rounds: list[dict[str, Any]] = []
+        self.metric_sums: dict[str, float] = defaultdict(float)
+        self.metric_counts: dict[str, int] = defaultdict(int)
+
+    def add_metrics(self, prefix: str, metrics: dict[str, float]) -> None:
+        """Add one ``learner.update()`` report; ``prefix`` (e.g. ``opponent``) renames ``losses/q`` to ``losses/opponent_q``."""
+        for key, value in metrics.items():
+            name = key if not prefix else f"{key.split('/', 1)[0]}/{prefix}_{key.split('/', 1)[-1]}"
+            if name.startswith("losses/"):
+                self.metric_sums[name] += value
+                self.metric_counts[name] += 1
+            else:
+                self.metric_sums[name], self.metric_counts[name] = value, 1
+
+    def summary(self, learner_group: str) -> dict[str, float]:
+        """Means over the rounds and metric reports since the last call; then forget them."""
+        out: dict[str, float] = {}
+        if self.rounds:
+            out["charts/episodic_return"] = float(np.mean([r["return"] for r in self.rounds]))
+            out["charts/episode_length"] = float(np.mean([r["length"] for r in self.rounds]))
+            if "winner" in self.rounds[0]:
+                other = "blue" if learner_group == "red" else "red"
+                winners = [r["winner"] for r in self.rounds]
+                out["charts/win_rate"] = winners.count(learner_group) / len(winners)
+                out["charts/draw_rate"] = winners.count("draw") / len(winners)
+                out["charts/kills"] = float(np.mean([r[f"{learner_group}_kills"] for r in self.rounds]))
+                out["charts/opponent_kills"] = float(np.mean([r[f"{other}_kills"] for r in self.rounds]))
+                out["charts/total_reward"] = float(np.mean([r[f"{learner_group}_total_reward"] for r in self.rounds]))
+            for key in ("G_ratio", "G_ratio_last", "xi_late", "xi_final"):
+                if key in self.rounds[0]:
+                    out[f"charts/{key}"] = float(np.mean([r[key] for r in self.rounds]))
+        for name, total in sorted(self.metric_sums.items()):
+            out[name] = total / self.metric_counts[name]
+        self.clear()
+        return out
+
+
+# == players: who acts for each group ===============================================================
+class RunSetupError(ValueError):
+    """A training run cannot start: bad environment or learner settings, a bad opponent SPEC, no checkpoint."""
+
+
+@dataclass
+class Players:
+    """The acting policy of every group, and which of them learn or are saved in checkpoints.
+
+    Attributes:
+        learner_group: the group of the run's (first) learner: ``red`` for Battle, else ``all``.
+        policies: group -> the policy acting for it (learners explore).
+        learners: group -> learner trained by this run (one, or two with ``train:ALGO``).
+        names: group -> checkpoint name (``learner`` / ``opponent``).
+        algos: checkpoint name -> algorithm, for every learner-backed policy.
+        self_play: blue is a frozen copy of the learner, refreshed when the learner wins a round.
+    """
+
+    learner_group: str
+    policies: dict[str, Policy]
+    learners: dict[str, Any]
+    names: dict[str, str]
+    algos: dict[str, str]
+    self_play: bool
+
+    @property
+    def saved(self) -> dict[str, Any]:
+        """Checkpoint name -> learner of every learner-backed policy (trained, frozen or loaded)."""
+        return {self.names[g]: p.learner for g, p in self.policies.items() if isinstance(p, LearnerPolicy)}
+
+    @property
+    def frozen_copy(self) -> Any:
+        """Self-play's frozen opponent learner."""
+        return next(p.learner for g, p in self.policies.items() if g != self.learner_group)
+
+
+def build_learner(algo: str, pipeline: VecPipeline, group: str, seed: int, device: str, overrides: dict[str, Any]) -> Any:
+    """A registered learner for ``group`` of ``pipeline``."""
+    from mfagents.algos import make_learner
+
+    return make_learner(
+        algo, pipeline.observation_space, pipeline.n_actions, pipeline.group_sizes[group], seed, device, **overrides
+    )
+
+
+def setup_players(run: ResolvedRun, pipeline: VecPipeline) -> Players:
+    """Build the learner(s) and the opponent of ``run``.
+
+    Raises:
+        RunSetupError: a bad learner setting (unknown config field, invalid value) or opponent SPEC.
+    """
+    learner_group = LEARNER_GROUP.get(pipeline.entry.short_name, ALL)
+    other_group = next((g for g in pipeline.groups if g != learner_group), None)
+    try:
+        learner = build_learner(run.algo, pipeline, learner_group, run.seed, run.device, run.algo_kwargs)
+        players = Players(
+            learner_group=learner_group,
+            policies={learner_group: LearnerPolicy(learner, explore=True)},
+            learners={learner_group: learner},
+            names={learner_group: LEARNER},
+            algos={LEARNER: run.algo},
+            self_play=run.opponent == SELF_PLAY,
+        )
+        if other_group is None:
+            return players
+        players.names[other_group] = OPPONENT
+        opponent_seed = derived_seed(run.seed, 1)
+        if players.self_play:  # a frozen copy that explores like the learner
+            frozen = build_learner(run.algo, pipeline, other_group, opponent_seed, run.device, run.algo_kwargs)
+            frozen.load_state_dict(learner.state_dict())
+            players.policies[other_group] = LearnerPolicy(frozen, explore=True, name="self-play copy")
+            players.algos[OPPONENT] = run.algo
+        elif run.opponent.startswith(TRAIN_PREFIX):
+            second_algo = run.opponent[len(TRAIN_PREFIX) :]
+            second = build_learner(second_algo, pipeline, other_group, opponent_seed, run.device, run.opponent_algo_kwargs)
+            players.learners[other_group] = second
+            players.policies[other_group] = LearnerPolicy(second, explore=True)
+            players.algos[OPPONENT] = second_algo
+        else:
+            opponent = load_policy(run.opponent, pipeline, other_group, opponent_seed, run.device)
+            players.policies[other_group] = opponent
+            if isinstance(opponent, LearnerPolicy):
+                players.algos[OPPONENT] = opponent.learner.name
+        return players
+    except CheckpointError:
+        raise
+    except (ValueError, TypeError) as error:
+        raise RunSetupError(str(error)) from error
+
+
+def derived_seed(*values: int) -> int:
+    """A 32-bit seed mixed from integers (seeds of the opponent, of a resumed environment...)."""
+    return int(np.random.SeedSequence([int(v) for v in values]).generate_state(1)[0])
+
+
+# == checkpoints =====================================================================================
+def checkpoint_metadata(run: ResolvedRun, players: Players, pipeline: VecPipeline, counters: Counters) -> dict[str, Any]:
+    """JSON metadata of a checkpoint: the run, every saved learner, the counters and the RNG states."""
+    learners = {}
+    for group, policy in players.policies.items():
+        if isinstance(policy, LearnerPolicy):
+            name = players.names[group]
+            learners[name] = {
+                "algo": players.algos[name],
+                "config": policy.learner.config_dict(),
+                "group": group,
+                "n_agents": pipeline.group_sizes[group],
+                "observation_shape": list(pipeline.observation_space.shape),
+            }
+    rng = {players.names[g]: p.rng.bit_generator.state for g, p in players.policies.items() if hasattr(p, "rng")}
+    return {"run": run.to_json(), "learners": learners, "counters": asdict(counters), "rng": rng}
+
+
+def write_checkpoint(path: Path, run: ResolvedRun, players: Players, pipeline: VecPipeline, counters: Counters) -> None:
+    """Save every learner's state, the counters and the RNG states to ``path`` (atomically)."""
+    tensors = {f"{name}/{key}": value for name, learner in players.saved.items() for key, value in learner.state_dict().items()}
+    save_checkpoint(path, tensors, checkpoint_metadata(run, players, pipeline, counters))
+
+
+def restore_checkpoint(path: Path, run: ResolvedRun, players: Players) -> Counters:
+    """Load the learners and RNG states saved at ``path``; return the saved counters.
+
+    Raises:
+        CheckpointError: a damaged file, or a learner that does not load (the message names the file).
+        RunSetupError: the checkpoint belongs to a run with other settings.
+    """
+    tensors, metadata = load_checkpoint(path)
+    saved_run = metadata.get("run", {})
+    for key in RESUME_KEYS:
+        if saved_run.get(key) != run.to_json()[key]:
+            raise RunSetupError(
+                f"--resume: {path} was written by a run with {key}={saved_run.get(key)!r}, not {run.to_json()[key]!r}; "
+                "resume with the options the run was started with (only --steps / --rounds may change)"
+            )
+    for name, learner in players.saved.items():
+        prefix = f"{name}/"
+        try:
+            learner.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
+        except (KeyError, ValueError, RuntimeError) as error:
+            raise CheckpointError(f"{path}: learner {name!r} does not load: {error}") from None
+    for group, policy in players.policies.items():
+        state = metadata["rng"].get(players.names[group])
+        if state is not None and hasattr(policy, "rng"):
+            policy.rng.bit_generator.state = state
+    return Counters(**metadata["counters"])
+
+
+# == the loop ========================================================================================
+def train(run: ResolvedRun, resume: bool = False) -> dict[str, Any]:
+    """Train as ``run`` says; return the JSON summary (also printed last by ``mfzoo train``).
+
+    torch runs on ``run.torch_threads`` CPU threads during training (restored afterwards).
+
+    Args:
+        run: a resolved run (``mfagents.training.config.resolve``).
+        resume: continue from ``run.out``'s checkpoint instead of starting afresh.
+
+    Raises:
+        RunSetupError: bad learner or opponent settings, ``resume`` without ``out``, or a checkpoint of
+            a run with other settings.
+        CheckpointError: a missing or damaged checkpoint when resuming.
+    """
+    with torch_threads(run.torch_threads):
+        return _train(run, resume)
+
+
+@contextmanager
+def torch_threads(n_threads: int) -> Iterator[None]:
+    """Run the block with torch limited to ``n_threads`` CPU threads, then restore the previous count.
+
+    These networks are small: on a 2-core machine with other work, torch's thread pool made each call
+    5-50x slower than one thread.
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _train(run: ResolvedRun, resume: bool) -> dict[str, Any]:
+    if resume and run.out is None:
+        raise RunSetupError("--resume needs --out, the run directory to continue")
+    out = None if run.out is None else Path(run.out)
+    if out is not None and out.exists() and not out.is_dir():
+        raise RunSetupError(f"--out {out} is a file, not a run directory; choose a directory (it is created if missing)")
+    # bad arguments first (the user can fix them at once), then the state of the run directory
+    try:
+        pipeline = VecPipeline(run.env_id, run.env_kwargs, run.n_envs)
+    except (ValueError, TypeError) as error:
+        raise RunSetupError(str(error)) from error
+    try:
+        players = setup_players(run, pipeline)
+    except BaseException:
+        pipeline.close()
+        raise
+    if not resume and out is not None and (out / CHECKPOINT_NAME).exists():
+        pipeline.close()
+        raise RunSetupError(f"{out} already holds a run ({CHECKPOINT_NAME}); continue it with --resume or choose another --out")
+    learner_group = players.learner_group
+    counters = Counters()
+    if resume:
+        counters = restore_checkpoint(out / CHECKPOINT_NAME, run, players)
+        env_seed = derived_seed(run.seed, counters.global_step)  # episodes in flight were lost: start new ones
+        if progress_fraction(counters, run) >= 1.0:  # nothing to do: leave the run's files as they are
+            pipeline.close()
+            return {**run_summary(run, counters, resume, 0.0, 0), "budget_met": True}
+        (out / CONFIG_NAME).write_text(json.dumps(run.to_json(), indent=2) + "\n")  # the new budget, for the next --resume
+    else:
+        env_seed = run.seed
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / CONFIG_NAME).write_text(json.dumps(run.to_json(), indent=2) + "\n")
+    budget_unit, budget = ("rounds", run.rounds) if run.rounds is not None else ("steps", run.steps)
+    try:
+        logger = RunLogger(
+            out,
+            total=budget,
+            unit=budget_unit,
+            keep_rows=counters.csv_rows if resume else None,
+            purge_step=counters.global_step if resume else None,
+            tensorboard=run.tensorboard,
+            progress_bar=run.progress_bar,
+        )
+    except (OSError, ValueError) as error:  # resuming without the run's metrics.csv, or a shorter one
+        raise RunSetupError(f"cannot continue the log: {error}") from error
+
+    scorer = make_scorer(pipeline)
+    stats = RoundStats()
+    returns = np.zeros(pipeline.n_rows, dtype=np.float64)
+    lengths = np.zeros(pipeline.n_envs, dtype=np.int64)
+    learner_rows = pipeline.groups[learner_group]
+    rows_per_copy = pipeline.agents_per_env
+    last_metrics: dict[str, float] = {}
+    start_time = log_time = time.perf_counter()
+    start_agent_steps = log_agent_steps = counters.agent_steps
+
+    step = pipeline.reset(seed=env_seed)
+    fraction = progress_fraction(counters, run)
+    while fraction < 1.0:
+        # -- collect ---------------------------------------------------------------------------------
+        for learner in players.learners.values():
+            learner.set_progress(fraction)
+        if players.self_play:
+            players.frozen_copy.set_progress(fraction)
+        actions = np.empty(pipeline.n_rows, dtype=np.int64)
+        for group, rows in pipeline.groups.items():
+            context = GroupContext(pipeline, group, rows, step.alive[rows])
+            actions[rows] = players.policies[group](step.observations[rows], step.mean_actions[rows], context)
+        next_step = pipeline.step(actions)
+        for group, policy in players.policies.items():  # learners that act but do not observe (frozen copies)
+            if group not in players.learners and isinstance(policy, LearnerPolicy):
+                policy.learner.end_episodes(next_step.dones[pipeline.groups[group]])
+        for group, learner in players.learners.items():
+            rows = pipeline.groups[group]
+            learner.observe(
+                step.observations[rows],
+                actions[rows],
+                step.mean_actions[rows],
+                next_step.rewards[rows],
+                next_step.dones[rows],
+                step.alive[rows],
+            )
+        counters.global_step += pipeline.n_envs
+        counters.agent_steps += pipeline.n_rows
+        returns += next_step.rewards
+        lengths += 1
+        scorer.on_step(actions, next_step)
+
+        # rounds that ended this step (their copies were reset by SuperSuit); with a budget in rounds, rounds
+        # that several copies finish at once beyond the budget are not counted (the budget is exact)
+        won = lost = 0
+        for copy in np.flatnonzero(next_step.finished):
+            result = scorer.on_finish(copy, next_step)
+            copy_rows = learner_rows[learner_rows // rows_per_copy == copy]
+            result.update({"return": float(returns[copy_rows].mean()), "length": int(lengths[copy])})
+            returns[copy * rows_per_copy : (copy + 1) * rows_per_copy] = 0.0
+            lengths[copy] = 0
+            if run.rounds is not None and counters.rounds >= run.rounds:
+                continue
+            stats.rounds.append(result)
+            counters.rounds += 1
+            won += result.get("winner") == learner_group
+            lost += result.get("winner") not in (learner_group, "draw", None)
+        if players.self_play and won > lost:  # the paper's self-play: the opponent catches up when beaten
+            players.frozen_copy.load_state_dict(players.learners[learner_group].state_dict())
+            counters.opponent_refreshes += 1
+        step = next_step
+        fraction = progress_fraction(counters, run)
+
+        # -- learn ------------------------------------------------------------------------------------
+        for group, learner in players.learners.items():
+            stats.add_metrics("" if group == learner_group else "opponent", learner.update())
+
+        # -- log --------------------------------------------------------------------------------------
+        log_due = counters.rounds - counters.rounds_at_last_log >= run.log_every_rounds
+        if stats.rounds and (log_due or fraction >= 1.0):
+            now = time.perf_counter()
+            metrics = stats.summary(learner_group)
+            if players.self_play:
+                metrics["charts/opponent_refreshes"] = float(counters.opponent_refreshes)
+            metrics["perf/agent_steps_per_s"] = (counters.agent_steps - log_agent_steps) / max(now - log_time, 1e-9)
+            metrics["perf/wall_time_s"] = now - start_time
+            logger.log(counters.global_step, counters.rounds, counters.agent_steps, metrics)
+            counters.csv_rows, counters.rounds_at_last_log = logger.rows_written, counters.rounds
+            log_time, log_agent_steps, last_metrics = now, counters.agent_steps, metrics
+        logger.progress(counters.rounds if budget_unit == "rounds" else counters.global_step, progress_postfix(counters, last_metrics))
+
+        # -- checkpoint -------------------------------------------------------------------------------
+        if out is not None and counters.rounds - counters.rounds_at_last_checkpoint >= run.checkpoint_every_rounds:
+            counters.rounds_at_last_checkpoint = counters.rounds
+            write_checkpoint(out / CHECKPOINT_NAME, run, players, pipeline, counters)
+            logger.flush()
+
+    if out is not None:
+        counters.rounds_at_last_checkpoint = counters.rounds
+        write_checkpoint(out / CHECKPOINT_NAME, run, players, pipeline, counters)
+    logger.close()
+    pipeline.close()
+    elapsed = time.perf_counter() - start_time
+    summary = run_summary(run, counters, resume, elapsed, counters.agent_steps - start_agent_steps)
+    summary.update({key.split("/", 1)[1]: value for key, value in last_metrics.items() if key.startswith("charts/")})
+    return summary
+
+
+def run_summary(run: ResolvedRun, counters: Counters, resume: bool, elapsed: float, agent_steps: int) -> dict[str, Any]:
+    """The JSON summary of a training run (``agent_steps``: those stepped by this process in ``elapsed`` s)."""
+    return {
+        "command": "train",
+        "env": run.env_id,
+        "algo": run.algo,
+        "opponent": run.opponent,
+        "seed": run.seed,
+        "out": run.out,
+        "rounds": counters.rounds,
+        "global_step": counters.global_step,
+        "agent_steps": counters.agent_steps,
+        "wall_time_s": elapsed,
+        "agent_steps_per_s": agent_steps / max(elapsed, 1e-9),
+        "checkpoint": None if run.out is None else str(Path(run.out) / CHECKPOINT_NAME),
+        "resumed": resume,
+    }
+
+
+def progress_fraction(counters: Counters, run: ResolvedRun) -> float:
+    """Share of the budget spent (0..1): finished rounds or environment steps."""
+    if run.rounds is not None:
+        return min(1.0, counters.rounds / run.rounds)
+    return min(1.0, counters.global_step / run.steps)
+
+
+def progress_postfix(counters: Counters, metrics: dict[str, float]) -> dict[str, Any]:
+    """What the progress bar shows next to the count: rounds, agent-steps/s, return, win rate, G / G*, xi."""
+    postfix: dict[str, Any] = {"rounds": counters.rounds, "agent-steps/s": metrics.get("perf/agent_steps_per_s", 0.0)}
+    for key, label in (("charts/episodic_return", "return"), ("charts/win_rate", "win"), ("charts/G_ratio", "G/G*"), ("charts/xi_late", "xi")):
+        if key in metrics:
+            postfix[label] = metrics[key]
+    return postfix
