@@ -78,7 +78,7 @@ VIEW_DTYPES = ("float32", "float16")
 def user_cache_dir() -> Path:
     """mfzoo's folder in the user's cache: ``$XDG_CACHE_HOME/mfzoo`` or ``~/.cache/mfzoo`` (as Numba's cache).
 
-    The same folder as ``mfagents.commands.cli.user_cache_dir``, written out here because this script also runs in
+    The same folder as ``mfagents.commands.shared.user_cache_dir``, written out here because this script also runs in
     MAgent2's virtualenv, where mfzoo is not installed.
     """
     if sys.platform == "darwin":

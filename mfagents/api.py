@@ -1,10 +1,7 @@
 """The Python API, mirroring the command line: ``train(...)`` is ``mfzoo train``, ``evaluate(...)`` is ``mfzoo eval``.
 
-Example:
-    >>> from mfagents import evaluate
-    >>> result = evaluate("gaussian_squeeze", policy="random", rounds=1, seed=0, env_kwargs={"n_agents": 100})
-    >>> result["G_ratio"] > 0.95  # N = 100 is too easy: uniform random play is already near the optimum
-    True
+``evaluate`` lives with the rest of evaluation (``mfagents.evaluation.rounds``); ``mfagents.reproduce``
+is ``mfagents.experiments.reproduce.reproduce``, which sits above this API (its sweeps call ``train``).
 """
 
 from __future__ import annotations
@@ -13,19 +10,10 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
+from mfagents.evaluation.rounds import evaluate
 from mfagents.training.config import RunConfig, resolve
-from mfagents.common.device import check_device
-from mfagents.training.loop import make_scorer, torch_threads
-from mfagents.common.pipeline import ALL, TEAM_GROUPS, VecPipeline
-from mfagents.policies.specs import GroupContext, LearnerPolicy, load_policy
-from mfagents.training.run_settings import merge_env_kwargs
-from mfagents.evaluation.stats import rate_with_interval
-from mfenvs.registration import find
 
-EVAL_COPIES = 4
-"""Largest number of environment copies ``evaluate`` steps together by default."""
+__all__ = ["evaluate", "train"]
 
 
 def train(
@@ -102,119 +90,3 @@ def train(
         tensorboard=tensorboard,
     )
     return run_training(resolve(config), resume=resume)
-
-
-def evaluate(
-    env: str,
-    *,
-    red: str | None = None,
-    blue: str | None = None,
-    policy: str | None = None,
-    rounds: int = 10,
-    seed: int = 0,
-    env_kwargs: Mapping[str, Any] | None = None,
-    n_envs: int | None = None,
-    device: str = "cpu",
-    override_run_settings: bool = False,
-) -> dict[str, Any]:
-    """Play ``rounds`` rounds with fixed policies (learners act greedily) and report the results.
-
-    Args:
-        env: registered id or short name.
-        red, blue: Battle's policy SPECs (a run directory or checkpoint file, ``random``, ``scripted``,
-            ``module:callable``); both are required for Battle.
-        policy: the policy SPEC of every agent (Gaussian Squeeze, Ising).
-        rounds: rounds (episodes) to play, summed over copies.
-        seed: seeds the environments and random policies.
-        env_kwargs: environment arguments on top of the training defaults of the environment and of the
-            settings the SPECs were trained with (a run's ``config.json``; ``mfagents.training.run_settings``).
-        n_envs: environment copies stepped together (default ``min(rounds, 4)``).
-        device: torch device of learner policies (checked before anything starts).
-        override_run_settings: let ``env_kwargs`` differ from the settings a run was trained with.
-
-    Returns:
-        Battle: ``red_win_rate``, ``blue_win_rate``, ``draw_rate`` and their ``*_ci95`` (Wilson 95 %),
-        the counts ``red_wins``, ``blue_wins``, ``draws``, ``red_mean_kills``, ``blue_mean_kills``, ``red_mean_total_reward``, ``blue_mean_total_reward``.
-        Gaussian Squeeze: ``G``, ``G_opt``, ``G_ratio`` of the greedy joint policy: G / G* averaged over
-        the second half of every round (the joint action settles in the first half; learners act greedily
-        with their own ``revision_rate``), and ``G_ratio_last`` (the last step). Ising: ``xi_late`` (mean order parameter over the second half
-        of every round) and ``xi_final``.
-
-    Raises:
-        ValueError: missing or contradictory SPECs, a bad SPEC, ``rounds < 1``, an unusable device, an
-            unknown environment argument, or one that disagrees with a run's settings.
-    """
-    entry = find(env)
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
-        raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
-    check_device(device)
-    if entry.short_name not in TEAM_GROUPS:
-        if policy is None or red is not None or blue is not None:
-            raise ValueError(f"{entry.short_name} has no teams: give --policy SPEC (not --red / --blue)")
-        specs = {ALL: policy}
-    else:
-        if red is None or blue is None or policy is not None:
-            raise ValueError(f"{entry.short_name} has two teams: give both --red SPEC and --blue SPEC (not --policy)")
-        specs = {"red": red, "blue": blue}
-    copies = n_envs if n_envs is not None else min(rounds, EVAL_COPIES)
-    kwargs = merge_env_kwargs(entry, specs, env_kwargs, override=override_run_settings)
-    pipeline = VecPipeline(entry.env_id, kwargs, copies)
-    policies = {group: load_policy(spec, pipeline, group, seed + index, device) for index, (group, spec) in enumerate(specs.items())}
-
-    with torch_threads(1):
-        scorer = make_scorer(pipeline)
-        results: list[dict[str, Any]] = []
-        step = pipeline.reset(seed=seed)
-        while len(results) < rounds:
-            actions = np.empty(pipeline.n_rows, dtype=np.int64)
-            for group, rows in pipeline.groups.items():
-                context = GroupContext(pipeline, group, rows, step.alive[rows])
-                actions[rows] = policies[group](step.observations[rows], step.mean_actions[rows], context)
-            step = pipeline.step(actions)
-            for group, group_policy in policies.items():  # learners with revision_rate < 1 start each episode afresh
-                if isinstance(group_policy, LearnerPolicy):
-                    group_policy.learner.end_episodes(step.dones[pipeline.groups[group]])
-            scorer.on_step(actions, step)
-            results.extend(scorer.on_finish(copy, step) for copy in np.flatnonzero(step.finished))
-    pipeline.close()
-    results = results[:rounds]
-
-    summary: dict[str, Any] = {"command": "eval", "env": entry.env_id, "env_kwargs": pipeline.env_kwargs, "rounds": rounds, "seed": seed, **specs}
-    if "winner" in results[0]:
-        winners = [r["winner"] for r in results]
-        for outcome, key, count_key in (("red", "red_win_rate", "red_wins"), ("blue", "blue_win_rate", "blue_wins"), ("draw", "draw_rate", "draws")):
-            rate = rate_with_interval(winners.count(outcome), rounds)
-            summary[key], summary[f"{key}_ci95"], summary[count_key] = rate["rate"], rate["ci95"], winners.count(outcome)
-        for team in ("red", "blue"):
-            summary[f"{team}_mean_kills"] = float(np.mean([r[f"{team}_kills"] for r in results]))
-            summary[f"{team}_mean_total_reward"] = float(np.mean([r[f"{team}_total_reward"] for r in results]))
-    elif "G_ratio" in results[0]:
-        g_opt = float(pipeline.copies[0].unwrapped.core.g_opt)
-        ratio = float(np.mean([r["G_ratio"] for r in results]))
-        summary.update({"G": ratio * g_opt, "G_opt": g_opt, "G_ratio": ratio})
-        summary["G_ratio_last"] = float(np.mean([r["G_ratio_last"] for r in results]))
-    elif "xi_late" in results[0]:
-        summary["xi_late"] = float(np.mean([r["xi_late"] for r in results]))
-        summary["xi_final"] = float(np.mean([r["xi_final"] for r in results]))
-    return summary
-
-
-def reproduce(
-    experiment: str,
-    *,
-    quick: bool = False,
-    preset: str | None = None,
-    address: str | None = None,
-    out: str | os.PathLike | None = None,
-    cpus_per_run: float = 1.0,
-    report: str | os.PathLike | None = None,
-) -> dict[str, Any]:
-    """``mfzoo reproduce EXPERIMENT``: train the experiment's runs through the sweep and analyse them.
-
-    See ``mfagents.experiments.reproduce.reproduce``; returns ``{"experiment", "out", "runs", "failed", "section"}``.
-    """
-    from mfagents.experiments.reproduce import reproduce as run_experiment
-
-    return run_experiment(
-        experiment, quick=quick, preset=preset, address=address, out=out, cpus_per_run=cpus_per_run, report=report
-    )

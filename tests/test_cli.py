@@ -14,7 +14,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from mfagents.commands import cli, demo
+from mfagents.commands import bench, cli, demo
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -492,7 +492,7 @@ def test_ctrl_c_ends_with_one_line_and_status_130(monkeypatch, capsys):
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(cli.COMMANDS, "bench", cli.Command("bench", cli.add_bench_arguments, interrupted))
+    monkeypatch.setitem(cli.COMMANDS, "bench", cli.Command("bench", bench.add_bench_arguments, interrupted))
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["bench"])
     assert exit_info.value.code == 130

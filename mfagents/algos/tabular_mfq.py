@@ -38,7 +38,7 @@ import gymnasium
 import numpy as np
 import torch
 
-from mfagents.algos import build_config
+from mfagents.algos.learner import build_config
 from mfagents.algos.exploration import boltzmann_probabilities, sample_categorical
 from mfagents.algos.revision import ActionRevision, RevisionSettings
 from mfagents.algos.schedules import exponential_schedule

@@ -34,7 +34,7 @@ def spec_forms(battle: bool = True) -> str:
 
 def per_env(field: str, unit: str = "") -> str:
     """``battle 250, gaussian_squeeze 100, ising 100`` for a field of ``TRAINING_DEFAULTS``."""
-    from mfagents.training.config import PRESETS, TRAINING_DEFAULTS
+    from mfagents.training.defaults import PRESETS, TRAINING_DEFAULTS
 
     parts = []
     for name, defaults in TRAINING_DEFAULTS.items():

@@ -37,8 +37,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mfagents.common.pipeline import (
+    ALL,
+    TEAM_GROUPS,
+    make_parallel_env,
+    training_env_kwargs,
+)
 from mfagents.training.config import parse_key_values
-from mfagents.common.pipeline import ALL, TEAM_GROUPS, make_parallel_env, training_env_kwargs
 from mfenvs.registration import EnvEntry, find
 
 if TYPE_CHECKING:  # mfagents.policies.specs imports torch: loaded when a session starts, not by ``mfzoo --help``

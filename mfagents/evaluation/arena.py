@@ -21,7 +21,6 @@ Built-in entrants ``random`` and ``scripted`` join every arena as reference poin
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import multiprocessing
@@ -36,11 +35,23 @@ import numpy as np
 from mfagents.evaluation.stats import elo_ratings, rate_with_interval, wilson_interval
 
 BUILTIN_ENTRANTS = ("random", "scripted")
+
+
 DEFAULT_OUT = Path("runs/arena")
+
+
 PAIRS_CSV = "pairs.csv"
+
+
 RATINGS_CSV = "ratings.csv"
+
+
 ARENA_JSON = "arena.json"
+
+
 HEATMAP_PNG = "win_rates.png"
+
+
 RATING_PRIOR_GAMES = 1.0
 """Virtual drawn games between every pair in the rating fit, so an unbeaten entrant gets a finite rating."""
 
@@ -95,7 +106,7 @@ def play_pairing(pairing: Pairing) -> dict[str, Any]:
     Returns:
         Counts (``red_wins``, ``draws``, ``blue_wins``) and each side's mean kills and total reward.
     """
-    from mfagents.api import evaluate  # one torch thread per worker process (evaluate sets it)
+    from mfagents.evaluation.rounds import evaluate  # one torch thread per worker process (evaluate sets it)
 
     result = evaluate(
         pairing.env,
@@ -427,57 +438,3 @@ def run_arena(
         "files": {name: str(path) for name, path in files.items()},
         "tables": format_tables(entrants, tables),
     }
-
-
-# == command line =====================================================================================
-def add_arena_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``mfzoo arena``."""
-    from mfagents.commands.helptext import spec_forms
-
-    parser.add_argument("env", help="a team environment: battle")
-    parser.add_argument("specs", nargs="*", metavar="SPEC", help=f"entrants (default: only the built-ins). {spec_forms()}")
-    parser.add_argument("--rounds", type=int, default=10, help="rounds per pair and side (default: 10; each pair plays twice as many)")
-    parser.add_argument("--seed", type=int, default=0, help="arena seed; every pairing's seed derives from it (default: 0)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
-    parser.add_argument("--workers", type=int, default=1, help="processes playing pairings at once (default: 1)")
-    parser.add_argument(
-        "--address", default=None,
-        help="play the pairings as Ray tasks on this cluster, e.g. auto or ray://HOST:10001 (default: --workers local processes)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--env-kwarg", action="append", default=[], metavar="KEY=VALUE",
-        help="environment argument (repeatable), e.g. map_size=16 (default: the settings of the runs entered, "
-        "else the training defaults)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--override-run-settings", action="store_true",
-        help="let --env-kwarg values differ from the settings a run was trained with, e.g. a larger map "
-        "(default: such a difference is an error)",
-    )  # fmt: skip
-    parser.add_argument("--no-builtins", action="store_true", help=f"do not add the built-in entrants (default: {', '.join(BUILTIN_ENTRANTS)} are added)")
-
-
-def run_arena_command(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the arena as the options say, print the tables and the files; return the JSON summary.
-
-    Raises:
-        mfagents.commands.errors.UsageError: bad settings or a bad SPEC (exit status 2).
-    """
-    from mfagents.common.checkpoint import CheckpointError
-    from mfagents.training.config import parse_key_values
-    from mfagents.commands.errors import UsageError
-
-    try:
-        env_kwargs = parse_key_values(args.env_kwarg, "--env-kwarg")
-        entrants = entrant_list(args.specs, not args.no_builtins)
-        print(f"arena: {args.env}, {len(entrants)} entrants, {args.rounds} rounds per pair and side, seed {args.seed}, {args.workers} worker(s)")
-        summary = run_arena(
-            args.env, args.specs, args.rounds, args.seed, args.out, args.workers, env_kwargs, not args.no_builtins,
-            override_run_settings=args.override_run_settings, address=args.address,
-        )  # fmt: skip
-    except (ValueError, TypeError, FileNotFoundError, CheckpointError, ImportError) as error:
-        raise UsageError(str(error)) from None
-    print(summary.pop("tables"))
-    for name, path in summary["files"].items():
-        print(f"wrote {path}")
-    return summary

@@ -1,7 +1,7 @@
-"""``RunConfig`` (what a training run is asked to do) and the one table of per-environment defaults.
+"""``RunConfig`` (what a training run is asked to do), resolved against the table of defaults.
 
 ``RunConfig`` mirrors ``mfzoo train``'s options; fields left ``None`` take the defaults of
-``TRAINING_DEFAULTS`` for the environment (and algorithm). ``resolve`` turns it into a
+``TRAINING_DEFAULTS`` (``mfagents.training.defaults``, also reachable here) for the environment (and algorithm). ``resolve`` turns it into a
 ``ResolvedRun`` where every value is explicit; that is what ``config.json`` in the run directory holds.
 
 Example:
@@ -19,216 +19,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mfagents.common.pipeline import training_env_kwargs
+from mfagents.training.defaults import (  # noqa: F401  (the tables stay reachable at their documented path)
+    ALGO_ENVIRONMENTS,
+    BATTLE_ACTOR_CRITIC,
+    BATTLE_Q_LEARNING,
+    DEFAULT_ALGO,
+    PRESETS,
+    SELF_PLAY,
+    SQUEEZE_ACTOR_CRITIC,
+    SQUEEZE_Q_LEARNING,
+    TRAIN_PREFIX,
+    TRAINING_DEFAULTS,
+    EnvDefaults,
+    algo_defaults,
+)
 from mfenvs.registration import find
-
-SELF_PLAY = "self"
-"""Opponent SPEC of Battle self-play: a frozen copy of the learner, refreshed when the learner wins a round."""
-TRAIN_PREFIX = "train:"
-"""Opponent SPEC prefix of a second learner trained at the same time, e.g. ``train:il``."""
-DEFAULT_ALGO = "mfq"
-"""Learner of ``mfzoo train`` when ``--algo`` is not given."""
-ALGO_ENVIRONMENTS: dict[str, tuple[str, ...]] = {
-    # a table over the neighbour counts of a 4-neighbour lattice (Eq. 32): no observations, no replay
-    "tabular_mfq": ("ising",),
-}
-"""Algorithms that serve only some environments (short names); the others serve every environment."""
-
-
-@dataclass(frozen=True)
-class EnvDefaults:
-    """Training defaults of one environment."""
-
-    rounds: int | None = None
-    """Default budget in rounds (episodes, summed over copies); used when ``steps`` is None too."""
-    steps: int | None = None
-    """Default budget in environment steps (summed over copies), if the budget is counted in steps."""
-    n_envs: int = 1
-    """Environment copies stepped together through SuperSuit."""
-    env_kwargs: Mapping[str, Any] = field(default_factory=dict)
-    """Environment arguments of the default run (the user's ``--env-kwarg`` values win)."""
-    algo_kwargs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    """Learner config overrides per algorithm name; key ``"*"`` applies to every algorithm first."""
-    log_every_rounds: int = 1
-    """A CSV / TensorBoard row every this many finished rounds."""
-    checkpoint_every_rounds: int = 10
-    """A checkpoint every this many finished rounds (and at the end)."""
-    default_opponent: str | None = None
-    """Opponent SPEC of the second team when none is given (team environments only)."""
-
-
-SQUEEZE_Q_LEARNING: dict[str, Any] = {
-    "exploration": "epsilon",
-    "epsilon_start": 1.0,
-    "epsilon_end": 0.05,
-    "epsilon_fraction": 0.7,
-    "batch_size": 1024,
-    "replay_ratio": 4.0,
-    "learning_rate": 1e-3,
-    "learning_rate_end": 1e-5,
-}
-"""MF-Q and IL settings of the Gaussian Squeeze defaults (IL: the same, without the mean action)."""
-
-
-SQUEEZE_ACTOR_CRITIC: dict[str, Any] = {
-    # Measured at N = 500 on tuning seeds 100-101 (BENCHMARKS.md, "Gaussian Squeeze: MF-AC and AC (issue 12)"):
-    # greedy G / G* 0.988 on seed 100 (the old Battle-style settings: 0.000, entropy 0 from round 30) but
-    # 0.001 on seed 101, so NOT yet the paper's 1.0: the best measured, not a solved setting; N = 1000 and
-    # AC unmeasured. The revision / gamma / reward-scale settings of "*" (tuned for MF-Q) are kept.
-    # * the expected ("all actions") policy gradient sum_b pi(b | s) A(s, b) from the critic's Q of every
-    #   action: with revision 0.005 almost every replayed action is a repeated old one, not a sample of pi;
-    #   the paper's sampled estimator then drove log pi of those actions to -1e7 (actor loss -5e7 by round
-    #   40) and the entropy to 0 (G / G* 0.69 at round 20, ~0.07 by round 50-65).
-    "actor_update": "all_actions",
-    # * softmax temperature 1 (Battle's 0.1 multiplies every actor step by 10) and an entropy weight of 1e-4:
-    #   the advantages are ~1e-3 at reward scale 1/423; 0.01 kept pi near uniform (x ~ 4.5 N, G ~ 0),
-    #   1e-3 (at learning rate 1e-3) let pi collapse onto one action within 10 rounds (G = 0 thereafter).
-    "actor_temperature": 1.0,
-    "entropy_coef": 1e-4,
-    # * Adam 1e-4 decaying to 1e-5 (1e-3 collapsed the actor as above); a constant 1e-4 oscillated.
-    "learning_rate": 1e-4,
-    "learning_rate_end": 1e-5,
-    # * MF-Q's batch and concurrent mean action; each transition sampled twice (MF-Q: 4): MF-AC's step costs
-    #   about twice MF-Q's, so the run costs about the same.
-    "batch_size": 1024,
-    "replay_ratio": 2.0,
-    "mean_action_input": "concurrent",
-}
-"""MF-AC and AC settings of the Gaussian Squeeze defaults (AC: the same, without the mean action)."""
-
-
-BATTLE_Q_LEARNING: dict[str, Any] = {
-    # The Boltzmann temperature is in units of Q, i.e. of the reward: a step costs 0.005, an attack 0.1, a
-    # hit pays 0.2, so the Q values of one state differ by ~0.1 early on. At T = 1 (the old start) play
-    # is uniform, and nothing was learnt until T fell below ~0.3 late in the budget; from T = 0.1 the
-    # greedy ranking shapes play from the first round and annealing to 0.01 ends near greedy.
-    "temperature_start": 0.1,
-    "temperature_end": 0.01,
-    # Each transition is sampled once (it was 0.25: 50 gradient steps per 25,600 transitions), with a
-    # learning rate 5x the paper's: rewards are sparse (a kill is rare) and the budget is 250 rounds.
-    "replay_ratio": 1.0,
-    "learning_rate": 5e-4,
-    "learning_starts": 2_000,
-}
-"""MF-Q and IL settings of the Battle defaults (IL: the same, without the mean action)."""
-
-
-BATTLE_ACTOR_CRITIC: dict[str, Any] = {
-    # Algorithm 2 with the paper's sampled actor gradient (grad log pi(a | s) A at the replayed action) and its
-    # entropy weight 0.08 collapses on Battle: attacks into empty cells have negative advantages first, their
-    # log pi is driven to -inf and the actor plays "stay" by round ~16 (BENCHMARKS.md, "what made the learners
-    # fight"). What fights instead (paper's setup, self-play, tuning seed 100: 45 red kills by round 14, as MF-Q):
-    # * the expected ("all actions") actor gradient sum_b pi(b | s) A(s, b) from the critic's Q of every action,
-    #   so the replayed action (an older policy's) is not used;
-    # * an entropy weight in units of Q, moved like MF-Q's Boltzmann temperature (0.1 -> 0.01 over 80 % of the
-    #   budget): with the expected gradient the actor's optimum is pi proportional to exp(Q / weight), i.e.
-    #   MF-Q's Boltzmann policy, tracked by a network. A weight of 0.03 -> 0.003 collapsed to "never attack"
-    #   (0 kills by round 13, total reward -185); no weight at all collapses to "stay".
-    # * softmax temperature 1 (the paper's 0.1 only scales the actor's logits); MF-Q's learning rate, replay
-    #   ratio and warm-up (rare kill rewards need each transition replayed, see BATTLE_Q_LEARNING).
-    "actor_update": "all_actions",
-    "actor_temperature": 1.0,
-    "entropy_coef": 0.1,
-    "entropy_coef_end": 0.01,
-    "learning_rate": 5e-4,
-    "replay_ratio": 1.0,
-    "learning_starts": 2_000,
-}
-"""MF-AC and AC settings of the Battle defaults (AC: the same, without the mean action)."""
-
-
-TRAINING_DEFAULTS: dict[str, EnvDefaults] = {
-    # Gaussian Squeeze, the paper's largest setting (N = 1000, mu = 400, sigma = 200, ten actions; G / G* >= 0.98
-    # needs the load x within 418..472). The game is stateless, so gamma = 0 and the target is the scaled
-    # reward G / 423 (~G / G*). Measured (BENCHMARKS.md, benchmarks/gaussian_squeeze_defaults.py): greedy
-    # G / G* >= 0.99 on every one of 8 seeds, ~5 minutes of one core per seed. What it takes:
-    # * asynchronous revision with annealed inertia: every episode starts from "everyone sends 0"; 3 % of the
-    #   agents act on the policy at the first step, 0.5 % per step after 25 steps (the others repeat their
-    #   action). Synchronous greedy play with one shared network jumps between x = 0 and x = 9 N; a constant
-    #   rate either climbs too slowly out of x < 100 (where G is ~0 and the Q values cannot rank the actions)
-    #   or keeps oscillating around x* (measured: 1 % and 2 % both fail some seeds).
-    # * the concurrent mean action: Q(a, abar) = G(a + (N - 1) load(abar)) is then a deterministic target.
-    # * epsilon-greedy from a zero-initialised Q head: greedy play starts at "send 0". Uniform play alone sits at
-    #   x ~ 4.5 N, where G underflows to exactly 0; starting from x = 0, every episode climbs through x*.
-    # * precision: the Q values of neighbouring actions differ by at most ~0.04 G* (~1e-3 G* near x*); where
-    #   the network's error is larger, greedy play stops at a wrong load. Large batches, each transition
-    #   trained on 4 times (replay ratio 0.5 left 2 of 8 seeds at 0.73-0.75) and a learning rate annealed to 1e-5.
-    # * rounds of 100 steps: from x = 0 the joint action needs ~40 steps to settle at 0.5 % revisions per step,
-    #   and G_ratio averages the second half of each round (with 50-step rounds 2 of 8 seeds scored
-    #   0.967-0.975 although every one had settled at >= 0.997).
-    # Tried without a gain: 400 rounds, epsilon_fraction 0.5, epsilon_end 0.01, a log transform of the
-    # reward, a dueling Q head.
-    "gaussian_squeeze": EnvDefaults(
-        rounds=100,
-        n_envs=1,
-        env_kwargs={"max_cycles": 100},
-        algo_kwargs={
-            "*": {
-                "gamma": 0.0,
-                "reward_scale": 1.0 / 423.0,
-                "learning_starts": 2_000,
-                "buffer_size": 1_000_000,
-                "revision_rate": 0.005,
-                "revision_rate_start": 0.03,
-                "revision_anneal_steps": 25,
-                "revision_initial_action": 0,
-                "zero_init_head": True,
-            },
-            "mfq": {**SQUEEZE_Q_LEARNING, "mean_action_input": "concurrent"},
-            "il": SQUEEZE_Q_LEARNING,
-            "mfac": SQUEEZE_ACTOR_CRITIC,
-            "ac": SQUEEZE_ACTOR_CRITIC,
-        },
-        log_every_rounds=5,
-        checkpoint_every_rounds=50,
-    ),
-    # Ising: the paper's tabular MF-Q is the natural learner (``--algo tabular_mfq``).
-    "ising": EnvDefaults(
-        rounds=100,
-        n_envs=1,
-        log_every_rounds=5,
-        checkpoint_every_rounds=20,
-    ),
-    # Battle: the paper's setup (40 x 40, 64 v 64, 400 steps, self-play with refresh-on-win, gamma 0.95,
-    # batch 128) on a budget that fits one core in about an hour; ``--preset paper`` keeps the paper's
-    # 2000 rounds and Adam 1e-4. See BATTLE_Q_LEARNING for what makes the learners fight.
-    "battle": EnvDefaults(
-        rounds=250,
-        n_envs=1,
-        env_kwargs={"map_size": 40},
-        algo_kwargs={
-            "*": {"obs_dtype": "float16"},
-            "mfq": BATTLE_Q_LEARNING,
-            "il": BATTLE_Q_LEARNING,
-            "mfac": BATTLE_ACTOR_CRITIC,
-            "ac": BATTLE_ACTOR_CRITIC,
-        },
-        log_every_rounds=1,
-        checkpoint_every_rounds=10,
-        default_opponent=SELF_PLAY,
-    ),
-}
-"""The ONE table of training defaults, by environment short name."""
-
-PRESETS: dict[str, dict[str, EnvDefaults]] = {
-    "default": TRAINING_DEFAULTS,
-    # The paper's Battle budget and learning rate (2000 self-play rounds, Adam 1e-4), for users with the
-    # compute: 8x the default budget (a few hours of one core). The temperature schedule, which the paper does not give, is ours.
-    "paper": {
-        **TRAINING_DEFAULTS,
-        "battle": dataclasses.replace(
-            TRAINING_DEFAULTS["battle"],
-            rounds=2000,
-            algo_kwargs={
-                "*": {"obs_dtype": "float16"},
-                "mfq": {**BATTLE_Q_LEARNING, "learning_rate": 1e-4},
-                "il": {**BATTLE_Q_LEARNING, "learning_rate": 1e-4},
-                "mfac": {**BATTLE_ACTOR_CRITIC, "learning_rate": 1e-4},
-                "ac": {**BATTLE_ACTOR_CRITIC, "learning_rate": 1e-4},
-            },
-        ),
-    },
-}
-"""Named tables of defaults (``mfzoo train --preset``): ``default`` fits this project's 2-core machine."""
 
 
 @dataclass(frozen=True)
@@ -310,11 +115,6 @@ class ResolvedRun:
 def _check_positive(name: str, value: Any) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
-def algo_defaults(defaults: EnvDefaults, algo: str) -> dict[str, Any]:
-    """Learner overrides of the defaults table for ``algo``: the ``"*"`` entry, then the algorithm's own."""
-    return {**defaults.algo_kwargs.get("*", {}), **defaults.algo_kwargs.get(algo, {})}
 
 
 def resolve(config: RunConfig) -> ResolvedRun:

@@ -171,7 +171,7 @@ def merge_env_kwargs(
         ValueError: an argument the environment does not take; two SPECs that need different values;
             an explicit value that disagrees with a SPEC's (unless ``override``). Messages name both values.
     """
-    from mfagents.training.config import TRAINING_DEFAULTS
+    from mfagents.training.defaults import TRAINING_DEFAULTS
 
     explicit = dict(env_kwargs or {})
     check_env_kwargs(entry, explicit)
@@ -216,7 +216,7 @@ def resume_config(config: RunConfig) -> RunConfig:
     Raises:
         ValueError: an explicit setting that disagrees with the run's (both values named).
     """
-    from mfagents.training.config import PRESETS, algo_defaults
+    from mfagents.training.defaults import PRESETS, algo_defaults
 
     if not config.resume or config.out is None:
         return config
@@ -274,6 +274,6 @@ def resume_config(config: RunConfig) -> RunConfig:
 
 
 def _no_defaults() -> Any:
-    from mfagents.training.config import EnvDefaults
+    from mfagents.training.defaults import EnvDefaults
 
     return EnvDefaults()

@@ -77,7 +77,7 @@ def greedy_eval(run_dir: Path, rounds: int = EVAL_ROUNDS, seed: int = 0) -> dict
     half), ``G_ratio_last`` is its value at the last step. Cached in ``RUN_DIR/greedy_eval.json`` for the
     checkpoint it was computed from.
     """
-    from mfagents.api import evaluate
+    from mfagents.evaluation.rounds import evaluate
 
     checkpoint = run_dir / "checkpoint.safetensors"
     stamp = checkpoint.stat().st_mtime_ns if checkpoint.exists() else None

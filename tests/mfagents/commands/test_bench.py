@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mfagents.commands import cli
+from mfagents.commands import bench, cli, shared
 from mfenvs import battle_v0
 
 
@@ -18,7 +18,7 @@ def test_bench_times_each_environment_and_battles_batched_core(capsys):
     assert rows == [
         ("ising", "PettingZoo parallel API", 400),
         ("battle", "PettingZoo parallel API", 128),
-        ("battle", f"batched core, B={cli.BENCH_BATTLES}", 128),
+        ("battle", f"batched core, B={bench.BENCH_BATTLES}", 128),
     ]
     for row in summary["results"]:
         assert row["agent_steps_per_s"] > 0 and row["env_steps_per_s"] > 0
@@ -29,7 +29,7 @@ def test_bench_times_each_environment_and_battles_batched_core(capsys):
 
 
 def test_time_steps_counts_what_each_call_reports():
-    agent_rate, env_rate = cli.time_steps(lambda: (6, 2), seconds=0.01)
+    agent_rate, env_rate = bench.time_steps(lambda: (6, 2), seconds=0.01)
     assert agent_rate == pytest.approx(3 * env_rate) and env_rate > 0
 
 
@@ -37,7 +37,7 @@ def test_battle_core_stepper_counts_living_agents_and_restarts_finished_battles(
     rows = {"red": (1, 3), "blue": (2, 4)}  # alternating rows of a full 4 x 4 interior: deaths come early
     positions = {team: [(x, y) for y in ys for x in (1, 2, 3, 4)] for team, ys in rows.items()}
     env = battle_v0.parallel_env(map_size=6, positions=positions, max_cycles=20)
-    step = cli.battle_core_stepper(env.unwrapped.core.config, n_battles=3, seed=0)
+    step = bench.battle_core_stepper(env.unwrapped.core.config, n_battles=3, seed=0)
     counts = [step() for _ in range(60)]
     assert all(envs == 3 for _, envs in counts)
     acting = [agents for agents, _ in counts]
@@ -81,7 +81,7 @@ def test_magent2_virtualenv_lives_in_the_user_cache_not_the_source_tree(monkeypa
     monkeypatch.setattr(battle_speed.sys, "platform", "linux")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert battle_speed.user_cache_dir() == tmp_path / "mfzoo"
-    assert cli.user_cache_dir() == tmp_path / "mfzoo"  # the same folder as the package's own caches
+    assert shared.user_cache_dir() == tmp_path / "mfzoo"  # the same folder as the package's own caches
 
 
 def test_building_the_magent2_virtualenv_is_quiet_and_a_failure_is_one_line(monkeypatch, tmp_path, capsys):

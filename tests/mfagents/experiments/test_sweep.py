@@ -12,7 +12,7 @@ ray = pytest.importorskip("ray", reason='Ray is the "ray" extra (part of "test")
 
 from mfagents.commands import cli  # noqa: E402
 from mfagents.evaluation.arena import run_arena  # noqa: E402
-from mfagents.commands.cli import parse_seeds, parse_value_lists  # noqa: E402
+from mfagents.commands.sweep import parse_seeds, parse_value_lists  # noqa: E402
 from mfagents.commands.errors import UsageError  # noqa: E402
 from mfagents.experiments.sweep import SWEEP_CSV, SWEEP_JSON, RunSpec, grid, is_finished, run_one, run_sweep  # noqa: E402
 
