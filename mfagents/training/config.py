@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mfagents.common.pipeline import training_env_kwargs
@@ -32,6 +34,14 @@ from mfagents.training.defaults import (  # noqa: F401  (the tables stay reachab
     TRAINING_DEFAULTS,
     EnvDefaults,
     algo_defaults,
+)
+from mfagents.training.run_settings import (
+    CONFIG_NAME,
+    OBSERVATION_KWARGS,
+    check_env_kwargs,
+    env_arguments,
+    same_value,
+    spec_env_kwargs,
 )
 from mfenvs.registration import find
 
@@ -76,7 +86,7 @@ class RunConfig:
     """A checkpoint every this many rounds (and at the end); needs ``out``."""
     resume: bool = False
     """Continue the run in ``out`` from its last checkpoint; settings left ``None`` (and the env kwargs, when
-    none are given) are read from the run's ``config.json`` (``mfagents.training.run_settings.resume_config``)."""
+    none are given) are read from the run's ``config.json`` (``resume_config``)."""
     progress_bar: bool = True
     """Show a tqdm progress bar on stderr."""
     tensorboard: bool = True
@@ -131,7 +141,6 @@ def resolve(config: RunConfig) -> ResolvedRun:
     """
     from mfagents.algos import ALGORITHMS
     from mfagents.common.device import check_device
-    from mfagents.training.run_settings import check_env_kwargs, resume_config
 
     entry = find(config.env)
     config = resume_config(config)
@@ -213,8 +222,6 @@ def resolve(config: RunConfig) -> ResolvedRun:
 def check_opponent_observations(entry: Any, opponent: str, env_kwargs: Mapping[str, Any]) -> None:
     """Raise ``ValueError`` naming the exact ``--env-kwarg`` when a policy SPEC opponent (an ``sb3:`` model
     trained without Battle's extra features...) was trained on observations of another shape than the run's."""
-    from mfagents.training.run_settings import OBSERVATION_KWARGS, env_arguments, same_value, spec_env_kwargs
-
     needed = spec_env_kwargs(opponent, entry) or {}
     arguments = env_arguments(entry)
     for key in OBSERVATION_KWARGS.get(entry.short_name, ()):
@@ -248,3 +255,78 @@ def parse_key_values(pairs: Sequence[str], what: str = "--env-kwarg") -> dict[st
         except (ValueError, SyntaxError):
             parsed[key] = text
     return parsed
+
+
+# == train --resume ==================================================================================
+RESUMED_FIELDS = ("algo", "seed", "preset", "opponent", "n_envs")
+"""``RunConfig`` fields a resumed run takes from ``config.json`` when left out, and that must agree when given."""
+RESUMED_CADENCES = ("log_every_rounds", "checkpoint_every_rounds")
+"""Fields taken from ``config.json`` when left out, that may change when given."""
+
+
+def resume_config(config: RunConfig) -> RunConfig:
+    """``config`` with what the user left out taken from the run's ``config.json`` (``train --resume``).
+
+    Without ``out`` or ``config.json`` the config is returned as is (training then reports the missing
+    checkpoint). The budget is the run's unless ``steps`` or ``rounds`` is given.
+
+    Raises:
+        ValueError: an explicit setting that disagrees with the run's (both values named).
+    """
+    if not config.resume or config.out is None:
+        return config
+    path = Path(config.out) / CONFIG_NAME
+    if not path.is_file():
+        return config
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"--resume: cannot read {path}: {error}") from None
+    entry = find(config.env)
+
+    def disagree(given: str, stored: str) -> ValueError:
+        return ValueError(
+            f"--resume: {given} disagrees with the run in {config.out}, started with {stored}; "
+            "leave the option out (--resume reads the run's config.json) or choose another --out"
+        )
+
+    if saved.get("env_id") != entry.env_id:
+        raise disagree(f"the environment {entry.env_id}", str(saved.get("env_id")))
+    changes: dict[str, Any] = {}
+    for name in RESUMED_FIELDS:
+        given = getattr(config, name)
+        if given is None:
+            changes[name] = saved.get(name)
+        elif name in saved and not same_value(given, saved[name]):
+            raise disagree(f"--{name.replace('_', '-')} {given}", f"{saved[name]}")
+    for name in RESUMED_CADENCES:
+        if getattr(config, name) is None:
+            changes[name] = saved.get(name)
+    if config.steps is None and config.rounds is None:
+        changes["steps"], changes["rounds"] = saved.get("steps"), saved.get("rounds")
+
+    stored_env = saved.get("env_kwargs") or {}
+    check_env_kwargs(entry, config.env_kwargs)
+    arguments = env_arguments(entry)
+    for key, value in config.env_kwargs.items():
+        stored = stored_env.get(key, arguments.get(key))
+        if not same_value(value, stored):
+            raise disagree(f"--env-kwarg {key}={value!r}", f"{key}={stored!r}")
+    changes["env_kwargs"] = stored_env
+
+    # config.json holds the resolved learner settings; the overrides are what differs from the defaults
+    algo, preset = changes.get("algo", config.algo), changes.get("preset", config.preset) or "default"
+    defaults = algo_defaults(PRESETS.get(preset, PRESETS["default"]).get(entry.short_name, _no_defaults()), algo)
+    stored_algo = saved.get("algo_kwargs") or {}
+    for key, value in config.algo_kwargs.items():
+        if key in stored_algo and not same_value(value, stored_algo[key]):
+            raise disagree(f"--algo-kwarg {key}={value!r}", f"{key}={stored_algo[key]!r}")
+    changes["algo_kwargs"] = {
+        **{key: value for key, value in stored_algo.items() if key not in defaults or not same_value(value, defaults[key])},
+        **config.algo_kwargs,
+    }
+    return dataclasses.replace(config, **changes)
+
+
+def _no_defaults() -> EnvDefaults:
+    return EnvDefaults()

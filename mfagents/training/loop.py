@@ -45,8 +45,6 @@ from mfagents.common.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from mfagents.training.config import SELF_PLAY, TRAIN_PREFIX, ResolvedRun
-from mfagents.training.logger import RunLogger
 from mfagents.common.pipeline import ALL, VecPipeline, VecStep
 from mfagents.policies.specs import (
     LEARNER,
@@ -56,6 +54,8 @@ from mfagents.policies.specs import (
     Policy,
     load_policy,
 )
+from mfagents.training.config import SELF_PLAY, TRAIN_PREFIX, ResolvedRun
+from mfagents.training.logger import RunLogger
 from mfagents.training.run_settings import CONFIG_NAME
 
 LEARNER_GROUP = {"battle": "red"}

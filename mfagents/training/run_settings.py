@@ -17,7 +17,6 @@ read those settings, so nothing has to be retyped:
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import json
 import zipfile
@@ -25,12 +24,9 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mfenvs.registration import EnvEntry, find
-
-if TYPE_CHECKING:
-    from mfagents.training.config import RunConfig
+from mfenvs.registration import EnvEntry
 
 CONFIG_NAME = "config.json"
 """The run directory's file of resolved settings (``ResolvedRun.to_json()``)."""
@@ -198,82 +194,3 @@ def merge_env_kwargs(
     kwargs.update({key: value for key, (value, _) in needed.items()})
     kwargs.update(explicit)
     return kwargs
-
-
-# == train --resume ==================================================================================
-RESUMED_FIELDS = ("algo", "seed", "preset", "opponent", "n_envs")
-"""``RunConfig`` fields a resumed run takes from ``config.json`` when left out, and that must agree when given."""
-RESUMED_CADENCES = ("log_every_rounds", "checkpoint_every_rounds")
-"""Fields taken from ``config.json`` when left out, that may change when given."""
-
-
-def resume_config(config: RunConfig) -> RunConfig:
-    """``config`` with what the user left out taken from the run's ``config.json`` (``train --resume``).
-
-    Without ``out`` or ``config.json`` the config is returned as is (training then reports the missing
-    checkpoint). The budget is the run's unless ``steps`` or ``rounds`` is given.
-
-    Raises:
-        ValueError: an explicit setting that disagrees with the run's (both values named).
-    """
-    from mfagents.training.defaults import PRESETS, algo_defaults
-
-    if not config.resume or config.out is None:
-        return config
-    path = Path(config.out) / CONFIG_NAME
-    if not path.is_file():
-        return config
-    try:
-        saved = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"--resume: cannot read {path}: {error}") from None
-    entry = find(config.env)
-
-    def disagree(given: str, stored: str) -> ValueError:
-        return ValueError(
-            f"--resume: {given} disagrees with the run in {config.out}, started with {stored}; "
-            "leave the option out (--resume reads the run's config.json) or choose another --out"
-        )
-
-    if saved.get("env_id") != entry.env_id:
-        raise disagree(f"the environment {entry.env_id}", str(saved.get("env_id")))
-    changes: dict[str, Any] = {}
-    for name in RESUMED_FIELDS:
-        given = getattr(config, name)
-        if given is None:
-            changes[name] = saved.get(name)
-        elif name in saved and not same_value(given, saved[name]):
-            raise disagree(f"--{name.replace('_', '-')} {given}", f"{saved[name]}")
-    for name in RESUMED_CADENCES:
-        if getattr(config, name) is None:
-            changes[name] = saved.get(name)
-    if config.steps is None and config.rounds is None:
-        changes["steps"], changes["rounds"] = saved.get("steps"), saved.get("rounds")
-
-    stored_env = saved.get("env_kwargs") or {}
-    check_env_kwargs(entry, config.env_kwargs)
-    arguments = env_arguments(entry)
-    for key, value in config.env_kwargs.items():
-        stored = stored_env.get(key, arguments.get(key))
-        if not same_value(value, stored):
-            raise disagree(f"--env-kwarg {key}={value!r}", f"{key}={stored!r}")
-    changes["env_kwargs"] = stored_env
-
-    # config.json holds the resolved learner settings; the overrides are what differs from the defaults
-    algo, preset = changes.get("algo", config.algo), changes.get("preset", config.preset) or "default"
-    defaults = algo_defaults(PRESETS.get(preset, PRESETS["default"]).get(entry.short_name, _no_defaults()), algo)
-    stored_algo = saved.get("algo_kwargs") or {}
-    for key, value in config.algo_kwargs.items():
-        if key in stored_algo and not same_value(value, stored_algo[key]):
-            raise disagree(f"--algo-kwarg {key}={value!r}", f"{key}={stored_algo[key]!r}")
-    changes["algo_kwargs"] = {
-        **{key: value for key, value in stored_algo.items() if key not in defaults or not same_value(value, defaults[key])},
-        **config.algo_kwargs,
-    }
-    return dataclasses.replace(config, **changes)
-
-
-def _no_defaults() -> Any:
-    from mfagents.training.defaults import EnvDefaults
-
-    return EnvDefaults()
