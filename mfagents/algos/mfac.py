@@ -1,7 +1,9 @@
 """Mean Field Actor-Critic (MF-AC, Algorithm 2 of Yang et al. 2018) and the advantage actor-critic baseline (AC).
 
-One actor pi(a | s) = softmax(logits(s) / actor_temperature) and one critic Q(s, a, abar) are shared
-by every agent of the group, each with a target network. Both learn from replay, as Algorithm 2 does:
+One critic Q(s, a, abar) is shared by every agent of the group; the actor pi(a | s) = softmax(logits(s) /
+actor_temperature) is shared too (``actor_sharing="shared"``, Battle) or kept separate per agent
+(``"separate"``, the paper's Gaussian Squeeze: a per-agent logit table, ``nets.SeparateActors``). Actor and
+critic each have a target network and learn from replay, as Algorithm 2 does:
 
 * critic: minimise (y - Q(s, a, abar))^2 with y = r + gamma (1 - done) v_MF(s'),
   v_MF(s') = sum_a pi_target(a | s') Q_target(s', a, abar'), abar' the mean action seen at t + 1;
@@ -12,7 +14,8 @@ by every agent of the group, each with a target network. Both learn from replay,
   ``actor_update="all_actions"`` the actor ascends sum_b pi(b | s) A(s, b) instead (every action, from the
   critic), and the entropy weight becomes a temperature in Q units: the optimum is pi ~ exp(Q / entropy_coef);
 * total loss = actor loss + ``value_coef`` * critic loss - ``entropy_coef`` * entropy, one Adam step over
-  both networks (the paper's Battle coefficients: value 0.1, entropy 0.08, softmax temperature 0.1).
+  both networks (the paper's Battle coefficients: value 0.1, entropy 0.08, softmax temperature 0.1), the
+  actor at ``actor_learning_rate`` when given (the paper's Squeeze: critic 1e-3, actors 1e-4).
   The networks share no parameters, so under Adam ``value_coef`` acts only through Adam's epsilon and
   the joint gradient-norm clip; it is kept for parity with the paper's setting;
 * targets follow by soft updates (``critic_tau``, ``actor_tau``).
@@ -42,7 +45,7 @@ from mfagents.common.checkpoint import (
     optimizer_tensors,
 )
 from mfagents.algos.exploration import sample_categorical
-from mfagents.algos.nets import build_network, network_inputs, observation_layout, soft_update
+from mfagents.algos.nets import SeparateActors, build_network, network_inputs, observation_layout, soft_update
 from mfagents.algos.revision import ActionRevision, RevisionSettings
 from mfagents.algos.schedules import linear_schedule
 from mfenvs.common.validation import check_choice, check_float, check_int
@@ -59,7 +62,21 @@ class MFACConfig(RevisionSettings):
     learning_rate: float = 1e-4
     """Adam learning rate for actor and critic (paper, Battle: 1e-4)."""
     learning_rate_end: float | None = None
-    """If set, the learning rate decays linearly from ``learning_rate`` to this over the training budget."""
+    """If set, the learning rate decays linearly from ``learning_rate`` to this over the training budget
+    (the actor's by the same factor)."""
+    actor_learning_rate: float | None = None
+    """Adam learning rate of the actor(s); None: ``learning_rate`` (paper, Squeeze: 1e-4 actors, 1e-3 critic)."""
+    actor_sharing: str = "shared"
+    """"shared": one actor network for every agent (Battle). "separate": one actor per agent, a logit table
+    ``[n_agents, n_actions]`` that ignores the observation (stateless repeated games: the Gaussian Squeeze;
+    the paper: "Actors are kept separate")."""
+    actor_init_std: float = 0.0
+    """Separate actors: initial logits drawn N(0, std) per agent and action (separate networks start apart)."""
+    actor_init_action: int = 0
+    """Separate actors: the action whose initial logit gets ``actor_init_bonus``."""
+    actor_init_bonus: float = 0.0
+    """Separate actors: added to the initial logit of ``actor_init_action`` (the Squeeze: start near "send 0",
+    below the load where G underflows to 0 and no action has a gradient)."""
     batch_size: int = 128
     """Transitions per gradient step."""
     buffer_size: int = 80_000
@@ -74,13 +91,16 @@ class MFACConfig(RevisionSettings):
     """Soft update rate of the target actor per gradient step (tau_theta)."""
     actor_temperature: float = 0.1
     """Softmax temperature of the actor: pi = softmax(logits / T) (paper, Battle: 0.1)."""
+    actor_temperature_end: float | None = None
+    """If set, the temperature moves linearly to this over ``entropy_fraction`` of the budget: sampled play then
+    approaches the greedy play that evaluation scores (the Squeeze's separate actors settle on pure actions)."""
     entropy_coef: float = 0.08
     """Weight of the policy entropy bonus (paper, Battle: 0.08). With ``actor_update="all_actions"`` the actor's
     optimum is pi proportional to exp(Q / entropy_coef): the weight is a Boltzmann temperature in units of Q."""
     entropy_coef_end: float | None = None
     """If set, the entropy weight moves linearly to this over ``entropy_fraction`` of the budget (as MF-Q's temperature)."""
     entropy_fraction: float = 0.8
-    """Fraction of the training budget over which the entropy weight moves to ``entropy_coef_end``."""
+    """Fraction of the training budget over which the entropy weight and the actor temperature move to their ends."""
     normalize_advantage: bool = False
     """Standardise the advantages of each minibatch (zero mean, unit std) so the actor step and the
     entropy weight do not depend on the reward scale (SB3's option of the same name)."""
@@ -122,10 +142,17 @@ class MFACConfig(RevisionSettings):
         for name in ("critic_tau", "actor_tau"):
             if getattr(self, name) > 1:
                 raise ValueError(f"{name} must be <= 1, got {getattr(self, name)}")
-        for name in ("entropy_coef", "value_coef", "max_grad_norm", "entropy_fraction"):
+        for name in ("entropy_coef", "value_coef", "max_grad_norm", "entropy_fraction", "actor_init_std"):
             check_float(name, getattr(self, name), non_negative=True)
         if self.learning_rate_end is not None:
             check_float("learning_rate_end", self.learning_rate_end, positive=True)
+        if self.actor_temperature_end is not None:
+            check_float("actor_temperature_end", self.actor_temperature_end, positive=True)
+        if self.actor_learning_rate is not None:
+            check_float("actor_learning_rate", self.actor_learning_rate, positive=True)
+        check_float("actor_init_bonus", self.actor_init_bonus)
+        check_int("actor_init_action", self.actor_init_action, minimum=0)
+        check_choice("actor_sharing", self.actor_sharing, ("shared", "separate"))
         if self.entropy_coef_end is not None:
             check_float("entropy_coef_end", self.entropy_coef_end, non_negative=True)
         check_float("reward_scale", self.reward_scale)
@@ -166,12 +193,22 @@ class MFAC:
             device=self.device,
             zero_output=config.zero_init_head,
         )
-        self.actor = build_network(self.layout, n_actions, False, init_generator, **sizes)
+        if config.actor_sharing == "separate":
+            if config.actor_init_action >= n_actions:
+                raise ValueError(f"actor_init_action must be < n_actions = {n_actions}, got {config.actor_init_action}")
+            self.actor: torch.nn.Module = SeparateActors(
+                n_agents, n_actions, init_generator, config.actor_init_std, config.actor_init_action, config.actor_init_bonus
+            ).to(self.device)
+        else:
+            self.actor = build_network(self.layout, n_actions, False, init_generator, **sizes)
         self.critic = build_network(self.layout, n_actions, config.use_mean_action, init_generator, **sizes)
         self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
-        parameters = [*self.actor.parameters(), *self.critic.parameters()]
-        self.optimizer = torch.optim.Adam(parameters, lr=config.learning_rate)
+        actor_rate = config.actor_learning_rate if config.actor_learning_rate is not None else config.learning_rate
+        self.base_rates = (actor_rate, config.learning_rate)
+        self.optimizer = torch.optim.Adam(
+            [{"params": self.actor.parameters(), "lr": actor_rate}, {"params": self.critic.parameters(), "lr": config.learning_rate}]
+        )
         self.buffer = ReplayBuffer(config.buffer_size, self.layout.packed_size, n_actions, config.obs_dtype, self.device)
         self.replay_ratio = ReplayRatio(config.replay_ratio, config.batch_size, config.learning_starts)
         self.revision = ActionRevision.from_config(config, n_actions)
@@ -186,8 +223,8 @@ class MFAC:
         self.progress = min(max(float(fraction), 0.0), 1.0)
         if self.config.learning_rate_end is not None:
             rate = linear_schedule(self.config.learning_rate, self.config.learning_rate_end, 1.0, self.progress)
-            for group in self.optimizer.param_groups:
-                group["lr"] = rate
+            for group, base in zip(self.optimizer.param_groups, self.base_rates):
+                group["lr"] = base * rate / self.config.learning_rate
 
     @property
     def entropy_coef(self) -> float:
@@ -197,12 +234,20 @@ class MFAC:
             return c.entropy_coef
         return linear_schedule(c.entropy_coef, c.entropy_coef_end, c.entropy_fraction, self.progress)
 
+    @property
+    def actor_temperature(self) -> float:
+        """The actor's softmax temperature at the current progress (``actor_temperature`` -> ``actor_temperature_end``)."""
+        c = self.config
+        if c.actor_temperature_end is None:
+            return c.actor_temperature
+        return linear_schedule(c.actor_temperature, c.actor_temperature_end, c.entropy_fraction, self.progress)
+
     # -- acting ----------------------------------------------------------------------------------------
     def policy(self, observations: np.ndarray) -> np.ndarray:
         """pi(. | s) of the actor for ``n`` rows -> ``[n, n_actions]`` probabilities (no gradient)."""
         packed, _, rows = network_inputs(self.layout, observations, None, self.n_actions, self.device, with_mean_action=False)
         with torch.no_grad():
-            logits = self.actor(packed, None, rows) / self.config.actor_temperature
+            logits = self.actor(packed, None, rows) / self.actor_temperature
             return torch.softmax(logits, dim=1).double().cpu().numpy()
 
     def act(self, observations: np.ndarray, mean_actions: np.ndarray | None = None, explore: bool = True) -> np.ndarray:
@@ -247,7 +292,7 @@ class MFAC:
     def td_target(self, batch: Batch) -> torch.Tensor:
         """y = r + gamma (1 - done) sum_a pi_target(a | s') Q_target(s', a, abar')."""
         with torch.no_grad():
-            next_logits = self.actor_target(batch.next_obs, None, batch.rows) / self.config.actor_temperature
+            next_logits = self.actor_target(batch.next_obs, None, batch.rows) / self.actor_temperature
             next_q = self.critic_target(batch.next_obs, batch.next_mean_actions, batch.rows)
             next_value = (torch.softmax(next_logits, dim=1) * next_q).sum(dim=1)
             return batch.rewards + self.config.gamma * (1.0 - batch.dones) * next_value
@@ -259,7 +304,7 @@ class MFAC:
         q_taken = q.gather(1, batch.actions[:, None]).squeeze(1)
         target = self.td_target(batch)
         critic = F.smooth_l1_loss(q_taken, target) if self.config.loss == "huber" else F.mse_loss(q_taken, target)
-        log_pi = torch.log_softmax(self.actor(batch.obs, None, batch.rows) / self.config.actor_temperature, dim=1)
+        log_pi = torch.log_softmax(self.actor(batch.obs, None, batch.rows) / self.actor_temperature, dim=1)
         pi = log_pi.exp()
         if self.config.actor_update == "all_actions":
             with torch.no_grad():
@@ -274,7 +319,15 @@ class MFAC:
                     advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
             actor = -(log_pi.gather(1, batch.actions[:, None]).squeeze(1) * advantage).mean()
         entropy = -(pi * log_pi).sum(dim=1).mean()
-        return {"critic": critic, "actor": actor, "entropy": entropy, "q_values": q_taken.mean()}
+        return {
+            "critic": critic,
+            "actor": actor,
+            "entropy": entropy,
+            "q_values": q_taken.mean(),
+            # diagnostics: a batch where every reward is 0 gives the actor no gradient (the Squeeze's G underflow)
+            "nonzero_reward_batches": (batch.rewards != 0).any().float(),
+            "policy_mean_action": (pi.detach() * torch.arange(self.n_actions, device=pi.device)).sum(dim=1).mean(),
+        }
 
     def update(self) -> dict[str, float]:
         """Take the gradient steps due (``replay_ratio``); metrics, or ``{}`` when none was due."""
@@ -283,7 +336,7 @@ class MFAC:
         if due == 0:
             return {}
         c = self.config
-        totals = {"critic": 0.0, "actor": 0.0, "entropy": 0.0, "q_values": 0.0}
+        totals = dict.fromkeys(("critic", "actor", "entropy", "q_values", "nonzero_reward_batches", "policy_mean_action"), 0.0)
         for _ in range(due):
             terms = self.losses(self.buffer.sample(c.batch_size, self.rng))
             loss = terms["actor"] + c.value_coef * terms["critic"] - self.entropy_coef * terms["entropy"]
@@ -297,9 +350,11 @@ class MFAC:
             self.gradient_steps += 1
             for key in totals:
                 totals[key] += terms[key].item() / due
-        metrics = {f"losses/{key}": value for key, value in totals.items()}
+        diagnostics = ("nonzero_reward_batches", "policy_mean_action")
+        metrics = {f"{'charts' if key in diagnostics else 'losses'}/{key}": value for key, value in totals.items()}
         metrics["charts/gradient_steps"] = float(self.gradient_steps)
         metrics["charts/entropy_coef"] = self.entropy_coef
+        metrics["charts/actor_temperature"] = self.actor_temperature
         return metrics
 
     # -- persistence -----------------------------------------------------------------------------------

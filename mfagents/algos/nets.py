@@ -267,6 +267,41 @@ def build_network(
     return net.to(device)
 
 
+class SeparateActors(nn.Module):
+    """One actor per agent for a stateless repeated game: a logit table ``[n_agents, n_actions]``.
+
+    The paper keeps MF-AC's actors separate (Appendix C.1); here they are one tensor, so all agents
+    learn in one batched step, never a Python loop. Row ``r`` is agent ``r % n_agents``; the observation
+    is not read (the game has no state to condition on). The initial logits are drawn per agent and
+    action, as separate networks are initialised separately: N(0, ``init_std``), plus ``init_bonus`` on
+    ``init_action``.
+    """
+
+    def __init__(
+        self,
+        n_agents: int,
+        n_actions: int,
+        generator: torch.Generator,
+        init_std: float = 0.0,
+        init_action: int = 0,
+        init_bonus: float = 0.0,
+    ):
+        super().__init__()
+        if not 0 <= init_action < n_actions:
+            raise ValueError(f"init_action must be in 0..{n_actions - 1}, got {init_action}")
+        logits = torch.randn(n_agents, n_actions, generator=generator) * init_std
+        logits[:, init_action] += init_bonus
+        self.logits = nn.Parameter(logits)
+
+    def forward(
+        self, packed_obs: torch.Tensor, mean_actions: torch.Tensor | None = None, rows: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``[B]`` row indices -> ``[B, n_actions]`` logits of those rows' agents (the other inputs are ignored)."""
+        if rows is None:
+            raise ValueError("separate actors need the row indices (row r is agent r % n_agents)")
+        return self.logits[rows % self.logits.shape[0]]
+
+
 def build_q_network(
     observation_space: gymnasium.spaces.Space,
     n_actions: int,

@@ -28,6 +28,10 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=10, help="rounds (episodes) to play (default: 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the environments and random policies (default: 0)")
     parser.add_argument("--n-envs", type=int, default=None, help="environment copies stepped together (default: min(rounds, 4))")
+    parser.add_argument(
+        "--stochastic", action="store_true",
+        help="trained learners sample their policy (MF-AC / AC: pi; MF-Q / IL: their final exploration) (default: greedy)",
+    )  # fmt: skip
     add_env_kwarg_argument(parser)
     add_device_argument(parser, "trained policies")
 
@@ -42,10 +46,12 @@ def run_eval(args: argparse.Namespace) -> Summary:
         entry = find(args.env)
         env_kwargs = parse_key_values(args.env_kwarg, "--env-kwarg")
         sides = f"red {args.red} vs blue {args.blue}" if args.policy is None else f"policy {args.policy}"
-        print(f"eval: {entry.env_id}, {sides}, {args.rounds} rounds, seed {args.seed}", flush=True)
+        play = "stochastic" if args.stochastic else "greedy"
+        print(f"eval: {entry.env_id}, {sides}, {args.rounds} rounds, seed {args.seed}, learners {play}", flush=True)
         summary = evaluate(
             entry.env_id, red=args.red, blue=args.blue, policy=args.policy, rounds=args.rounds, seed=args.seed,
             env_kwargs=env_kwargs, n_envs=args.n_envs, device=args.device, override_run_settings=args.override_run_settings,
+            stochastic=args.stochastic,
         )  # fmt: skip
     except (ValueError, TypeError, FileNotFoundError, CheckpointError) as error:
         raise UsageError(str(error)) from None

@@ -40,8 +40,9 @@ def evaluate(
     n_envs: int | None = None,
     device: str = "cpu",
     override_run_settings: bool = False,
+    stochastic: bool = False,
 ) -> dict[str, Any]:
-    """Play ``rounds`` rounds with fixed policies (learners act greedily) and report the results.
+    """Play ``rounds`` rounds with fixed policies (learners act greedily unless ``stochastic``) and report the results.
 
     Args:
         env: registered id or short name.
@@ -55,6 +56,8 @@ def evaluate(
         n_envs: environment copies stepped together (default ``min(rounds, 4)``).
         device: torch device of learner policies (checked before anything starts).
         override_run_settings: let ``env_kwargs`` differ from the settings a run was trained with.
+        stochastic: learners sample their exploring policy instead of acting greedily (MF-AC / AC: pi;
+            MF-Q / IL: their exploration at the end of training). The summary says which (``stochastic``).
 
     Returns:
         Battle: ``red_win_rate``, ``blue_win_rate``, ``draw_rate`` and their ``*_ci95`` (Wilson 95 %),
@@ -84,6 +87,9 @@ def evaluate(
     kwargs = merge_env_kwargs(entry, specs, env_kwargs, override=override_run_settings)
     pipeline = VecPipeline(entry.env_id, kwargs, copies)
     policies = {group: load_policy(spec, pipeline, group, seed + index, device) for index, (group, spec) in enumerate(specs.items())}
+    for group_policy in policies.values():
+        if isinstance(group_policy, LearnerPolicy):
+            group_policy.explore = stochastic
 
     with torch_threads(1):
         scorer = make_scorer(pipeline)
@@ -103,7 +109,7 @@ def evaluate(
     pipeline.close()
     results = results[:rounds]
 
-    summary: dict[str, Any] = {"command": "eval", "env": entry.env_id, "env_kwargs": pipeline.env_kwargs, "rounds": rounds, "seed": seed, **specs}
+    summary: dict[str, Any] = {"command": "eval", "env": entry.env_id, "env_kwargs": pipeline.env_kwargs, "rounds": rounds, "seed": seed, "stochastic": stochastic, **specs}
     if "winner" in results[0]:
         winners = [r["winner"] for r in results]
         for outcome, key, count_key in (("red", "red_win_rate", "red_wins"), ("blue", "blue_win_rate", "blue_wins"), ("draw", "draw_rate", "draws")):

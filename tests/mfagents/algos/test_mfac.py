@@ -189,7 +189,10 @@ def test_update_steps_both_networks_and_soft_updates_both_targets():
     names = ("actor", "critic", "actor_target", "critic_target")
     old = {name: [p.detach().clone() for p in getattr(learner, name).parameters()] for name in names}
     metrics = feed(learner, 1, seed=1)[0]
-    assert set(metrics) == {"losses/critic", "losses/actor", "losses/entropy", "losses/q_values", "charts/gradient_steps", "charts/entropy_coef"}
+    assert set(metrics) == {
+        "losses/critic", "losses/actor", "losses/entropy", "losses/q_values", "charts/gradient_steps", "charts/entropy_coef",
+        "charts/actor_temperature", "charts/nonzero_reward_batches", "charts/policy_mean_action",
+    }  # fmt: skip
     for online, target, tau in (("actor", "actor_target", 0.2), ("critic", "critic_target", 0.1)):
         new = zip(getattr(learner, online).parameters(), getattr(learner, target).parameters())
         for old_online, old_target, (new_online, new_target) in zip(old[online], old[target], new):
@@ -229,3 +232,54 @@ def test_battle_observations_train_through_the_conv_nets():
     metrics = feed(learner, 4, n=4, space=BATTLE_SPACE, n_actions=21)
     assert metrics[-1]["charts/gradient_steps"] >= 1
     assert all(math.isfinite(value) for value in metrics[-1].values())
+
+
+def test_separate_actors_are_one_logit_row_per_agent():
+    learner = make_learner(
+        "mfac", VECTOR_SPACE, 4, 3, seed=0, actor_sharing="separate", actor_init_std=0.0, actor_init_bonus=2.0, actor_init_action=1
+    )
+    torch.testing.assert_close(learner.actor.logits.detach(), torch.tensor([[0.0, 2.0, 0.0, 0.0]] * 3))
+    with torch.no_grad():
+        learner.actor.logits.copy_(torch.tensor([[5.0, 0, 0, 0], [0, 5.0, 0, 0], [0, 0, 5.0, 0]]))
+    observations = np.random.default_rng(0).random((6, 3), dtype=np.float32)  # two copies of the 3 agents
+    assert learner.act(observations, None, explore=False).tolist() == [0, 1, 2, 0, 1, 2]  # row r is agent r % 3
+    spread = make_learner("mfac", VECTOR_SPACE, 4, 500, seed=0, actor_sharing="separate", actor_init_std=2.0)
+    assert spread.actor.logits.std().item() == pytest.approx(2.0, rel=0.05)  # each agent starts elsewhere
+
+
+def test_separate_actors_learn_only_the_sampled_agents_at_their_own_rate():
+    learner = make_learner(
+        "mfac", VECTOR_SPACE, 3, 6, seed=0, actor_sharing="separate", batch_size=2, learning_starts=6, replay_ratio=0.2,
+        learning_rate=1e-3, actor_learning_rate=1e-2, learning_rate_end=1e-4,
+    )  # fmt: skip
+    assert [group["lr"] for group in learner.optimizer.param_groups] == [1e-2, 1e-3]
+    learner.set_progress(1.0)
+    assert [group["lr"] for group in learner.optimizer.param_groups] == pytest.approx([1e-3, 1e-4])  # the same factor
+    before = learner.actor.logits.detach().clone()
+    feed(learner, 3, n=6)
+    assert learner.gradient_steps == 1
+    changed = (learner.actor.logits.detach() != before).any(dim=1)
+    assert 1 <= int(changed.sum()) <= 2  # one 2-row minibatch reaches at most 2 of the 6 agents
+
+
+def test_actor_temperature_end_moves_the_temperature_linearly():
+    learner = make_learner("mfac", VECTOR_SPACE, 3, 2, seed=0, actor_temperature=1.0, actor_temperature_end=0.1, entropy_fraction=0.5)
+    assert learner.actor_temperature == 1.0
+    learner.set_progress(0.25)
+    assert learner.actor_temperature == pytest.approx(0.55)
+    learner.set_progress(0.8)
+    assert learner.actor_temperature == pytest.approx(0.1)
+    with torch.no_grad():
+        learner.actor.head[-1].bias.copy_(torch.tensor([0.0, 0.1, 0.0]))
+        learner.actor.head[-1].weight.zero_()
+    policy = learner.policy(np.zeros((1, 3), np.float32))[0]
+    assert policy[1] == pytest.approx(np.exp(1.0) / (2 + np.exp(1.0)))  # softmax(logits / 0.1)
+
+
+def test_bad_separate_actor_settings_are_named():
+    with pytest.raises(ValueError, match="actor_sharing"):
+        MFACConfig(actor_sharing="pooled")
+    with pytest.raises(ValueError, match="actor_init_action"):
+        make_learner("mfac", VECTOR_SPACE, 3, 2, seed=0, actor_sharing="separate", actor_init_action=3)
+    with pytest.raises(ValueError, match="actor_temperature_end"):
+        MFACConfig(actor_temperature_end=0.0)
