@@ -60,25 +60,36 @@ SQUEEZE_Q_LEARNING: dict[str, Any] = {
 
 
 SQUEEZE_ACTOR_CRITIC: dict[str, Any] = {
-    # Measured at N = 500 on tuning seeds 100-101 (BENCHMARKS.md, "Gaussian Squeeze: MF-AC and AC (issue 12)"):
-    # greedy G / G* 0.988 on seed 100 (the old Battle-style settings: 0.000, entropy 0 from round 30) but
-    # 0.001 on seed 101, so NOT yet the paper's 1.0: the best measured, not a solved setting; N = 1000 and
-    # AC unmeasured. The revision / gamma / reward-scale settings of "*" (tuned for MF-Q) are kept.
-    # * the expected ("all actions") policy gradient sum_b pi(b | s) A(s, b) from the critic's Q of every
-    #   action: with revision 0.005 almost every replayed action is a repeated old one, not a sample of pi;
-    #   the paper's sampled estimator then drove log pi of those actions to -1e7 (actor loss -5e7 by round
-    #   40) and the entropy to 0 (G / G* 0.69 at round 20, ~0.07 by round 50-65).
+    # Measured on tuning seeds >= 100 (BENCHMARKS.md, "Gaussian Squeeze: MF-AC with separate actors (issue 24)").
+    # * separate actors, as the paper's Appendix C.1 ("Actors are kept separate"): a shared actor that learns the
+    #   mixed optimum plays one action for everybody when evaluated greedily (x = 0 or N).
+    "actor_sharing": "separate",
+    # * each agent's logits start apart, N(0, 2), and near "send 0" (+8 on action 0): uniform play sends
+    #   x ~ 4.5 N, where G underflows to exactly 0 and no action has a gradient; from x < x* every step pays.
+    "actor_init_std": 2.0,
+    "actor_init_action": 0,
+    "actor_init_bonus": 8.0,
+    # * the expected ("all actions") actor gradient, no entropy bonus (under Adam any entropy weight drives the
+    #   actors to uniform play wherever G is 0), and a temperature annealed 1 -> 0.05 over 80 % of the budget:
+    #   at T = 1 the actors settle on a mixed joint policy whose greedy play is far from x*; as T falls,
+    #   sampled play becomes the greedy play that evaluation scores, and the actors settle on pure actions.
     "actor_update": "all_actions",
-    # * softmax temperature 1 (Battle's 0.1 multiplies every actor step by 10) and an entropy weight of 1e-4:
-    #   the advantages are ~1e-3 at reward scale 1/423; 0.01 kept pi near uniform (x ~ 4.5 N, G ~ 0),
-    #   1e-3 (at learning rate 1e-3) let pi collapse onto one action within 10 rounds (G = 0 thereafter).
+    "entropy_coef": 0.0,
     "actor_temperature": 1.0,
-    "entropy_coef": 1e-4,
-    # * Adam 1e-4 decaying to 1e-5 (1e-3 collapsed the actor as above); a constant 1e-4 oscillated.
-    "learning_rate": 1e-4,
+    "actor_temperature_end": 0.05,
+    # * Adam 1e-3 for critic and actors, annealed to 1e-5 (the paper: critic 1e-3, actors 1e-4; at 1e-4 the
+    #   actors stayed mixed after 100 rounds), and a replay of the last round only (10^5 transitions): with the
+    #   paper's 10^6 the actors chase the loads of 10 rounds ago and x swings between 0.35 and 0.75 of 9 N.
+    "learning_rate": 1e-3,
+    "actor_learning_rate": 1e-3,
     "learning_rate_end": 1e-5,
-    # * MF-Q's batch and concurrent mean action; each transition sampled twice (MF-Q: 4): MF-AC's step costs
-    #   about twice MF-Q's, so the run costs about the same.
+    "buffer_size": 100_000,
+    # * synchronous play (the paper's): separate actors need no revision inertia.
+    "revision_rate": 1.0,
+    "revision_initial_action": None,
+    "revision_rate_start": None,
+    "revision_anneal_steps": 0,
+    # * MF-Q's batch and concurrent mean action (of the other agents); each transition sampled twice.
     "batch_size": 1024,
     "replay_ratio": 2.0,
     "mean_action_input": "concurrent",
