@@ -88,6 +88,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_train(args: argparse.Namespace) -> Summary:
     """Train as the options say; print the run's settings, then return the summary."""
+    from mfagents.api import train_resolved
     from mfagents.common.checkpoint import CheckpointError
     from mfagents.training.config import (
         DEFAULT_ALGO,
@@ -95,7 +96,6 @@ def run_train(args: argparse.Namespace) -> Summary:
         parse_key_values,
         resolve,
     )
-    from mfagents.api import train_resolved
     from mfagents.training.loop import RunSetupError
 
     try:

@@ -142,7 +142,7 @@ def test_battle_strength_curve_reads_the_panel_columns_and_skips_runs_without_th
     assert battle.strength_curve([old]) == {}
     curve = battle.strength_curve([a, b, old])
     assert sorted(curve) == [2, 3]
-    mean, low, high = mean_interval([0.2, 0.4])
+    _, low, high = mean_interval([0.2, 0.4])
     assert curve[2]["scripted_seeds"] == 2 and curve[2]["scripted_win_rate_mean"] == pytest.approx(0.3)
     assert (curve[2]["scripted_win_rate_low"], curve[2]["scripted_win_rate_high"]) == pytest.approx((max(low, 0.0), min(high, 1.0)))
     assert curve[2]["scripted_kills_mean"] == pytest.approx(42.0)
