@@ -67,7 +67,7 @@ def run_mfagents(algo: str, steps: int, seed: int) -> dict:
     from mfagents.training.loop import build_learner
     from mfagents.common.pipeline import VecPipeline
 
-    summary = mfagents.train("battle", algo, seed=seed, steps=steps, tensorboard=False)
+    summary = mfagents.train("battle", algo, seed=seed, steps=steps, tensorboard=False, eval_every=0)  # training alone
     run = resolve(RunConfig(env="battle", algo=algo, steps=steps))
     learner = build_learner(algo, VecPipeline("battle", run.env_kwargs), "red", seed, "cpu", run.algo_kwargs)
     config = learner.config_dict()

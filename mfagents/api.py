@@ -7,11 +7,11 @@ is ``mfagents.experiments.reproduce.reproduce``, which sits above this API (its 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mfagents.evaluation.rounds import evaluate
-from mfagents.training.config import RunConfig, resolve
+from mfagents.training.config import ResolvedRun, RunConfig, resolve
 
 __all__ = ["evaluate", "train"]
 
@@ -34,6 +34,9 @@ def train(
     resume: bool = False,
     log_every_rounds: int | None = None,
     checkpoint_every_rounds: int | None = None,
+    eval_every: int | None = None,
+    eval_panel: Sequence[str] | str | None = None,
+    eval_rounds: int | None = None,
     progress_bar: bool = False,
     tensorboard: bool = True,
 ) -> dict[str, Any]:
@@ -56,19 +59,26 @@ def train(
         resume: continue the run in ``out`` from its last checkpoint; what is left None (and ``env_kwargs``
             when empty) is read from the run's ``config.json``, and given values must agree with it.
         log_every_rounds, checkpoint_every_rounds: cadences (default per environment).
+        eval_every: play the learner (greedy, red) against ``eval_panel`` every this many rounds and at the end,
+            logging ``eval/NAME/win_rate``, ``win_low``, ``win_high``, ``kills``, ``opponent_kills``
+            (``mfagents.evaluation.panel``); 0 turns it off (default per environment: Battle 50, others 0).
+        eval_panel: the opponents' policy SPECs, a sequence or ``"random,scripted"`` (default per environment).
+        eval_rounds: evaluation rounds per opponent (default 10).
         progress_bar: show a tqdm bar on stderr (the command line shows one).
         tensorboard: write TensorBoard events under ``out/tb``.
 
     Returns:
-        The JSON summary ``mfzoo train`` prints last (rounds, steps, agent-steps/s, final metrics);
-        ``budget_met: True`` when a resumed run had already played its budget (nothing was done).
+        The JSON summary ``mfzoo train`` prints last (rounds, steps, agent-steps/s, final metrics, and
+        ``eval``: the final panel's results per opponent); ``budget_met: True`` when a resumed run had already
+        played its budget (nothing was done).
 
     Raises:
         ValueError: a bad setting (``mfagents.training.config.resolve``), including a device torch cannot use here.
-        mfagents.training.loop.RunSetupError, mfagents.common.checkpoint.CheckpointError: the run cannot start.
+        mfagents.training.loop.RunSetupError, mfagents.common.checkpoint.CheckpointError: the run cannot start
+            (a panel SPEC that does not load among them).
     """
-    from mfagents.training.loop import train as run_training
-
+    if isinstance(eval_panel, str):
+        eval_panel = [spec.strip() for spec in eval_panel.split(",")]
     config = RunConfig(
         env=env,
         algo=algo,
@@ -85,8 +95,23 @@ def train(
         torch_threads=torch_threads,
         log_every_rounds=log_every_rounds,
         checkpoint_every_rounds=checkpoint_every_rounds,
+        eval_every=eval_every,
+        eval_panel=None if eval_panel is None else tuple(eval_panel),
+        eval_rounds=eval_rounds,
         resume=resume,
         progress_bar=progress_bar,
         tensorboard=tensorboard,
     )
-    return run_training(resolve(config), resume=resume)
+    return train_resolved(resolve(config), resume=resume)
+
+
+def train_resolved(run: ResolvedRun, resume: bool = False) -> dict[str, Any]:
+    """Train a resolved run with its evaluation panel (``mfzoo train`` calls this after printing the settings).
+
+    The panel (``mfagents.evaluation.panel.EvalPanel``) is built first, so a SPEC that does not load is an
+    error before anything is trained or written.
+    """
+    from mfagents.evaluation.panel import EvalPanel
+    from mfagents.training.loop import train as run_training
+
+    return run_training(run, resume=resume, evaluator=EvalPanel(run) if run.eval_every else None)

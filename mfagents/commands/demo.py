@@ -213,7 +213,7 @@ def run_battle_demo(args: argparse.Namespace) -> dict[str, Any]:
     training = mfagents.train(
         "battle", ALGO, seed=seed, out=run_dir, env_kwargs=demo.env_kwargs, algo_kwargs=demo.algo_kwargs,
         opponent=TRAINING_OPPONENT, rounds=demo.rounds, n_envs=demo.n_envs, progress_bar=not args.no_progress,
-        tensorboard=False,
+        tensorboard=False, eval_every=0,  # step [2/4] evaluates the trained team on more rounds
     )  # fmt: skip
     print(f"      {training['rounds']} rounds, {training['global_step']} steps in {training['wall_time_s']:.0f} s")
 

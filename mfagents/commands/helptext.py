@@ -42,3 +42,11 @@ def per_env(field: str, unit: str = "") -> str:
         paper = getattr(PRESETS["paper"].get(name, defaults), field)
         parts.append(f"{name} {value}{unit}" + (f" ({paper} with --preset paper)" if paper != value else ""))
     return ", ".join(sorted(parts))
+
+
+def default_panels() -> str:
+    """``battle random,scripted`` (and ``none elsewhere``): the default evaluation panels of ``TRAINING_DEFAULTS``."""
+    from mfagents.training.defaults import TRAINING_DEFAULTS
+
+    panels = [f"{name} {','.join(d.eval_panel)}" for name, d in sorted(TRAINING_DEFAULTS.items()) if d.eval_panel]
+    return ", ".join(panels) + ("; none elsewhere" if len(panels) < len(TRAINING_DEFAULTS) else "")

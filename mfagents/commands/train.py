@@ -17,7 +17,7 @@ from mfenvs.registration import find
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``mfzoo train``."""
-    from mfagents.commands.helptext import per_env, spec_forms
+    from mfagents.commands.helptext import default_panels, per_env, spec_forms
 
     parser.add_argument("env", help="environment short name or id: battle, ising, gaussian_squeeze")
     parser.add_argument(
@@ -66,6 +66,20 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--checkpoint-every", type=int, default=None, metavar="ROUNDS",
         help=f"rounds between checkpoints, and one at the end (default: {per_env('checkpoint_every_rounds')})",
     )  # fmt: skip
+    parser.add_argument(
+        "--eval-every", type=int, default=None, metavar="ROUNDS",
+        help="play the learner (greedy) against the --eval-panel every ROUNDS rounds and at the end; metrics.csv and "
+        f"TensorBoard get eval/OPPONENT/win_rate, win_low, win_high (Wilson 95 %%), kills, opponent_kills; 0: off "
+        f"(default: {per_env('eval_every_rounds')}; with --resume the run's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--eval-panel", default=None, metavar="SPEC,SPEC",
+        help=f"the evaluation opponents, comma-separated policy {spec_forms()} (default: {default_panels()})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--eval-rounds", type=int, default=None, metavar="N",
+        help=f"evaluation rounds per panel opponent (default: {per_env('eval_rounds')})",
+    )  # fmt: skip
     add_device_argument(parser, "the learners")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default: 1, fastest for these networks)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar (default: shown)")
@@ -74,6 +88,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_train(args: argparse.Namespace) -> Summary:
     """Train as the options say; print the run's settings, then return the summary."""
+    from mfagents.api import train_resolved
     from mfagents.common.checkpoint import CheckpointError
     from mfagents.training.config import (
         DEFAULT_ALGO,
@@ -81,7 +96,7 @@ def run_train(args: argparse.Namespace) -> Summary:
         parse_key_values,
         resolve,
     )
-    from mfagents.training.loop import RunSetupError, train
+    from mfagents.training.loop import RunSetupError
 
     try:
         entry = find(args.env)
@@ -103,6 +118,9 @@ def run_train(args: argparse.Namespace) -> Summary:
             torch_threads=args.threads,
             log_every_rounds=args.log_every,
             checkpoint_every_rounds=args.checkpoint_every,
+            eval_every=args.eval_every,
+            eval_panel=None if args.eval_panel is None else tuple(spec.strip() for spec in args.eval_panel.split(",")),
+            eval_rounds=args.eval_rounds,
             resume=args.resume,
             progress_bar=not args.no_progress,
             tensorboard=not args.no_tensorboard,
@@ -115,9 +133,11 @@ def run_train(args: argparse.Namespace) -> Summary:
     print(f"train: {run.algo} on {run.env_id} {format_kwargs(run.env_kwargs)}, {run.n_envs} cop{'y' if run.n_envs == 1 else 'ies'}, seed {run.seed}")
     if run.opponent is not None:
         print(f"opponent (blue): {run.opponent}")
+    if run.eval_every:
+        print(f"evaluation: every {run.eval_every} rounds and at the end, {run.eval_rounds} greedy rounds against each of {', '.join(run.eval_panel)}")
     print(f"budget: {budget}; run directory: {run.out}{' (resuming)' if args.resume else ''}", flush=True)
     try:
-        summary = train(run, resume=args.resume)
+        summary = train_resolved(run, resume=args.resume)
     except (RunSetupError, CheckpointError) as error:
         raise UsageError(str(error)) from None
     if summary.get("budget_met"):

@@ -19,7 +19,7 @@ import numpy as np
 from mfagents.common.device import check_device
 from mfagents.common.pipeline import ALL, TEAM_GROUPS, VecPipeline
 from mfagents.evaluation.stats import rate_with_interval
-from mfagents.policies.specs import GroupContext, LearnerPolicy, load_policy
+from mfagents.policies.specs import GroupContext, LearnerPolicy, Policy, load_policy
 from mfagents.training.loop import make_scorer, torch_threads
 from mfagents.training.run_settings import merge_env_kwargs
 from mfenvs.registration import find
@@ -92,22 +92,8 @@ def evaluate(
             group_policy.explore = stochastic
 
     with torch_threads(1):
-        scorer = make_scorer(pipeline)
-        results: list[dict[str, Any]] = []
-        step = pipeline.reset(seed=seed)
-        while len(results) < rounds:
-            actions = np.empty(pipeline.n_rows, dtype=np.int64)
-            for group, rows in pipeline.groups.items():
-                context = GroupContext(pipeline, group, rows, step.alive[rows])
-                actions[rows] = policies[group](step.observations[rows], step.mean_actions[rows], context)
-            step = pipeline.step(actions)
-            for group, group_policy in policies.items():  # learners with revision_rate < 1 start each episode afresh
-                if isinstance(group_policy, LearnerPolicy):
-                    group_policy.learner.end_episodes(step.dones[pipeline.groups[group]])
-            scorer.on_step(actions, step)
-            results.extend(scorer.on_finish(copy, step) for copy in np.flatnonzero(step.finished))
+        results = play_rounds(pipeline, policies, rounds, seed)
     pipeline.close()
-    results = results[:rounds]
 
     summary: dict[str, Any] = {"command": "eval", "env": entry.env_id, "env_kwargs": pipeline.env_kwargs, "rounds": rounds, "seed": seed, "stochastic": stochastic, **specs}
     if "winner" in results[0]:
@@ -127,3 +113,30 @@ def evaluate(
         summary["xi_late"] = float(np.mean([r["xi_late"] for r in results]))
         summary["xi_final"] = float(np.mean([r["xi_final"] for r in results]))
     return summary
+
+
+def play_rounds(pipeline: VecPipeline, policies: Mapping[str, Policy], rounds: int, seed: int) -> list[dict[str, Any]]:
+    """Reset ``pipeline``'s copies with ``seed`` (copy ``i`` gets ``seed + i``), play until ``rounds`` rounds have
+    finished, and return the first ``rounds`` results (``make_scorer``'s, e.g. Battle's winner and kills).
+
+    Args:
+        pipeline: the vector env to play in (left open).
+        policies: group -> the policy acting for it (learners should be greedy ``LearnerPolicy``s).
+        rounds: rounds (episodes) to finish, summed over copies.
+        seed: reset seed of the copies.
+    """
+    scorer = make_scorer(pipeline)
+    results: list[dict[str, Any]] = []
+    step = pipeline.reset(seed=seed)
+    while len(results) < rounds:
+        actions = np.empty(pipeline.n_rows, dtype=np.int64)
+        for group, rows in pipeline.groups.items():
+            context = GroupContext(pipeline, group, rows, step.alive[rows])
+            actions[rows] = policies[group](step.observations[rows], step.mean_actions[rows], context)
+        step = pipeline.step(actions)
+        for group, group_policy in policies.items():  # learners with revision_rate < 1 start each episode afresh
+            if isinstance(group_policy, LearnerPolicy):
+                group_policy.learner.end_episodes(step.dones[pipeline.groups[group]])
+        scorer.on_step(actions, step)
+        results.extend(scorer.on_finish(copy, step) for copy in np.flatnonzero(step.finished))
+    return results[:rounds]

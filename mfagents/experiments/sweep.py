@@ -154,11 +154,12 @@ def is_finished(spec: RunSpec, out_root: str | Path) -> bool:
 
 
 def final_metrics(run_dir: str | Path) -> dict[str, float]:
-    """The last logged value of every ``charts/`` column of a run (``charts/win_rate`` -> ``win_rate``)."""
+    """The last logged value of every ``charts/`` column of a run (``charts/win_rate`` -> ``win_rate``) and of
+    every evaluation panel column (``eval/scripted/win_rate``, named in full; ``mfagents.evaluation.panel``)."""
     last: dict[str, float] = {}
     for row in read_metrics(Path(run_dir)):
         for key, value in row.items():
-            if key.startswith("charts/") and value not in ("", None):
+            if key.startswith(("charts/", "eval/")) and value not in ("", None):
                 last[key.removeprefix("charts/")] = float(value)
     return last
 
@@ -176,7 +177,7 @@ def run_sweep(
 
     Finished runs are skipped (status ``skipped``), unfinished ones resume from their checkpoints, the others
     start; a run that fails is reported (status ``failed`` and its error) and the others go on. The rows
-    (name, settings, status, error, rounds, seconds and the run's final ``charts/`` metrics) are written to
+    (name, settings, status, error, rounds, seconds and the run's final ``charts/`` and ``eval/`` metrics) are written to
     ``out/sweep.csv`` and ``out/sweep.json``.
 
     Args:

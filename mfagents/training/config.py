@@ -45,6 +45,10 @@ from mfagents.training.run_settings import (
 )
 from mfenvs.registration import find
 
+SEED_LIMIT = 2**32
+"""Run seeds are below this. With reset seeds ``seed + copy`` and ``derived_seed(...) + copy`` (< 2**32 + n_envs),
+every training reset seed stays below 2**33, where ``mfagents.evaluation.panel``'s evaluation seeds start."""
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -84,6 +88,12 @@ class RunConfig:
     """A CSV / TensorBoard row every this many rounds."""
     checkpoint_every_rounds: int | None = None
     """A checkpoint every this many rounds (and at the end); needs ``out``."""
+    eval_every: int | None = None
+    """Play the learner greedily against ``eval_panel`` every this many finished rounds and at the end (0: off)."""
+    eval_panel: Sequence[str] | None = None
+    """Policy SPECs of the evaluation panel (e.g. ``("random", "scripted")``)."""
+    eval_rounds: int | None = None
+    """Evaluation rounds per panel opponent."""
     resume: bool = False
     """Continue the run in ``out`` from its last checkpoint; settings left ``None`` (and the env kwargs, when
     none are given) are read from the run's ``config.json`` (``resume_config``)."""
@@ -116,6 +126,9 @@ class ResolvedRun:
     checkpoint_every_rounds: int
     progress_bar: bool
     tensorboard: bool
+    eval_every: int = 0
+    eval_panel: tuple[str, ...] = ()
+    eval_rounds: int = 10
 
     def to_json(self) -> dict[str, Any]:
         """The run as JSON-able values."""
@@ -162,8 +175,8 @@ def resolve(config: RunConfig) -> ResolvedRun:
         raise ValueError("give a budget in steps or in rounds, not both")
     for name in ("steps", "rounds", "n_envs", "torch_threads", "log_every_rounds", "checkpoint_every_rounds"):
         _check_positive(name, getattr(config, name))
-    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {config.seed!r}")
+    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or not 0 <= config.seed < SEED_LIMIT:
+        raise ValueError(f"seed must be an integer in [0, 2**32), got {config.seed!r}")
     if config.preset not in PRESETS:
         raise ValueError(f"unknown preset {config.preset!r}; expected one of {sorted(PRESETS)}")
     defaults = PRESETS[config.preset].get(entry.short_name, EnvDefaults(rounds=100))
@@ -196,6 +209,8 @@ def resolve(config: RunConfig) -> ResolvedRun:
     if opponent is not None and opponent != SELF_PLAY and not opponent.startswith(TRAIN_PREFIX):
         check_opponent_observations(entry, opponent, env_kwargs)
 
+    eval_every, eval_panel, eval_rounds = resolve_eval_panel(config, defaults, entry, env_kwargs)
+
     return ResolvedRun(
         env_id=entry.env_id,
         short_name=entry.short_name,
@@ -216,10 +231,42 @@ def resolve(config: RunConfig) -> ResolvedRun:
         checkpoint_every_rounds=config.checkpoint_every_rounds or defaults.checkpoint_every_rounds,
         progress_bar=config.progress_bar,
         tensorboard=config.tensorboard,
+        eval_every=eval_every,
+        eval_panel=eval_panel,
+        eval_rounds=eval_rounds,
     )
 
 
-def check_opponent_observations(entry: Any, opponent: str, env_kwargs: Mapping[str, Any]) -> None:
+def resolve_eval_panel(config: RunConfig, defaults: EnvDefaults, entry: Any, env_kwargs: Mapping[str, Any]) -> tuple[int, tuple[str, ...], int]:
+    """``(eval_every, eval_panel, eval_rounds)`` of ``config`` over the defaults, checked without loading a policy.
+
+    Loading the SPECs (a run directory, ``zoo:``...) is ``mfagents.evaluation.panel``'s work, also before training starts.
+    """
+    eval_every = config.eval_every if config.eval_every is not None else defaults.eval_every_rounds
+    if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 0:
+        raise ValueError(f"--eval-every must be a non-negative integer (0: no evaluation), got {eval_every!r}")
+    eval_rounds = config.eval_rounds if config.eval_rounds is not None else defaults.eval_rounds
+    _check_positive("--eval-rounds", eval_rounds)
+    panel = tuple(config.eval_panel) if config.eval_panel is not None else tuple(defaults.eval_panel)
+    if defaults.default_opponent is None:  # no teams: nothing to play against
+        if (config.eval_every or 0) > 0 or config.eval_panel:
+            raise ValueError(
+                f"--eval-every / --eval-panel: {entry.short_name} has no teams; the evaluation panel plays the "
+                "learner against opponents in team games (battle)"
+            )
+        return 0, (), eval_rounds
+    if eval_every and not panel:
+        raise ValueError("--eval-panel is empty: give at least one policy SPEC (e.g. random,scripted) or --eval-every 0")
+    for spec in panel:
+        if not isinstance(spec, str) or not spec.strip():
+            raise ValueError(f"--eval-panel: a policy SPEC must be a non-empty string, got {spec!r}")
+        if spec == SELF_PLAY or spec.startswith(TRAIN_PREFIX):
+            raise ValueError(f"--eval-panel: {spec!r} is a training opponent mode, not a policy SPEC (e.g. random, scripted, zoo:il, a run directory)")
+        check_opponent_observations(entry, spec, env_kwargs, option="--eval-panel")
+    return eval_every, panel, eval_rounds
+
+
+def check_opponent_observations(entry: Any, opponent: str, env_kwargs: Mapping[str, Any], option: str = "--opponent") -> None:
     """Raise ``ValueError`` naming the exact ``--env-kwarg`` when a policy SPEC opponent (an ``sb3:`` model
     trained without Battle's extra features...) was trained on observations of another shape than the run's."""
     needed = spec_env_kwargs(opponent, entry) or {}
@@ -228,7 +275,7 @@ def check_opponent_observations(entry: Any, opponent: str, env_kwargs: Mapping[s
         value = env_kwargs.get(key, arguments.get(key))
         if key in needed and not same_value(needed[key], value):
             raise ValueError(
-                f"--opponent {opponent} was trained with {key}={needed[key]!r}, this run has {key}={value!r}: "
+                f"{option} {opponent} was trained with {key}={needed[key]!r}, this run has {key}={value!r}: "
                 f"add --env-kwarg {key}={needed[key]!r}"
             )
 
@@ -260,7 +307,7 @@ def parse_key_values(pairs: Sequence[str], what: str = "--env-kwarg") -> dict[st
 # == train --resume ==================================================================================
 RESUMED_FIELDS = ("algo", "seed", "preset", "opponent", "n_envs")
 """``RunConfig`` fields a resumed run takes from ``config.json`` when left out, and that must agree when given."""
-RESUMED_CADENCES = ("log_every_rounds", "checkpoint_every_rounds")
+RESUMED_CADENCES = ("log_every_rounds", "checkpoint_every_rounds", "eval_every", "eval_panel", "eval_rounds")
 """Fields taken from ``config.json`` when left out, that may change when given."""
 
 

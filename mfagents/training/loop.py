@@ -8,7 +8,11 @@
 2. **learns**: ``learner.update()`` on the learner's own schedule, ``set_progress`` for its schedules;
 3. **logs** every ``log_every_rounds`` finished rounds: returns, win rate (Battle), G / G* (Gaussian
    Squeeze), late-time order parameter (Ising), losses, and throughput (``perf/``);
-4. **checkpoints** every ``checkpoint_every_rounds`` rounds and at the end.
+4. **evaluates** every ``eval_every`` rounds and at the end, when the run has an evaluation panel: the
+   ``evaluator`` handed to ``train`` (``mfagents.evaluation.panel.EvalPanel``, built by ``mfagents.api``:
+   evaluation is a floor above training) plays the learner against fixed opponents; its ``eval/...`` metrics
+   join that step's log row (a row is written then even between ``log_every_rounds``) and the progress bar;
+5. **checkpoints** every ``checkpoint_every_rounds`` rounds and at the end.
 
 Battle modes (``opponent``): ``self`` (default, the paper's self-play: blue is a frozen copy of the
 learner, replaced by the learner's current parameters whenever the learner wins a round),
@@ -35,7 +39,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -156,6 +160,8 @@ class Counters:
     opponent_refreshes: int = 0
     rounds_at_last_log: int = 0
     rounds_at_last_checkpoint: int = 0
+    rounds_at_last_eval: int = 0
+    global_step_at_last_eval: int = 0
 
 
 class RoundStats:
@@ -353,8 +359,38 @@ def restore_checkpoint(path: Path, run: ResolvedRun, players: Players) -> Counte
     return Counters(**metadata["counters"])
 
 
+# == evaluation while training =======================================================================
+class Evaluator(Protocol):
+    """What the loop calls every ``run.eval_every`` rounds: ``mfagents.evaluation.panel.EvalPanel`` (a floor above)."""
+
+    def __call__(self, learner: Any) -> dict[str, float]:
+        """Evaluate ``learner``'s current policy (without changing it); metrics named ``eval/...``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def eval_due(run: ResolvedRun, counters: Counters, fraction: float) -> bool:
+    """An evaluation is due: a multiple of ``eval_every`` rounds was passed since the last one (the schedule
+    counts from round 0, so a resumed run keeps it), or training has ended since the last one."""
+    if not run.eval_every:
+        return False
+    passed = counters.rounds // run.eval_every > counters.rounds_at_last_eval // run.eval_every
+    return passed or (fraction >= 1.0 and counters.global_step > counters.global_step_at_last_eval)
+
+
+def panel_results(metrics: dict[str, float], rounds_per_opponent: int) -> dict[str, dict[str, float]]:
+    """``{"eval/scripted/win_rate": ...}`` -> ``{"scripted": {"win_rate": ..., "rounds": 10}}`` for the summary."""
+    results: dict[str, dict[str, float]] = {}
+    for key, value in metrics.items():
+        if key.startswith("eval/") and key.count("/") == 2:
+            _, name, field = key.split("/")
+            results.setdefault(name, {"rounds": rounds_per_opponent})[field] = value
+    return results
+
+
 # == the loop ========================================================================================
-def train(run: ResolvedRun, resume: bool = False) -> dict[str, Any]:
+def train(run: ResolvedRun, resume: bool = False, evaluator: Evaluator | None = None) -> dict[str, Any]:
     """Train as ``run`` says; return the JSON summary (also printed last by ``mfzoo train``).
 
     torch runs on ``run.torch_threads`` CPU threads during training (restored afterwards).
@@ -362,14 +398,22 @@ def train(run: ResolvedRun, resume: bool = False) -> dict[str, Any]:
     Args:
         run: a resolved run (``mfagents.training.config.resolve``).
         resume: continue from ``run.out``'s checkpoint instead of starting afresh.
+        evaluator: the run's evaluation panel, needed when ``run.eval_every`` > 0 (``mfagents.api.train``
+            builds it); it is closed when training ends.
 
     Raises:
-        RunSetupError: bad learner or opponent settings, ``resume`` without ``out``, or a checkpoint of
-            a run with other settings.
+        RunSetupError: bad learner or opponent settings, ``resume`` without ``out``, a checkpoint of a run
+            with other settings, or ``run.eval_every`` without an ``evaluator``.
         CheckpointError: a missing or damaged checkpoint when resuming.
     """
-    with torch_threads(run.torch_threads):
-        return _train(run, resume)
+    if run.eval_every and evaluator is None:
+        raise RunSetupError(f"the run evaluates every {run.eval_every} rounds but no evaluator was given: train through mfagents.api.train")
+    try:
+        with torch_threads(run.torch_threads):
+            return _train(run, resume, evaluator)
+    finally:
+        if evaluator is not None:
+            evaluator.close()
 
 
 @contextmanager
@@ -389,7 +433,7 @@ def torch_threads(n_threads: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def _train(run: ResolvedRun, resume: bool) -> dict[str, Any]:
+def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[str, Any]:
     if resume and run.out is None:
         raise RunSetupError("--resume needs --out, the run directory to continue")
     out = None if run.out is None else Path(run.out)
@@ -443,6 +487,8 @@ def _train(run: ResolvedRun, resume: bool) -> dict[str, Any]:
     learner_rows = pipeline.groups[learner_group]
     rows_per_copy = pipeline.agents_per_env
     last_metrics: dict[str, float] = {}
+    last_eval: dict[str, float] = {}
+    eval_seconds = log_eval_seconds = 0.0  # time spent evaluating, left out of the training rates
     start_time = log_time = time.perf_counter()
     start_agent_steps = log_agent_steps = counters.agent_steps
 
@@ -503,19 +549,31 @@ def _train(run: ResolvedRun, resume: bool) -> dict[str, Any]:
         for group, learner in players.learners.items():
             stats.add_metrics("" if group == learner_group else "opponent", learner.update())
 
+        # -- evaluate ---------------------------------------------------------------------------------
+        eval_metrics: dict[str, float] = {}
+        if evaluator is not None and eval_due(run, counters, fraction):
+            eval_start = time.perf_counter()
+            eval_metrics = evaluator(players.learners[learner_group])
+            eval_metrics["perf/eval_time_s"] = time.perf_counter() - eval_start
+            eval_seconds += eval_metrics["perf/eval_time_s"]
+            counters.rounds_at_last_eval, counters.global_step_at_last_eval = counters.rounds, counters.global_step
+            last_eval = eval_metrics
+
         # -- log --------------------------------------------------------------------------------------
         log_due = counters.rounds - counters.rounds_at_last_log >= run.log_every_rounds
-        if stats.rounds and (log_due or fraction >= 1.0):
+        if (stats.rounds and (log_due or fraction >= 1.0)) or eval_metrics:
             now = time.perf_counter()
             metrics = stats.summary(learner_group)
             if players.self_play:
                 metrics["charts/opponent_refreshes"] = float(counters.opponent_refreshes)
-            metrics["perf/agent_steps_per_s"] = (counters.agent_steps - log_agent_steps) / max(now - log_time, 1e-9)
+            training_seconds = now - log_time - (eval_seconds - log_eval_seconds)
+            metrics["perf/agent_steps_per_s"] = (counters.agent_steps - log_agent_steps) / max(training_seconds, 1e-9)
             metrics["perf/wall_time_s"] = now - start_time
+            metrics.update(eval_metrics)
             logger.log(counters.global_step, counters.rounds, counters.agent_steps, metrics)
             counters.csv_rows, counters.rounds_at_last_log = logger.rows_written, counters.rounds
-            log_time, log_agent_steps, last_metrics = now, counters.agent_steps, metrics
-        logger.progress(counters.rounds if budget_unit == "rounds" else counters.global_step, progress_postfix(counters, last_metrics))
+            log_time, log_agent_steps, log_eval_seconds, last_metrics = now, counters.agent_steps, eval_seconds, metrics
+        logger.progress(counters.rounds if budget_unit == "rounds" else counters.global_step, progress_postfix(counters, last_metrics, last_eval))
 
         # -- checkpoint -------------------------------------------------------------------------------
         if out is not None and counters.rounds - counters.rounds_at_last_checkpoint >= run.checkpoint_every_rounds:
@@ -529,13 +587,16 @@ def _train(run: ResolvedRun, resume: bool) -> dict[str, Any]:
     logger.close()
     pipeline.close()
     elapsed = time.perf_counter() - start_time
-    summary = run_summary(run, counters, resume, elapsed, counters.agent_steps - start_agent_steps)
+    summary = run_summary(run, counters, resume, elapsed, counters.agent_steps - start_agent_steps, eval_seconds)
     summary.update({key.split("/", 1)[1]: value for key, value in last_metrics.items() if key.startswith("charts/")})
+    if last_eval:  # the panel at the end of training (an evaluation is always due then)
+        summary["eval"] = panel_results(last_eval, run.eval_rounds)
     return summary
 
 
-def run_summary(run: ResolvedRun, counters: Counters, resume: bool, elapsed: float, agent_steps: int) -> dict[str, Any]:
-    """The JSON summary of a training run (``agent_steps``: those stepped by this process in ``elapsed`` s)."""
+def run_summary(run: ResolvedRun, counters: Counters, resume: bool, elapsed: float, agent_steps: int, eval_seconds: float = 0.0) -> dict[str, Any]:
+    """The JSON summary of a training run (``agent_steps``: those stepped by this process in ``elapsed`` s, of which
+    ``eval_seconds`` were spent evaluating: ``agent_steps_per_s`` is the training rate, evaluation left out)."""
     return {
         "command": "train",
         "env": run.env_id,
@@ -547,7 +608,8 @@ def run_summary(run: ResolvedRun, counters: Counters, resume: bool, elapsed: flo
         "global_step": counters.global_step,
         "agent_steps": counters.agent_steps,
         "wall_time_s": elapsed,
-        "agent_steps_per_s": agent_steps / max(elapsed, 1e-9),
+        "eval_time_s": eval_seconds,
+        "agent_steps_per_s": agent_steps / max(elapsed - eval_seconds, 1e-9),
         "checkpoint": None if run.out is None else str(Path(run.out) / CHECKPOINT_NAME),
         "resumed": resume,
     }
@@ -560,10 +622,13 @@ def progress_fraction(counters: Counters, run: ResolvedRun) -> float:
     return min(1.0, counters.global_step / run.steps)
 
 
-def progress_postfix(counters: Counters, metrics: dict[str, float]) -> dict[str, Any]:
-    """What the progress bar shows next to the count: rounds, agent-steps/s, return, win rate, G / G*, xi."""
+def progress_postfix(counters: Counters, metrics: dict[str, float], eval_metrics: dict[str, float] | None = None) -> dict[str, Any]:
+    """What the progress bar shows next to the count: rounds, agent-steps/s, return, win rate, G / G*, xi, and the
+    latest evaluation's win rate against each panel opponent (``scripted win``)."""
     postfix: dict[str, Any] = {"rounds": counters.rounds, "agent-steps/s": metrics.get("perf/agent_steps_per_s", 0.0)}
     for key, label in (("charts/episodic_return", "return"), ("charts/win_rate", "win"), ("charts/G_ratio", "G/G*"), ("charts/xi_late", "xi")):
         if key in metrics:
             postfix[label] = metrics[key]
+    for name, result in panel_results(eval_metrics or {}, 0).items():
+        postfix[f"{name} win"] = result["win_rate"]
     return postfix

@@ -34,6 +34,8 @@ QUICK_ROUNDS = 2
 QUICK_ARENA_ROUNDS = 2
 SMOOTH_ROUNDS = 10
 """Rounds in the moving average of the learning-curve plot."""
+STRENGTH_COLUMN = "eval/scripted"
+"""The evaluation panel's columns (``mfagents.evaluation.panel``) behind the strength panel of the learning-curve plot."""
 NEVER_ATTACK_REWARD = -128.0
 """Team total reward of a team that never attacks and never dies: 64 agents x 400 steps x -0.005."""
 DIFFERENCES = (
@@ -124,16 +126,41 @@ def analyse(runs_dir: Path, results_dir: Path, quick: bool, address: str | None 
 
     curves = []
     for algo in ALGOS:
-        seeds = [curve(runs_dir / r["run"], "charts/kills") for r in per_run if r["algo"] == algo and r["status"] != "not run"]
-        rewards = [curve(runs_dir / r["run"], "charts/total_reward") for r in per_run if r["algo"] == algo and r["status"] != "not run"]
-        for round_ in sorted({k for points in seeds for k in points}):
+        ran = [runs_dir / r["run"] for r in per_run if r["algo"] == algo and r["status"] != "not run"]
+        seeds = [curve(run, "charts/kills") for run in ran]
+        rewards = [curve(run, "charts/total_reward") for run in ran]
+        strength = strength_curve(ran)
+        for round_ in sorted({k for points in seeds for k in points} | set(strength)):
             kills = mean_interval([p[round_] for p in seeds if round_ in p])
             reward = mean_interval([p[round_] for p in rewards if round_ in p])
             curves.append({"algo": algo, "round": round_, "seeds": sum(round_ in p for p in seeds), "kills_mean": kills[0], "kills_ci95_low": kills[1],
-                           "kills_ci95_high": kills[2], "total_reward_mean": reward[0]})  # fmt: skip
-    write_csv(results_dir / "learning_curves.csv", curves, ["algo", "round", "seeds", "kills_mean", "kills_ci95_low", "kills_ci95_high", "total_reward_mean"])
+                           "kills_ci95_high": kills[2], "total_reward_mean": reward[0], **strength.get(round_, {})})  # fmt: skip
+    write_csv(results_dir / "learning_curves.csv", curves, ["algo", "round", "seeds", "kills_mean", "kills_ci95_low", "kills_ci95_high", "total_reward_mean",
+                                                            "scripted_seeds", "scripted_win_rate_mean", "scripted_win_rate_low", "scripted_win_rate_high", "scripted_kills_mean"])  # fmt: skip
     _plot_curves(curves, results_dir / "learning_curves.png")
-    return _section(specs, per_run, pairs, quick)
+    return _section(specs, per_run, pairs, quick, curves)
+
+
+def strength_curve(run_dirs: list[Path]) -> dict[int, dict[str, float]]:
+    """Strength against ``scripted`` over rounds from the evaluation panel's columns (``eval/scripted/...``) of runs.
+
+    Returns ``{round: {"scripted_seeds", "scripted_win_rate_mean", "scripted_win_rate_low", "scripted_win_rate_high",
+    "scripted_kills_mean"}}`` at every round some run evaluated: the mean win rate over the runs with its Student-t
+    95 % interval over them (clipped to [0, 1]), or one run's own Wilson interval. Runs trained without the panel
+    (``--eval-every 0``, or before it existed) have no such columns and add nothing.
+    """
+    columns = {field: [curve(run, f"{STRENGTH_COLUMN}/{field}") for run in run_dirs] for field in ("win_rate", "win_low", "win_high", "kills")}
+    out: dict[int, dict[str, float]] = {}
+    for round_ in sorted({k for points in columns["win_rate"] for k in points}):
+        rates = [p[round_] for p in columns["win_rate"] if round_ in p]
+        mean, low, high = mean_interval(rates)
+        if len(rates) == 1:  # one run: its Wilson interval over its evaluation rounds
+            low, high = (next(p[round_] for p in columns[field] if round_ in p) for field in ("win_low", "win_high"))
+        out[round_] = {
+            "scripted_seeds": len(rates), "scripted_win_rate_mean": mean, "scripted_win_rate_low": max(low, 0.0),
+            "scripted_win_rate_high": min(high, 1.0), "scripted_kills_mean": mean_interval([p[round_] for p in columns["kills"] if round_ in p])[0],
+        }  # fmt: skip
+    return out
 
 
 def _earlier_cross_play(arena_dir: Path, entrants: list[str], rounds: int, builtins: bool) -> list[dict[str, Any]] | None:
@@ -179,27 +206,50 @@ def _plot_matrix(pairs: list[dict], path: Path) -> None:
 
 
 def _plot_curves(curves: list[dict], path: Path) -> None:
-    """Team total reward per round (the paper's Figure 6 quantity), a moving average over ``SMOOTH_ROUNDS``."""
+    """Left: team total reward per round (the paper's Figure 6 quantity), a moving average over ``SMOOTH_ROUNDS``.
+    Right: strength, the greedy win rate against ``scripted`` from the evaluation panel (mean over seeds; bars: the
+    seed-level 95 % interval, or one run's Wilson interval)."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    fig, (ax, strength) = plt.subplots(1, 2, figsize=(11, 3.8))
     for algo in ALGOS:
         points = [c for c in curves if c["algo"] == algo]
         if points:
             rewards = [c["total_reward_mean"] for c in points]
             smooth = [sum(rewards[max(0, i - SMOOTH_ROUNDS + 1) : i + 1]) / len(rewards[max(0, i - SMOOTH_ROUNDS + 1) : i + 1]) for i in range(len(rewards))]
             seeds = max(c["seeds"] for c in points)
-            ax.plot([c["round"] for c in points], smooth, label=f"{LABELS[algo]} ({seeds} seed{'s' if seeds != 1 else ''})")
+            ax.plot([c["round"] for c in points], smooth, color=f"C{ALGOS.index(algo)}", label=f"{LABELS[algo]} ({seeds} seed{'s' if seeds != 1 else ''})")
     ax.axhline(NEVER_ATTACK_REWARD, color="grey", linestyle=":", linewidth=1, label="never attack")
     ax.set_xlabel("self-play round")
     ax.set_ylabel(f"team total reward per round\n(mean over seeds, {SMOOTH_ROUNDS}-round average)")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
+
+    last_round = max((c["round"] for c in curves), default=1)
+    for index, algo in enumerate(ALGOS):
+        points = [c for c in curves if c["algo"] == algo and "scripted_win_rate_mean" in c]
+        if points:
+            dodge = (index - (len(ALGOS) - 1) / 2) * 0.008 * last_round  # the algorithms' bars side by side, not on top
+            means = [c["scripted_win_rate_mean"] for c in points]
+            below = [m - c["scripted_win_rate_low"] for m, c in zip(means, points)]
+            above = [c["scripted_win_rate_high"] - m for m, c in zip(means, points)]
+            seeds = max(c["scripted_seeds"] for c in points)
+            strength.errorbar([c["round"] + dodge for c in points], means, yerr=[below, above], marker="o", markersize=3, capsize=2, color=f"C{index}",
+                              linewidth=1, elinewidth=0.8, label=f"{LABELS[algo]} ({seeds} seed{'s' if seeds != 1 else ''})")  # fmt: skip
+    strength.set_xlim(ax.get_xlim())
+    strength.set_ylim(-0.02, 1.02)
+    strength.set_xlabel("self-play round")
+    strength.set_ylabel("greedy win rate against scripted\n(evaluation panel, mean over seeds)")
+    if strength.get_legend_handles_labels()[0]:
+        strength.legend(fontsize=7)
+    else:
+        strength.text(0.5, 0.5, "no run has eval/scripted columns\n(trained with --eval-every 0 or before it existed)",
+                      ha="center", va="center", fontsize=8, transform=strength.transAxes)  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def _section(specs: list[RunSpec], per_run: list[dict], pairs: list[dict], quick: bool) -> str:
+def _section(specs: list[RunSpec], per_run: list[dict], pairs: list[dict], quick: bool, curves: list[dict] | None = None) -> str:
     finished = [r for r in per_run if r["status"] == "finished"]
     lines = [
         "## Battle" + (" (quick: tiny map, barely trained)" if quick else ""),
@@ -245,6 +295,13 @@ def _section(specs: list[RunSpec], per_run: list[dict], pairs: list[dict], quick
             f"{LABELS[a]} {len(done)} run{'s' if len(done) != 1 else ''}, {sum(r['train_wall_s'] for r in done) / len(done) / 60:.0f} min each on average"
             for a in ALGOS if (done := [r for r in finished if r["algo"] == a])
         ) + f" ({finished[0]['rounds']} rounds each, one core per run on a shared 2-core machine)."]  # fmt: skip
+    last_strength = {algo: points[-1] for algo in ALGOS if (points := [c for c in curves or [] if c["algo"] == algo and "scripted_win_rate_mean" in c])}
+    if last_strength:
+        lines += ["", "Strength against `scripted` at the last evaluation (the evaluation panel: greedy rounds on evaluation seeds, mean over runs and its 95 % interval): " + "; ".join(
+            f"{LABELS[a]} {c['scripted_win_rate_mean']:.2f} ({c['scripted_win_rate_low']:.2f}..{c['scripted_win_rate_high']:.2f}, "
+            f"{c['scripted_seeds']} run{'s' if c['scripted_seeds'] != 1 else ''}, round {c['round']}; kills {c['scripted_kills_mean']:.1f})"
+            for a, c in last_strength.items()
+        ) + ". Over rounds: the right panel of `learning_curves.png`."]  # fmt: skip
     if not quick:
         lines += ["", *DIFFERENCES]
     missing = [r for r in per_run if r["status"] != "finished"]

@@ -120,3 +120,35 @@ def test_battle_reuses_its_cross_play_only_while_it_is_the_same_one(tmp_path):
     later = report.stat().st_mtime + 10
     os.utime(runs[1] / "checkpoint.safetensors", (later, later))  # a run retrained after the games
     assert battle._earlier_cross_play(arena_dir, entrants, 10, builtins=True) is None
+
+
+def test_battle_strength_curve_reads_the_panel_columns_and_skips_runs_without_them(tmp_path):
+    def run(name: str, rows: list[dict[str, str]]):
+        folder = tmp_path / name
+        folder.mkdir()
+        with open(folder / "metrics.csv", "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        return folder
+
+    def panel(rounds: int, rate: str, low: str, high: str, kills: str) -> dict[str, str]:
+        return {"rounds": str(rounds), "charts/kills": "1.0", "eval/scripted/win_rate": rate, "eval/scripted/win_low": low,
+                "eval/scripted/win_high": high, "eval/scripted/kills": kills}  # fmt: skip
+
+    a = run("a", [panel(1, "", "", "", ""), panel(2, "0.2", "0.06", "0.51", "40"), panel(3, "0.5", "0.24", "0.76", "50")])
+    b = run("b", [panel(1, "", "", "", ""), panel(2, "0.4", "0.17", "0.69", "44")])
+    old = run("old", [{"rounds": "1", "charts/kills": "2.0"}, {"rounds": "2", "charts/kills": "3.0"}])  # trained before the panel
+    assert battle.strength_curve([old]) == {}
+    curve = battle.strength_curve([a, b, old])
+    assert sorted(curve) == [2, 3]
+    _, low, high = mean_interval([0.2, 0.4])
+    assert curve[2]["scripted_seeds"] == 2 and curve[2]["scripted_win_rate_mean"] == pytest.approx(0.3)
+    assert (curve[2]["scripted_win_rate_low"], curve[2]["scripted_win_rate_high"]) == pytest.approx((max(low, 0.0), min(high, 1.0)))
+    assert curve[2]["scripted_kills_mean"] == pytest.approx(42.0)
+    assert curve[3] == pytest.approx({"scripted_seeds": 1, "scripted_win_rate_mean": 0.5, "scripted_win_rate_low": 0.24,
+                                      "scripted_win_rate_high": 0.76, "scripted_kills_mean": 50.0})  # one run: its Wilson interval  # fmt: skip
+    rows = [{"algo": "mfq", "round": r, "seeds": 2, "total_reward_mean": 0.0, **curve.get(r, {})} for r in (1, 2, 3)]
+    rows += [{"algo": "ac", "round": r, "seeds": 1, "total_reward_mean": 0.0} for r in (1, 2)]  # no strength columns
+    battle._plot_curves(rows, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 1000

@@ -131,3 +131,13 @@ def test_arena_on_ray_equals_the_local_arena(tmp_path, local_ray):
     assert remote["address"] == local_ray and local["address"] is None
     pairings = [json.loads((tmp_path / name / "arena.json").read_text())["pairings"] for name in ("local", "ray")]
     assert pairings[0] == pairings[1] and len(pairings[0]) == 2
+
+
+def test_final_metrics_include_the_last_evaluation_panel(tmp_path):
+    from mfagents.experiments.sweep import final_metrics
+
+    (tmp_path / "metrics.csv").write_text(
+        "global_step,rounds,agent_steps,charts/win_rate,eval/scripted/win_rate,perf/wall_time_s\n"
+        "10,1,80,0.0,0.3,1.0\n20,2,160,1.0,,2.0\n"
+    )
+    assert final_metrics(tmp_path) == {"win_rate": 1.0, "eval/scripted/win_rate": 0.3}
