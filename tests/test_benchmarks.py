@@ -17,25 +17,48 @@ def load_script(path: Path = SCRIPT):
     return module
 
 
-def test_quick_mode_prints_one_row_per_seed_and_a_summary():
-    arguments = ["--rounds", "1", "--seeds", "2", "--first-seed", "3", "--workers", "2", "--eval-rounds", "1"]
+def test_quick_mode_prints_one_row_per_seed_and_a_summary(tmp_path):
+    arguments = ["--rounds", "1", "--seeds", "2", "--first-seed", "3", "--workers", "2", "--eval-rounds", "1",
+                 "--setting", "n_agents=50,mu=20,sigma=10", "--algos", "mfq", "--out", str(tmp_path)]  # fmt: skip
     result = subprocess.run([sys.executable, str(SCRIPT), *arguments], check=False, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == load_script().SECTION
-    header = "| algo | seed | G/G* (greedy eval) | G/G* last step (greedy eval) | G/G* last training round | training s |"
+    header = "| algo | setting | seed | G/G* greedy | G/G* last step greedy | G/G* stochastic | G/G* last training round | training s |"
     start = lines.index(header)
-    assert lines[start + 1] == "|---|---|---|---|---|---|"
+    assert lines[start + 1] == "|---|---|---|---|---|---|---|---|"
     rows = [line.strip("|").split(" | ") for line in lines[start + 2 : start + 4]]
-    assert [(row[0].strip(), int(row[1])) for row in rows] == [("mfq", 3), ("mfq", 4)]
+    assert [(row[0].strip(), row[1], int(row[2])) for row in rows] == [("mfq", "N50-mu20-sigma10", 3), ("mfq", "N50-mu20-sigma10", 4)]
     for row in rows:
-        ratios = [float(value) for value in row[2:5]]
+        ratios = [float(value) for value in row[3:7]]
         assert all(0.0 <= ratio <= 1.0 + 1e-9 for ratio in ratios)
-        assert float(row[5]) >= 0
+        assert float(row[7]) >= 0
     assert lines[start + 4] == ""
-    summary = r"\*\*mfq: greedy G / G\* min [0-9.]+, median [0-9.]+; [0-2] of 2 seeds >= 0\.98; training \d+ s \(median\)\*\*"
+    summary = (
+        r"\*\*mfq, N50-mu20-sigma10: greedy G / G\* [0-9.]+ \(95 % over seeds [0-9.n-]+\.\.[0-9.na]+\), stochastic [0-9.]+ "
+        r"\([0-9.n-]+\.\.[0-9.na]+\); [0-2] of 2 seeds >= 0\.98; training \d+ s \(median\)\*\*  "
+    )
     assert re.fullmatch(summary, lines[start + 5])
-    assert "1 rounds (100,000 agent-steps) of training per seed" in result.stdout
+    assert "1 rounds of training per seed" in result.stdout
+
+    # the finished runs are reused, not trained again; a guarded algorithm below the goal fails the script
+    stamps = sorted(path.stat().st_mtime_ns for path in tmp_path.glob("*/checkpoint.safetensors"))
+    guarded = subprocess.run([sys.executable, str(SCRIPT), *arguments, "--goal", "1.01", "--guard", "mfq"], capture_output=True, text=True, timeout=300)
+    assert guarded.returncode == 1 and "goal missed: mfq at N50-mu20-sigma10" in guarded.stderr
+    assert sorted(path.stat().st_mtime_ns for path in tmp_path.glob("*/checkpoint.safetensors")) == stamps
+
+
+def test_settings_are_parsed_and_labelled():
+    module = load_script()
+    assert module.parse_setting("n_agents=1000,mu=600") == {"n_agents": "1000", "mu": "600"}
+    assert module.setting_label({"n_agents": "1000", "mu": "600", "sigma": "150"}) == "N1000-mu600-sigma150"
+    for bad in ("", "n_agents", "=3"):
+        try:
+            module.parse_setting(bad)
+        except ValueError as error:
+            assert "--setting" in str(error)
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
 
 
 def test_write_section_replaces_only_its_own_section(tmp_path):

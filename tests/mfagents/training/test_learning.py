@@ -43,6 +43,21 @@ def test_mfq_learns_the_gaussian_squeeze_optimum_far_above_random_play(tmp_path)
     assert greedy["G_ratio"] > 0.6 > 2 * random_play
 
 
+def test_mfac_with_separate_actors_learns_the_gaussian_squeeze_greedily_and_stochastically(tmp_path):
+    """MF-AC with the Squeeze defaults (separate actors, annealed temperature), started from uniform play
+    (``actor_init_bonus=0``: with two actions uniform play pays, so the near-"send 0" start is not needed)."""
+    random_play = evaluate("gaussian_squeeze", policy="random", rounds=2, seed=0, env_kwargs=SQUEEZE)["G_ratio"]
+    train(
+        "gaussian_squeeze", "mfac", seed=1, out=tmp_path, rounds=40, env_kwargs=SQUEEZE, algo_kwargs={"actor_init_bonus": 0.0},
+        log_every_rounds=4, tensorboard=False,
+    )  # fmt: skip
+    greedy = evaluate("gaussian_squeeze", policy=str(tmp_path), rounds=2, seed=0, env_kwargs=SQUEEZE)
+    stochastic = evaluate("gaussian_squeeze", policy=str(tmp_path), rounds=2, seed=0, env_kwargs=SQUEEZE, stochastic=True)
+    assert not greedy["stochastic"] and stochastic["stochastic"]
+    assert greedy["G_ratio"] > 0.75 > 3 * random_play
+    assert stochastic["G_ratio"] > 0.75
+
+
 def test_il_learns_to_fight_on_the_frontline_battle(tmp_path):
     # The quick demo's Battle (two facing lines of 8, 30-step rounds) with IL, the learner the demo does not
     # use (its MF-Q run is guarded by tests/test_cli.py). Random play against random kills 0.05 agents a
