@@ -50,3 +50,12 @@ def default_panels() -> str:
 
     panels = [f"{name} {','.join(d.eval_panel)}" for name, d in sorted(TRAINING_DEFAULTS.items()) if d.eval_panel]
     return ", ".join(panels) + ("; none elsewhere" if len(panels) < len(TRAINING_DEFAULTS) else "")
+
+
+def per_env_actor_sharing() -> str:
+    """Where MF-AC and AC keep separate actors and where one shared actor, from the training defaults."""
+    from mfagents.training.defaults import TRAINING_DEFAULTS, algo_defaults
+
+    separate = [name for name, defaults in TRAINING_DEFAULTS.items() if algo_defaults(defaults, "mfac").get("actor_sharing") == "separate"]
+    shared = [name for name in TRAINING_DEFAULTS if name not in separate and name != "ising"]
+    return f"{', '.join(separate) or 'no environment'} and one shared actor on {', '.join(shared)} (actor_sharing)"

@@ -17,12 +17,13 @@ from mfenvs.registration import find
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``mfzoo train``."""
-    from mfagents.commands.helptext import default_panels, per_env, spec_forms
+    from mfagents.commands.helptext import default_panels, per_env, per_env_actor_sharing, spec_forms
 
     parser.add_argument("env", help="environment short name or id: battle, ising, gaussian_squeeze")
     parser.add_argument(
         "--algo", default=None,
-        help="learner: mfq, il, mfac, ac, or tabular_mfq (ising only) (default: mfq; with --resume the run's)",
+        help="learner: mfq, il, mfac, ac, or tabular_mfq (ising only); mfac and ac keep one actor per agent on "
+        f"{per_env_actor_sharing()} (default: mfq; with --resume the run's)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=None, help="seed of the learners, opponents and environments (default: 0; with --resume the run's)")
     parser.add_argument("--out", type=Path, default=None, help="run directory (default: runs/ENV-ALGO-sSEED)")
