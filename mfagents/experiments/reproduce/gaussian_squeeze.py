@@ -34,10 +34,16 @@ DIFFERENCES = (
     "",
     "- *Observation*: each agent sees its index i / (N - 1) and the previous step's load and payoff; the paper feeds an "
     "agent embedding and does not say more. The game itself is stateless: one step is one play of G.",
-    "- *Rounds and revision*: 100 rounds of 100 steps (10^7 agent-steps at N = 1000). Every round starts from "
+    "- *Rounds and revision*: 100 rounds of 100 steps (10^7 agent-steps at N = 1000). For MF-Q and IL every round starts from "
     "\"everyone sends 0\" and only a few agents revise their action per step (3 % at first, 0.5 % after 25 steps), so "
     "greedy play with one shared network settles instead of jumping between x = 0 and x = 9 N "
-    "(`mfagents.training.config.TRAINING_DEFAULTS`, measured in BENCHMARKS.md). The paper does not describe its episodes.",
+    "(`mfagents.training.defaults.TRAINING_DEFAULTS`, measured in BENCHMARKS.md). The paper does not describe its episodes.",
+    "- *MF-AC and AC*: as the paper, one critic shared by all agents and separate actors (one logit table per agent: "
+    "the game is stateless), synchronous play, Adam 1e-3 for the critic. Where they differ, each measured in "
+    "BENCHMARKS.md (\"Gaussian Squeeze: MF-AC with separate actors\"): the actors start near \"send 0\" with spread "
+    "logits (uniform play pays exactly 0), their softmax temperature is annealed from 1 to 0.05 (the greedy joint "
+    "policy is then the one learnt), Adam 1e-3 for the actors (the paper: 1e-4), a replay of the last round "
+    "(10^5 transitions; the paper: 10^6), gamma = 0 and the all-actions actor gradient.",
     "- *MF-Q*: epsilon-greedy (as the paper) from a zero-initialised Q head, gamma = 0, the reward scaled by 1 / 423, "
     "the concurrent mean action (the mean action of the joint action that was paid), Adam 1e-3 annealed to 1e-5 "
     "(the paper: 1e-5), each transition trained on 4 times.",
