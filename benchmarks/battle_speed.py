@@ -627,7 +627,7 @@ def phase_table(
                 end = time.perf_counter()
                 with jit.threads(core.threads, core._work):
                     view_start = time.perf_counter()
-                    observe.observations(state, core.config, core.teams, core._pictures, core._drawn)
+                    observe.observations(state, core.game, core.tables, core._half_widths, core._pictures, core._drawn)
                     view_end = time.perf_counter()
                 if step >= WARMUP_STEPS:
                     timings["step"] += middle - start

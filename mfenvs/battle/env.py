@@ -89,7 +89,7 @@ import numpy as np
 
 from mfenvs.battle.config import ID_BITS, N_ACTIONS, VIEW_SIZE, BattleConfig
 from mfenvs.battle.core import BattleCore, BattleOutput
-from mfenvs.battle.observe import VIEW_DTYPES, check_view_dtype
+from mfenvs.gridworld.observe import VIEW_DTYPES, check_view_dtype
 from mfenvs.common.adapter import ArrayParallelEnv, CoreOutput
 from mfenvs.common.validation import check_choice
 
