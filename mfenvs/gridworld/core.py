@@ -123,7 +123,7 @@ class GridCore:
         self.group_starts = game.group_starts
         self.agent_names = tuple(f"{g.name}_{i}" for g, n in zip(game.groups, game.counts) for i in range(n))
         self.walls = game.wall_map()
-        self._half_widths = observe.circle_half_widths(game.view_radius)
+        self._half_widths = tuple(observe.circle_half_widths(game.view_radius).tolist())  # a tuple: see observe.view_window
         self._groups = (np.arange(n_battles)[:, None] * self.n_groups + self.tables.slot_group[None, :]).reshape(-1)
         self.state = GridState.empty(n_battles, self.n_agents, game.map_size, self.n_groups)
         self._rng: np.random.Generator | None = None
@@ -194,8 +194,10 @@ class GridCore:
         terminated = np.empty((n_battles, n_agents), dtype=bool)
         truncated = np.empty(n_battles, dtype=bool)
         with jit.threads(self.threads, self._work):
+            tables = self.tables
             n_invalid, n_attacks = rules.find_attacks(
-                self.tables, state.positions, state.alive, actions, state.occupant, state.done, self._victims,
+                tables.slot_type, tables.slot_group, tables.n_moves, tables.n_actions, tables.action_dx, tables.action_dy,
+                tables.attack_in_group, state.positions, state.alive, actions, state.occupant, state.done, self._victims,
                 self._n_attacks, self._first_attack,
             )  # fmt: skip
             if n_invalid:
@@ -205,7 +207,7 @@ class GridCore:
             # the random order of this step's attacks, drawn from the core's generator
             order = self._rng.permutation(n_attacks) if n_attacks else np.zeros(0, dtype=np.int64)
             rules.step_battles(
-                self.tables, self.n_groups, self.max_cycles, self.walls, actions, self._victims,
+                *tables, self.n_groups, self.max_cycles, self.walls, actions, self._victims,
                 self._first_attack, order, state.positions, state.hp, state.alive, state.occupant,
                 state.last_actions, state.last_rewards, state.last_hits, state.last_deaths, state.steps,
                 state.kills, state.done, rewards, terminated, truncated,

@@ -113,12 +113,12 @@ def empty_pictures(
 
 
 @kernel
-def draw_agents(battle, positions, hp, alive, slot_type, slot_group, max_hp, block_width, pad, pictures, drawn):
+def draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max_hp, block_width, pad, pictures, drawn):
     """Redraw game ``battle``'s agents on its G pictures: clear the cells drawn last time
     (``drawn[b, i]``: flat padded cell, -1 if none), then draw every living agent on every group's
     picture, in block ``(its group - observer's group) mod G`` (values stored as ``pictures`` stores
-    them: ``encode``)."""
-    n_groups, picture_size = pictures.shape[1], pictures.shape[2]
+    them: ``encode``). ``groups`` is the tuple ``(0, .., G - 1)`` (see ``view_window``)."""
+    n_groups, picture_size = len(groups), pictures.shape[2]
     present = encode(1.0, pictures)
     for slot in range(alive.shape[1]):
         cell = drawn[battle, slot]
@@ -133,14 +133,15 @@ def draw_agents(battle, positions, hp, alive, slot_type, slot_group, max_hp, blo
         x, y, group = positions[battle, slot, 0] + pad, positions[battle, slot, 1] + pad, slot_group[slot]
         health = encode(hp[battle, slot] / max_hp[slot_type[slot]], pictures)  # the float32 quotient, then stored
         for observer in range(n_groups):
-            channel = 1 + ((group - observer) % n_groups) * block_width
+            block = group - observer if group >= observer else group - observer + n_groups
+            channel = 1 + block * block_width
             pictures[battle, observer, y, x, channel] = present
             pictures[battle, observer, y, x, channel + 1] = health
         drawn[battle, slot] = y * picture_size + x
 
 
 @kernel
-def view_window(battle, slot, positions, alive, slot_group, pictures, n_view, density, stored_density, features, tiled, half_widths, window):
+def view_window(battle, slot, positions, alive, slot_group, groups, pictures, n_view, density, stored_density, features, tiled, half_widths, window):
     """Write agent ``slot``'s window, flattened (``[V * V * C]``, V = 2 r + 1), into ``window``; zeros if dead.
 
     Channels (MAgent2's order): wall, then per group block (its own group first) presence,
@@ -151,6 +152,10 @@ def view_window(battle, slot, positions, alive, slot_group, pictures, n_view, de
     C]``, with the window's channels, stored as ``window``); the minimaps and the tiled features then
     cover the whole window, with MAgent2's +1 at the agent's own bin in every minimap (added in
     float32, then stored). Flat loops: Numba copies them as fast as ``memcpy``.
+
+    ``groups`` (``(0, .., G - 1)``) and ``half_widths`` are tuples: their lengths, G and the view size,
+    are then compile-time constants (one compilation per game shape, cached), and the loops over
+    them unroll. With both as run-time numbers the views took up to twice as long.
     """
     # Indices are unsigned: Numba then skips its negative-index wrap-around, and the copy loops vectorise.
     view_size = len(half_widths)
@@ -177,17 +182,19 @@ def view_window(battle, slot, positions, alive, slot_group, pictures, n_view, de
         end = target + width * n_channels
     for k in range(end, np.uint64(len(window))):
         window[k] = 0
-    n_groups = density.shape[0]
-    if n_groups > 0:
+    n_groups = len(groups)
+    if density.shape[0] > 0:
         size = picture_size - 2 * radius
         bin_size = -(-size // view_size)
         own_bin = np.uint64((y // bin_size) * view_size + x // bin_size)
+        for cell in range(n_cells):
+            for block in range(n_groups):  # a constant trip count: unrolled
+                shown = group + block if group + block < n_groups else group + block - n_groups
+                window[cell * n_channels + np.uint64(3 + 3 * block)] = stored_density[shown, cell]
         for block in range(n_groups):
-            shown = (group + block) % n_groups
-            channel = np.uint64(3 + 3 * block)
-            for cell in range(n_cells):
-                window[cell * n_channels + channel] = stored_density[shown, cell]
-            window[own_bin * n_channels + channel] = encode(density[shown, own_bin] + np.float32(1.0), window)
+            shown = group + block if group + block < n_groups else group + block - n_groups
+            channel = own_bin * n_channels + np.uint64(3 + 3 * block)
+            window[channel] = encode(density[shown, own_bin] + np.float32(1.0), window)
     for k in range(len(tiled)):
         value = encode(features[battle, slot, tiled[k]], window)
         channel = np.uint64(n_view + k)
@@ -197,14 +204,15 @@ def view_window(battle, slot, positions, alive, slot_group, pictures, n_view, de
 
 @kernel(parallel=True)
 def write_observations(
-    positions, hp, alive, last_actions, last_rewards, last_deaths, slot_type, slot_group, max_hp, max_actions, minimap,
-    n_view, tiled, half_widths, pictures, drawn, views, features,
+    positions, hp, alive, last_actions, last_rewards, last_deaths, slot_type, slot_group, groups, max_hp, max_actions,
+    minimap, n_view, tiled, half_widths, pictures, drawn, views, features,
 ):  # fmt: skip
     """Fill ``views`` ``[B, N, V, V, C]`` and ``features`` ``[B, N, F]`` of every agent (in parallel),
     after redrawing the agents on ``pictures`` (see ``draw_agents``). ``views`` and ``pictures`` share
-    one storage type: float32, or uint16 float16 bit patterns; ``features`` are float32."""
+    one storage type: float32, or uint16 float16 bit patterns; ``features`` are float32. ``groups`` and
+    ``half_widths`` are tuples (see ``view_window``)."""
     n_battles, n_agents = alive.shape
-    n_groups = pictures.shape[1]
+    n_groups = len(groups)
     view_size = len(half_widths)
     pad = view_size // 2
     map_size = pictures.shape[2] - 2 * pad
@@ -214,7 +222,7 @@ def write_observations(
     stored_density = np.zeros(density_shape, dtype=pictures.dtype)
     block_width = 3 if minimap else 2
     for battle in prange(n_battles):
-        draw_agents(battle, positions, hp, alive, slot_type, slot_group, max_hp, block_width, pad, pictures, drawn)
+        draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max_hp, block_width, pad, pictures, drawn)
         if minimap:
             minimap_densities(
                 battle, positions, alive, last_deaths, slot_group, map_size, view_size, density[battle], stored_density[battle]
@@ -223,8 +231,8 @@ def write_observations(
         battle, slot = agent // n_agents, agent % n_agents
         feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, max_actions, features[battle, slot])
         view_window(
-            battle, slot, positions, alive, slot_group, pictures, n_view, density[battle], stored_density[battle], features,
-            tiled, half_widths, flat_views[battle, slot],
+            battle, slot, positions, alive, slot_group, groups, pictures, n_view, density[battle], stored_density[battle],
+            features, tiled, half_widths, flat_views[battle, slot],
         )  # fmt: skip
 
 
@@ -232,7 +240,7 @@ def observations(
     state: GridState,
     game: Game,
     tables,
-    half_widths: np.ndarray,
+    half_widths: tuple[int, ...],
     pictures: np.ndarray,
     drawn: np.ndarray,
     tiled: np.ndarray | None = None,
@@ -256,8 +264,8 @@ def observations(
     tiled = np.zeros(0, dtype=np.int64) if tiled is None else tiled
     write_observations(
         state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths,
-        tables.slot_type, tables.slot_group, tables.max_hp, game.max_actions, game.minimap_mode, game.n_view_channels,
-        tiled, half_widths, pictures, drawn, views, features,
+        tables.slot_type, tables.slot_group, tuple(range(game.n_groups)), tables.max_hp, game.max_actions,
+        game.minimap_mode, game.n_view_channels, tiled, half_widths, pictures, drawn, views, features,
     )  # fmt: skip
     if views.dtype == np.uint16:
         views = views.view(np.float16)
@@ -265,9 +273,10 @@ def observations(
 
 
 @kernel(parallel=True)
-def write_action_masks(tables, positions, alive, occupant, walls, masks):
+def write_action_masks(slot_type, slot_group, n_moves, n_actions, stay, action_dx, action_dy, attack_in_group, positions, alive, occupant, walls, masks):
     """``masks[b, i, a]``: move ``a`` leads to a free cell on the map (stay always), attack ``a`` aims at
-    an agent it can hit; actions beyond the slot's type's are False."""
+    an agent it can hit; actions beyond the slot's type's are False. (The tables come one by one: as one
+    tuple argument Numba reloads their arrays in the loop.)"""
     n_battles, n_agents = alive.shape
     size = walls.shape[0]
     for agent in prange(n_battles * n_agents):
@@ -276,20 +285,17 @@ def write_action_masks(tables, positions, alive, occupant, walls, masks):
         mask[:] = False
         if not alive[battle, slot]:
             continue
-        kind = tables.slot_type[slot]
-        n_moves = tables.n_moves[kind]
+        kind = slot_type[slot]
         x, y = positions[battle, slot, 0], positions[battle, slot, 1]
-        for action in range(tables.n_actions[kind]):
-            to_x, to_y = x + tables.action_dx[kind, action], y + tables.action_dy[kind, action]
+        for action in range(n_actions[kind]):
+            to_x, to_y = x + action_dx[kind, action], y + action_dy[kind, action]
             if not (0 <= to_x < size and 0 <= to_y < size):
                 continue
             other = occupant[battle, to_y, to_x]
-            if action < n_moves:
-                mask[action] = action == tables.stay[kind] or (not walls[to_y, to_x] and other == EMPTY)
+            if action < n_moves[kind]:
+                mask[action] = action == stay[kind] or (not walls[to_y, to_x] and other == EMPTY)
             else:
-                mask[action] = other != EMPTY and (
-                    tables.slot_group[other] != tables.slot_group[slot] or tables.attack_in_group[kind]
-                )
+                mask[action] = other != EMPTY and (slot_group[other] != slot_group[slot] or attack_in_group[kind])
 
 
 def action_masks(state: GridState, game: Game, tables, walls: np.ndarray) -> np.ndarray:
@@ -299,7 +305,11 @@ def action_masks(state: GridState, game: Game, tables, walls: np.ndarray) -> np.
     allowed); an attack is masked when no agent it can hit stands on its target cell. Dead agents: all False.
     """
     masks = np.empty((*state.alive.shape, game.max_actions), dtype=bool)
-    write_action_masks(tables, state.positions, state.alive, state.occupant, walls, masks)
+    t = tables
+    write_action_masks(
+        t.slot_type, t.slot_group, t.n_moves, t.n_actions, t.stay, t.action_dx, t.action_dy, t.attack_in_group,
+        state.positions, state.alive, state.occupant, walls, masks,
+    )  # fmt: skip
     return masks
 
 
