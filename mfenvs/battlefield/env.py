@@ -14,7 +14,8 @@ The map is MAgent2's ``battlefield_v5`` ``generate_map``, cell for cell: interio
 columns either side of the centre (200 cells at map 80: x in {35, 36} for y in [10, 45) and [50, 65),
 x in {44, 45} for y in [15, 30) and [35, 70)), and a 4 x 4 grid per side at stride 2 (red at
 x in {29, 31, 33, 35}, blue at x in {43, 45, 47, 49}, y in {36, 38, 40, 42}) less the cells on a wall:
-12 v 12 at map 80. Placement draws nothing: every episode starts the same. The agents, rules,
+12 v 12 at map 80. Placement draws nothing: every episode starts the same. Above 99 x 99 cells moves
+follow MAgent's x-band order, as in MAgent2 (``mfenvs.gridworld.game.Game.move_bands``). The agents, rules,
 observations and features are Battle's (``mfenvs.battle.env``, MAgent2's ``battle.get_config``, which
 MAgent2's battlefield imports): this environment is Battle's game on this map
 (``mfenvs.battlefield.game``), on the same gridworld engine.

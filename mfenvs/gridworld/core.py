@@ -207,7 +207,7 @@ class GridCore:
             # the random order of this step's attacks, drawn from the core's generator
             order = self._rng.permutation(n_attacks) if n_attacks else np.zeros(0, dtype=np.int64)
             rules.step_battles(
-                *tables, self.n_groups, self.max_cycles, self.walls, actions, self._victims,
+                *tables, self.n_groups, self.max_cycles, *self.game.move_bands, self.walls, actions, self._victims,
                 self._first_attack, order, state.positions, state.hp, state.alive, state.occupant,
                 state.last_actions, state.last_rewards, state.last_hits, state.last_deaths, state.steps,
                 state.kills, state.done, rewards, terminated, truncated,

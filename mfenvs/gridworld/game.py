@@ -246,6 +246,20 @@ class Game:
         """Id bits, last action one-hot (of the largest action set), last reward, normalised (x, y)."""
         return ID_BITS + self.max_actions + 1 + 2
 
+    @property
+    def move_bands(self) -> tuple[int, int]:
+        """``(n_bands, bandwidth)`` of MAgent's large-map move order, ``(0, 0)`` on maps of 99 x 99 cells or less.
+
+        Above 99 x 99 cells (``GridWorld::reset``) MAgent splits the map into 8 x-bands of
+        ``ceil(width / 8)`` columns (16 above 1000 x 1000) and moves the agents band by band, those in
+        the boundary columns of every band last (``rules.move_order``; MAGENT2_GAMES.md section 1.5).
+        """
+        cells = self.map_size * self.map_size
+        if cells <= 99 * 99:
+            return 0, 0
+        n_bands = 16 if cells > 1000 * 1000 else 8
+        return n_bands, -(-self.map_size // n_bands)
+
     def wall_map(self) -> np.ndarray:
         """``[H, W]`` bool: the border ring plus the interior walls."""
         walls = np.zeros((self.map_size, self.map_size), dtype=bool)

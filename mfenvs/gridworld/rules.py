@@ -2,7 +2,7 @@
 
 One step of one game ("battle") is ``resolve_attacks`` (attacks one at a time in the step's random
 order; it also assembles the step's rewards) -> ``recover`` -> ``resolve_moves`` (moves one at a time
-in slot order) -> ``check_episode_end``. ``step_battles`` runs that sequence for every game, the games
+in slot order, or above 99 x 99 cells in MAgent's x-band order) -> ``check_episode_end``. ``step_battles`` runs that sequence for every game, the games
 in parallel (``prange``): games share nothing, so the result does not depend on the thread count.
 
 Nothing of a particular game is here: the kernels read the game's ``Tables`` (``mfenvs.gridworld.game``):
@@ -167,15 +167,45 @@ def recover(battle, slot_type, recovery, max_hp, hp, alive):
 
 
 @kernel
-def resolve_moves(battle, slot_type, n_moves, stay, action_dx, action_dy, alive, occupant, positions, actions, walls):
-    """Apply game ``battle``'s moves one at a time in slot order (group by group, in index order).
+def move_order(battle, positions, n_bands, bandwidth):
+    """MAgent's large-map move order (``GridWorld::set_action``): slots in x-band 0, 1, ..., then the
+    slots in the boundary columns of every band, each list in slot order.
+
+    A slot at column x is in the boundary columns when ``x % bandwidth`` is below 4 or above
+    ``bandwidth - 4``; otherwise it moves with band ``x // bandwidth``.
+    """
+    n_agents = positions.shape[1]
+    keys = np.empty(n_agents, dtype=np.int64)
+    starts = np.zeros(n_bands + 2, dtype=np.int64)
+    for slot in range(n_agents):
+        x = positions[battle, slot, 0]
+        column = x % bandwidth
+        key = n_bands if column < 4 or column > bandwidth - 4 else x // bandwidth
+        keys[slot] = key
+        starts[key + 1] += 1
+    for key in range(n_bands + 1):
+        starts[key + 1] += starts[key]
+    order = np.empty(n_agents, dtype=np.int64)
+    for slot in range(n_agents):
+        order[starts[keys[slot]]] = slot
+        starts[keys[slot]] += 1
+    return order
+
+
+@kernel
+def resolve_moves(battle, slot_type, n_moves, stay, action_dx, action_dy, alive, occupant, positions, actions, walls, n_bands, bandwidth):
+    """Apply game ``battle``'s moves one at a time: in slot order (group by group, in index order) or,
+    on a large map (``n_bands`` > 0), in MAgent's order of x-bands (``move_order``).
 
     A move goes straight to its destination (the cells in between do not matter) and succeeds iff
     that cell is on the map, not a wall and empty at that moment: a cell vacated earlier in the order
     is free, the first of several agents heading for one cell wins, swaps fail.
     """
     size = walls.shape[0]
-    for slot in range(alive.shape[1]):
+    n_agents = alive.shape[1]
+    order = move_order(battle, positions, n_bands, bandwidth) if n_bands > 0 else np.empty(0, dtype=np.int64)
+    for index in range(n_agents):
+        slot = order[index] if n_bands > 0 else index
         kind = slot_type[slot]
         action = actions[battle, slot]
         if not alive[battle, slot] or action >= n_moves[kind] or action == stay[kind]:
@@ -214,7 +244,7 @@ def check_episode_end(battle, n_groups, slot_group, alive, terminated, steps, ma
 def step_battles(
     slot_type, slot_group, max_hp, damage, recovery, step_reward, attack_penalty, dead_penalty,
     kill_reward, attack_in_group, n_moves, n_actions, stay, action_dx, action_dy, hit_reward, kill_bonus,
-    n_groups, max_cycles, walls, actions, victims, first_attack, order,
+    n_groups, max_cycles, n_bands, bandwidth, walls, actions, victims, first_attack, order,
     positions, hp, alive, occupant, last_actions, last_rewards, last_hits, last_deaths, steps, kills, done,
     rewards, terminated, truncated,
 ):  # fmt: skip
@@ -224,7 +254,8 @@ def step_battles(
     The first 17 arguments are the game's ``Tables``, field by field (``step_battles(*tables, ...)``;
     as one tuple argument the rules ran several times slower). ``victims`` and ``first_attack`` come
     from ``find_attacks`` (``first_attack[b]``: the index of game ``b``'s first attack among all
-    games' attacks), ``order`` from the generator. Writes ``rewards``, ``terminated`` and ``truncated``
+    games' attacks), ``order`` from the generator; ``n_bands`` and ``bandwidth`` MAgent's large-map
+    move order (``Game.move_bands``; 0 bands: slot order). Writes ``rewards``, ``terminated`` and ``truncated``
     (outputs) and updates the state arrays.
     """
     n_battles, n_agents = alive.shape
@@ -245,7 +276,9 @@ def step_battles(
             victims, turns,
         )  # fmt: skip
         recover(battle, slot_type, recovery, max_hp, hp, alive)
-        resolve_moves(battle, slot_type, n_moves, stay, action_dx, action_dy, alive, occupant, positions, actions, walls)
+        resolve_moves(
+            battle, slot_type, n_moves, stay, action_dx, action_dy, alive, occupant, positions, actions, walls, n_bands, bandwidth
+        )
         for slot in range(n_agents):
             last_rewards[battle, slot] = rewards[battle, slot]
             if alive[battle, slot]:

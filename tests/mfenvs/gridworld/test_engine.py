@@ -268,3 +268,31 @@ def test_games_are_checked():
         AgentType(step_recover=-0.1)  # starvation is not in the engine yet
     with pytest.raises(ValueError, match="generate_map gave"):
         GridCore(three_groups(counts=(2, 2, 2))).reset(seed=0)
+
+
+# -- MAgent's large-map move order (MAGENT2_GAMES.md section 1.5) -----------------------------------
+@pytest.mark.parametrize("map_size, bands", [(99, (0, 0)), (100, (8, 13)), (120, (8, 15)), (1001, (16, 63))])
+def test_move_bands_above_99_by_99_cells(map_size, bands):
+    assert three_groups(map_size=map_size).move_bands == bands
+
+
+@pytest.mark.parametrize("map_size, winner", [(60, "red"), (120, "blue")])
+def test_on_a_large_map_an_interior_agent_beats_a_boundary_agent_to_a_cell(map_size, winner):
+    """Red (slot 0) at column 15, the first of band 1 (a boundary column at map 120: 15 % 15 = 0 < 4),
+    and blue at column 19 (15 + 4: interior) both move to (17, 30): in slot order red gets there first;
+    on a large map blue's band moves before every boundary column."""
+    from mfenvs.battle import BattleConfig, BattleCore
+
+    core = BattleCore(BattleConfig(map_size=map_size, positions={"red": [(15, 30)], "blue": [(19, 30)]}, random_sides=False))
+    core.reset(seed=0)
+    core.step(np.array([[MOVE_OFFSETS.index((2, 0)), MOVE_OFFSETS.index((-2, 0))]]))
+    moved = 0 if winner == "red" else 1
+    assert tuple(core.state.positions[0, moved]) == (17, 30)
+    assert tuple(core.state.positions[0, 1 - moved]) == ((15, 30) if winner == "blue" else (19, 30))
+
+
+def test_move_order_is_band_by_band_then_the_boundary_columns_in_slot_order():
+    positions = np.array([[[2, 5], [110, 5], [50, 5], [14, 5], [20, 5], [11, 5]]])  # bandwidth 15 at map 120
+    order = rules.move_order(0, positions, 8, 15)
+    # interior: slot 5 (band 0, column 11), slot 4 (band 1), slot 2 (band 3), slot 1 (band 7); boundary: 0 (2), 3 (14)
+    assert order.tolist() == [5, 4, 2, 1, 0, 3]

@@ -128,3 +128,38 @@ def test_battlefield_walls_with_a_fight_match_magent2(tmp_path):
     config = BattleConfig(map_size=80, positions=CORRIDOR, walls=walls, random_sides=False, minimap_mode=True, max_cycles=10**6)
     actions = scripted_actions(config, 300, seed=2, focus=0.6, advance=0.1)
     check(tmp_path, config, actions, min_kills=8)
+
+
+# -- large maps: MAgent's x-band move order above 99 x 99 cells (MAGENT2_GAMES.md section 1.5) --------
+def blocks(map_size: int) -> dict[str, list[tuple[int, int]]]:
+    """Battle's two starting blocks (MAgent's placement), red on the left, as explicit cells."""
+    from mfenvs.battle.spawn import block_cells
+
+    n = int(map_size**2 * 0.04)
+    return {"red": block_cells(map_size, n, left=True), "blue": block_cells(map_size, n, left=False)}
+
+
+@pytest.mark.parametrize("map_size", [100, 120])
+def test_battle_on_a_large_map_moves_in_magents_x_band_order(tmp_path, map_size):
+    """Crowded blocks with random moves contest cells across band boundaries; MAgent moves band by band."""
+    config = BattleConfig(map_size=map_size, positions=blocks(map_size), random_sides=False, minimap_mode=False, max_cycles=10**6)
+    actions = scripted_actions(config, 12, seed=5, attack_share=0.1, focus=0.0)
+    check(tmp_path, config, actions)
+
+
+def test_the_large_map_test_sees_the_band_order(tmp_path, monkeypatch):
+    """With the moves in plain slot order, the large-map episode above is not MAgent2's."""
+    from mfenvs.gridworld.game import Game
+
+    config = BattleConfig(map_size=120, positions=blocks(120), random_sides=False, minimap_mode=False, max_cycles=10**6)
+    actions = scripted_actions(config, 12, seed=5, attack_share=0.1, focus=0.0)
+    theirs = replay_in_magent2(tmp_path, config, actions)
+    monkeypatch.setattr(Game, "move_bands", property(lambda self: (0, 0)))
+    with pytest.raises(AssertionError, match="positions"):
+        assert_same_episode(replay_in_ours(config, actions), theirs, minimap=False)
+
+
+def test_battlefield_on_a_large_map_matches_magent2(tmp_path):
+    config = battlefield_config(120, max_cycles=10**6)
+    actions = scripted_actions(config, 200, seed=1, advance=0.3)
+    check(tmp_path, config, actions)
