@@ -19,6 +19,7 @@ float16, and the window copy stays a plain copy. Features are float32 either way
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import prange
 
@@ -65,7 +66,7 @@ def minimap_densities(battle, positions, alive, last_deaths, slot_group, map_siz
             stored_density[group, cell] = encode(density[group, cell], stored_density)
 
 
-@kernel
+@numba.njit(cache=True, nogil=True, inline="always")
 def feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, max_actions, row):
     """Write agent ``slot``'s features into ``row``: 10 id bits (the slot, least significant bit
     first: MAgent's engine id), last action one-hot (``max_actions``), last reward, (x, y) / map_size.
@@ -140,7 +141,7 @@ def draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max
         drawn[battle, slot] = y * picture_size + x
 
 
-@kernel
+@numba.njit(cache=True, nogil=True, inline="always")
 def view_window(battle, slot, positions, alive, slot_group, groups, pictures, n_view, density, stored_density, features, tiled, half_widths, window):
     """Write agent ``slot``'s window, flattened (``[V * V * C]``, V = 2 r + 1), into ``window``; zeros if dead.
 
