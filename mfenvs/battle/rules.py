@@ -1,7 +1,6 @@
 """Battle's rules are the gridworld engine's kernels (``mfenvs.gridworld.rules``); re-exported under their old path."""
 
 from mfenvs.gridworld.rules import (
-    attack_victim,
     check_episode_end,
     find_attacks,
     group_alive_counts,
@@ -12,6 +11,6 @@ from mfenvs.gridworld.rules import (
 )
 
 __all__ = [
-    "attack_victim", "check_episode_end", "find_attacks", "group_alive_counts", "recover", "resolve_attacks",
+    "check_episode_end", "find_attacks", "group_alive_counts", "recover", "resolve_attacks",
     "resolve_moves", "step_battles",
 ]  # fmt: skip

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache, cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -32,6 +33,7 @@ ID_BITS = 10
 EVENTS = ("attack", "kill")
 
 
+@cache
 def circle_range(radius: float, inner_radius: float) -> tuple[tuple[int, int], ...]:
     """MAgent's ``CircleRange(radius, inner_radius, parity=1)``: the ``(dx, dy)`` cells at distance
     ``> inner_radius`` and ``< radius`` (each with MAgent's 1e-8 slack), row-major (``dy`` outer, ``dx`` inner).
@@ -175,7 +177,8 @@ class Tables(NamedTuple):
 class Game:
     """A whole game: groups (with their types), reward rules, the map and the start cells.
 
-    Slots are numbered group by group in ``groups`` order (MAgent's handle order).
+    Slots are numbered group by group in ``groups`` order (MAgent's handle order). The derived sizes
+    are cached on first use (``GridCore`` reads them every step).
     """
 
     name: str
@@ -206,16 +209,16 @@ class Game:
             raise NotImplementedError("every agent type of a game must have the same view_radius for now")
 
     # -- derived tables --------------------------------------------------------------------------
-    @property
+    @cached_property
     def types(self) -> tuple[AgentType, ...]:
         """The distinct agent types, in order of first appearance among the groups."""
         return tuple(dict.fromkeys(group.agent_type for group in self.groups))
 
-    @property
+    @cached_property
     def n_groups(self) -> int:
         return len(self.groups)
 
-    @property
+    @cached_property
     def n_agents(self) -> int:
         return sum(self.counts)
 
@@ -224,29 +227,29 @@ class Game:
         """``[G + 1]`` first slot of each group, then ``N``."""
         return np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
 
-    @property
+    @cached_property
     def view_radius(self) -> int:
         return int(self.types[0].view_radius)
 
-    @property
+    @cached_property
     def view_size(self) -> int:
         return 2 * self.view_radius + 1
 
-    @property
+    @cached_property
     def max_actions(self) -> int:
         return max(t.n_actions for t in self.types)
 
-    @property
+    @cached_property
     def n_view_channels(self) -> int:
         """Wall, then per group (rotated so the observer's group comes first) presence, hp, [minimap]."""
         return 1 + self.n_groups * (3 if self.minimap_mode else 2)
 
-    @property
+    @cached_property
     def n_features(self) -> int:
         """Id bits, last action one-hot (of the largest action set), last reward, normalised (x, y)."""
         return ID_BITS + self.max_actions + 1 + 2
 
-    @property
+    @cached_property
     def move_bands(self) -> tuple[int, int]:
         """``(n_bands, bandwidth)`` of MAgent's large-map move order, ``(0, 0)`` on maps of 99 x 99 cells or less.
 

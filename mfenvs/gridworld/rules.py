@@ -2,8 +2,9 @@
 
 One step of one game ("battle") is ``resolve_attacks`` (attacks one at a time in the step's random
 order; it also assembles the step's rewards) -> ``recover`` -> ``resolve_moves`` (moves one at a time
-in slot order, or above 99 x 99 cells in MAgent's x-band order) -> ``check_episode_end``. ``step_battles`` runs that sequence for every game, the games
-in parallel (``prange``): games share nothing, so the result does not depend on the thread count.
+in slot order, or above 99 x 99 cells in MAgent's x-band order) -> ``check_episode_end``.
+``step_battles`` runs that sequence for every game, the games in parallel (``prange``): games share
+nothing, so the result does not depend on the thread count.
 
 Nothing of a particular game is here: the kernels read the game's ``Tables`` (``mfenvs.gridworld.game``):
 each slot's type and group, each type's hp, damage, recovery, rewards and action offsets, and the
@@ -30,29 +31,6 @@ from mfenvs.common.jit import kernel
 from mfenvs.gridworld.state import EMPTY
 
 
-@kernel
-def attack_victim(slot_type, slot_group, n_moves, action_dx, action_dy, attack_in_group, positions, actions, occupant, battle, slot):
-    """Slot of the agent on the cell that ``slot``'s attack aims at, or ``EMPTY`` (a move, or a miss).
-
-    Walls, empty and off-map cells are misses, and so are agents of the attacker's own group unless
-    its type has ``attack_in_group``. ``find_attacks`` runs the same lines inline for every agent (as a
-    call, the nine array arguments cost several times the lookup).
-    """
-    kind = slot_type[slot]
-    action = actions[battle, slot]
-    if action < n_moves[kind]:
-        return EMPTY
-    x = positions[battle, slot, 0] + action_dx[kind, action]
-    y = positions[battle, slot, 1] + action_dy[kind, action]
-    size = occupant.shape[1]
-    if not (0 <= x < size and 0 <= y < size):
-        return EMPTY
-    victim = occupant[battle, y, x]
-    if victim != EMPTY and (slot_group[victim] != slot_group[slot] or attack_in_group[kind]):
-        return victim
-    return EMPTY
-
-
 @kernel(parallel=True)
 def find_attacks(
     slot_type, slot_group, n_moves, n_actions, action_dx, action_dy, attack_in_group,
@@ -62,12 +40,15 @@ def find_attacks(
 
     ``n_invalid``: actions outside ``[0, n_actions)`` of the slot's type (dead agents' included); if
     any, nothing else is written. Otherwise ``victims[b, i]`` is the agent ``i`` attacks at the start
-    of the step (``EMPTY`` if none: see ``attack_victim``), ``n_attacks[b]`` how many of game ``b``'s
+    of the step (``EMPTY`` if none), ``n_attacks[b]`` how many of game ``b``'s
     agents attack one (none in a finished game), ``first_attack[b]`` the index of game ``b``'s first
     such attack among all games' (``first_attack[B]`` = ``total``).
 
-    The tables come one by one (``Tables``' fields), not as the tuple: the loop then runs about ten
-    times faster (measured: Numba reloads a tuple argument's arrays in the loop).
+    An attack aims at the cell of its offset: walls, empty and off-map cells are misses, and so are
+    agents of the attacker's own group unless its type has ``attack_in_group``.
+
+    The tables come one by one (``Tables``' fields), not as the tuple, and the victim is found inline,
+    not by a call per agent: each was measured to make the loop several times slower.
     """
     n_battles, n_agents = alive.shape
     size = occupant.shape[1]
@@ -85,7 +66,7 @@ def find_attacks(
             if not done[battle] and alive[battle, slot]:
                 kind = slot_type[slot]
                 action = actions[battle, slot]
-                if action >= n_moves[kind]:  # attack_victim, inline
+                if action >= n_moves[kind]:
                     x = positions[battle, slot, 0] + action_dx[kind, action]
                     y = positions[battle, slot, 1] + action_dy[kind, action]
                     if 0 <= x < size and 0 <= y < size:
