@@ -86,7 +86,7 @@ class BattleCore(GridCore):
         """Kills, survivors and total reward of each team, and the winner so far (more kills wins)."""
         state = self.state
         kills = state.kills[battle]
-        survivors = self.group_alive_counts()[battle]
+        survivors = np.add.reduceat(state.alive[battle], self.group_starts[:-1], dtype=np.int64)  # teams are never empty
         winner = "draw" if kills[0] == kills[1] else TEAMS[int(np.argmax(kills))]
         return {
             **{f"{team}_kills": int(kills[t]) for t, team in enumerate(TEAMS)},
