@@ -12,7 +12,13 @@ Example (Battle, as ``mfenvs.battle.game`` declares it)::
                       step_recover=0.1, step_reward=-0.005, dead_penalty=-0.1, attack_penalty=-0.1)
     game = Game(name="battle", map_size=40, groups=(Group("red", small), Group("blue", small)),
                 rules=(RewardRule("attack", "red", "blue", 0.2), RewardRule("attack", "blue", "red", 0.2)),
-                counts=(64, 64), generate_map=place_two_blocks)
+                counts=(64, 64), generate_map=partial(place, config))  # place: mfenvs.battle.game.place
+
+What the engine does not do yet (later games of issue 25): agent types with different view radii in
+one game, bodies larger than 1 x 1, negative ``step_recover`` (starvation), heal-on-kill, reward rules
+paid to the victim or on an AND of events, walls or spawns drawn per episode, groups that never act;
+and the PettingZoo / TorchRL adapters are still Battle's (one action space, one feature layout of the
+largest action set).
 """
 
 from __future__ import annotations
