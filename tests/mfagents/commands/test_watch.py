@@ -132,7 +132,7 @@ def test_policy_specs_defaults_and_conflicts():
         (["watch", "ising", "--record", "x.gif", "--fps", "0"], "--fps must be > 0"),
         (["watch", "ising", "--record", "x.gif", "--max-steps", "0"], "max_steps must be a positive integer"),
         (["watch", "ising", "--record", "x.gif", "--red", "random"], "no teams"),
-        (["watch", "ising", "--record", "x.gif", "--policy", "scripted"], "battle only"),
+        (["watch", "ising", "--record", "x.gif", "--policy", "scripted"], "battle, battlefield only"),
         (["watch", "chess", "--record", "x.gif"], "unknown environment"),
     ],
 )

@@ -71,7 +71,7 @@ def test_scripted_policy_answers_for_its_team_in_every_copy():
 
 def test_scripted_policy_needs_battle():
     pipeline = VecPipeline("gaussian_squeeze", SQUEEZE)
-    with pytest.raises(ValueError, match="scripted policy plays battle only"):
+    with pytest.raises(ValueError, match="scripted policy plays battle, battlefield only"):
         load_policy("scripted", pipeline, "all")
 
 
