@@ -9,6 +9,7 @@ REPRODUCTION.md (which the site includes rather than copies), and autodoc reads 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -20,6 +21,10 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 import mfenvs  # noqa: E402
+
+# autosummary writes the API pages into api/_generated/ on every build; stale ones (a module removed or
+# renamed) would be pages outside any toctree, so the folder starts empty.
+shutil.rmtree(DOCS / "api" / "_generated", ignore_errors=True)
 
 project = "Mean Field Zoo"
 author = "mfzoo contributors"
@@ -55,7 +60,14 @@ autodoc_default_options = {"members": True, "undoc-members": False, "show-inheri
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_typehints_format = "short"
+# The optional extras' packages (compat, benchmarl, ray): mocked where not installed, so that
+# `pip install -e ".[docs]"` alone builds the whole API reference.
 autodoc_mock_imports: list[str] = []
+for _name in ("torchrl", "tensordict", "benchmarl", "tianshou", "ray"):
+    try:
+        __import__(_name)
+    except ImportError:
+        autodoc_mock_imports.append(_name)
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_attr_annotations = True
