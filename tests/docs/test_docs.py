@@ -114,3 +114,16 @@ def test_snippet_runs(where: str, code: str, reason: str | None, tmp_path: Path,
     if "torchrl" in code:
         pytest.importorskip("torchrl")
     exec(compile(code, where, "exec"), {"__name__": "__snippet__"})
+
+
+def test_readme_is_a_front_page_whose_links_resolve() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 150
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert ci in readme, "the README states .ci/run's test command exactly"
+    targets = re.findall(r"\]\((?!https?://)([^)#]+)\)", readme)
+    assert "docs/_static/figures/battle.gif" in targets
+    for entry in ENVIRONMENTS:
+        assert f"docs/environments/{entry.short_name}.md" in targets, entry.env_id
+    missing = [target for target in targets if not (ROOT / target).exists()]
+    assert not missing, f"README links to files that do not exist: {missing}"
