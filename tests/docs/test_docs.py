@@ -127,3 +127,19 @@ def test_readme_is_a_front_page_whose_links_resolve() -> None:
         assert f"docs/environments/{entry.short_name}.md" in targets, entry.env_id
     missing = [target for target in targets if not (ROOT / target).exists()]
     assert not missing, f"README links to files that do not exist: {missing}"
+
+
+def test_speed_chart_reads_the_committed_benchmark_tables() -> None:
+    """``make_figures.py speed`` draws from BENCHMARKS.md's tables: they must still be where it reads them."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_figures", DOCS / "scripts" / "make_figures.py")
+    make_figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_figures)
+    panels = make_figures.speed_rows(ROOT / "BENCHMARKS.md")
+    assert set(panels) == {"all cores", "one thread"}
+    for tables in panels.values():
+        for rows in tables.values():
+            assert [(row["map"], row["minimap"]) for row in rows] == [(m, s) for m in ("45", "80", "250") for s in ("off", "on")]
+            assert all(make_figures.rate(row["ours agent-steps/s"]) > make_figures.rate(row["MAgent2 agent-steps/s"]) / 2 for row in rows)
+    assert make_figures.rate("386.36 k") == 386_360.0 and make_figures.rate("3.79 M") == 3_790_000.0
