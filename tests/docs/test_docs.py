@@ -113,6 +113,8 @@ def test_snippet_runs(where: str, code: str, reason: str | None, tmp_path: Path,
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     if "torchrl" in code:
         pytest.importorskip("torchrl")
+    if "ray.rllib" in code:
+        pytest.importorskip("ray.rllib")  # the rllib extra is not in test (module docstring of tests/consumers/test_rllib.py)
     exec(compile(code, where, "exec"), {"__name__": "__snippet__"})
 
 
