@@ -9,6 +9,9 @@ Two comparisons, each on the same map sizes, agent counts and settings for both 
   for both groups on every step. ``BattleCore`` computes the neighbourhood mean action only when
   it is read (MAgent2 has none); ``--mean-actions`` reads it on every step, as a mean-field trainer does.
 
+``--game battlefield`` runs the same comparisons on Battlefield: ``battlefield_v0`` / battlefield's
+``BattleCore`` config against MAgent2's ``battlefield_v5`` (its map, walls and 12 v 12 layout; default map 80).
+
 Our views are float32, as MAgent2's, unless ``--view-dtype float16`` asks for our opt-in float16 views
 (half the bytes written per agent-step; MAgent2's side is unchanged). Those rows are a lever of their
 own, not the headline: every table title then says so.
@@ -33,6 +36,7 @@ Run::
     python benchmarks/battle_speed.py --maps 45 --seconds 0.5 --repeats 1 --minimap ""  # smoke test
     python benchmarks/battle_speed.py --no-magent2            # ours only (no virtualenv needed)
     python benchmarks/battle_speed.py --view-dtype float16    # our float16 views (their own rows)
+    python benchmarks/battle_speed.py --game battlefield      # Battlefield vs battlefield_v5 (map 80)
 """
 
 from __future__ import annotations
@@ -71,6 +75,11 @@ SPEEDUP_GOAL = 1.5
 DEFAULT_MAPS = (45, 80, 250)
 DEFAULT_MINIMAP_MAPS = (45, 80)
 DEFAULT_BATCH = {45: 16, 80: 4, 250: 1}
+GAMES = ("battle", "battlefield")
+MAGENT2_GAMES = {"battle": "battle_v4", "battlefield": "battlefield_v5"}
+"""MAgent2's module of each game."""
+GAME_DEFAULTS = {"battlefield": {"maps": (80,), "minimap": (80,), "batch": {80: 32}}}
+"""Default maps, minimap maps and batch sizes of the games other than Battle (battlefield's 24 agents: B = 32)."""
 VIEW_DTYPES = ("float32", "float16")
 """Our ``view_dtype`` choices (``BattleCore`` / ``battle_v0``); MAgent2's views are always float32."""
 
@@ -153,11 +162,22 @@ class OursBatchedLoop:
     """``BattleCore`` stepping ``n_battles`` battles per call; finished battles restart at once."""
 
     def __init__(
-        self, map_size: int, minimap: bool, n_battles: int, seed: int, read_mean_actions: bool = False, view_dtype: str = "float32"
+        self,
+        map_size: int,
+        minimap: bool,
+        n_battles: int,
+        seed: int,
+        read_mean_actions: bool = False,
+        view_dtype: str = "float32",
+        game: str = "battle",
     ):
         from mfenvs.battle import BattleConfig, BattleCore
+        from mfenvs.battlefield import battlefield_config
 
-        config = BattleConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, random_sides=False)
+        if game == "battlefield":
+            config = battlefield_config(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
+        else:
+            config = BattleConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, random_sides=False)
         self.core = BattleCore(config, n_battles=n_battles, view_dtype=view_dtype)
         first = self.core.reset(seed=seed)
         self.alive = first.alive
@@ -186,15 +206,16 @@ class Magent2EngineLoop:
 
     Per step and group: ``get_num``, ``get_observation``, ``set_action``; then ``step``,
     ``get_reward`` and ``get_alive`` per group and ``clear_dead``. The starting blocks come from
-    battle_v4's own ``generate_map``.
+    game's own ``generate_map`` (battle_v4's, or battlefield_v5's).
     """
 
     battles = 1
 
-    def __init__(self, map_size: int, minimap: bool, seed: int):
-        from magent2.environments import battle_v4
+    def __init__(self, map_size: int, minimap: bool, seed: int, game: str = "battle"):
+        import importlib
 
-        self.game = battle_v4.parallel_env(
+        module = importlib.import_module(f"magent2.environments.{MAGENT2_GAMES[game]}")
+        self.game = module.parallel_env(
             map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, seed=seed
         ).unwrapped
         self.engine = self.game.env
@@ -239,24 +260,33 @@ def build_loop(
     seed: int,
     mean_actions: bool = False,
     view_dtype: str = "float32",
+    game: str = "battle",
 ) -> SteppingLoop:
     """The workload of one side of one comparison (``view_dtype``: ours only; MAgent2's views are float32)."""
     if side == "ours":
         sys.path.insert(0, str(REPO_ROOT))  # measure this checkout, whatever is installed
         if api == "parallel":
-            from mfenvs import battle_v0
+            if game == "battlefield":
+                from mfenvs import battlefield_v0
 
-            env = battle_v0.parallel_env(
-                map_size=map_size, minimap_mode=minimap, random_sides=False, max_cycles=MAX_CYCLES, view_dtype=view_dtype
-            )
+                env = battlefield_v0.parallel_env(
+                    map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, view_dtype=view_dtype
+                )
+            else:
+                from mfenvs import battle_v0
+
+                env = battle_v0.parallel_env(
+                    map_size=map_size, minimap_mode=minimap, random_sides=False, max_cycles=MAX_CYCLES, view_dtype=view_dtype
+                )
             return ParallelApiLoop(env, seed)
-        return OursBatchedLoop(map_size, minimap, n_battles, seed, mean_actions, view_dtype)
+        return OursBatchedLoop(map_size, minimap, n_battles, seed, mean_actions, view_dtype, game)
     if api == "parallel":
-        from magent2.environments import battle_v4
+        import importlib
 
-        env = battle_v4.parallel_env(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
+        module = importlib.import_module(f"magent2.environments.{MAGENT2_GAMES[game]}")
+        env = module.parallel_env(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
         return ParallelApiLoop(env, seed)
-    return Magent2EngineLoop(map_size, minimap, seed)
+    return Magent2EngineLoop(map_size, minimap, seed, game)
 
 
 def measure(loop: SteppingLoop, seconds: float) -> dict[str, float | str]:
@@ -297,9 +327,10 @@ def worker_main(argv: Sequence[str]) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mean-actions", action="store_true")
     parser.add_argument("--view-dtype", choices=VIEW_DTYPES, default="float32")
+    parser.add_argument("--game", choices=GAMES, default="battle")
     args = parser.parse_args(argv)
     loop = build_loop(
-        args.worker, args.api, args.map, args.minimap, args.batch, args.seed, args.mean_actions, args.view_dtype
+        args.worker, args.api, args.map, args.minimap, args.batch, args.seed, args.mean_actions, args.view_dtype, args.game
     )
     print(json.dumps(measure(loop, args.seconds)))
 
@@ -318,6 +349,7 @@ class Case:
     batch: int
     mean_actions: bool = False
     view_dtype: str = "float32"
+    game: str = "battle"
 
     @property
     def label(self) -> str:
@@ -325,7 +357,8 @@ class Case:
         batch = f", B={self.batch}" if self.api == "batched" else ""
         mean_actions = " + mean actions" if self.mean_actions and self.api == "batched" else ""
         views = f", our views {self.view_dtype}" if self.view_dtype != "float32" else ""
-        return f"{self.api} map {self.map_size} {minimap}{batch}{mean_actions}{views}"
+        game = f"{self.game} " if self.game != "battle" else ""
+        return f"{game}{self.api} map {self.map_size} {minimap}{batch}{mean_actions}{views}"
 
 
 @dataclass(frozen=True)
@@ -408,6 +441,7 @@ def run_worker(
         command.append("--mean-actions")
     if side == "ours":
         command += ["--view-dtype", case.view_dtype]
+    command += ["--game", case.game]
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
     if side == "ours" and threads is not None:
         env["NUMBA_NUM_THREADS"] = str(threads)
@@ -446,10 +480,11 @@ def build_cases(
     batch: dict[int, int],
     mean_actions: bool = False,
     view_dtype: str = "float32",
+    game: str = "battle",
 ) -> list[Case]:
     """Every (API, map, minimap) combination asked for; minimap_mode=True only on ``minimap_maps``."""
     return [
-        Case(api, map_size, minimap, batch.get(map_size, 1) if api == "batched" else 1, mean_actions, view_dtype)
+        Case(api, map_size, minimap, batch.get(map_size, 1) if api == "batched" else 1, mean_actions, view_dtype, game)
         for api in apis
         for map_size in maps
         for minimap in ((False, True) if map_size in minimap_maps else (False,))
@@ -459,9 +494,10 @@ def build_cases(
 def markdown_tables(cases: Sequence[Case], summaries: dict[tuple[Case, str], Summary], sides: Sequence[str]) -> str:
     """One table per API: rates, ratio of medians (and range of side-by-side ratios), alive agents, memory."""
     with_magent2 = "magent2" in sides
+    game = cases[0].game if cases else "battle"
     titles = {
-        "parallel": "(a) PettingZoo parallel API: `battle_v0.parallel_env` vs `battle_v4.parallel_env`",
-        "batched": "(b) Batched: `BattleCore` with B battles per step vs MAgent2's group API with `get_observation`",
+        "parallel": f"(a) PettingZoo parallel API: `{game}_v0.parallel_env` vs `{MAGENT2_GAMES[game]}.parallel_env`",
+        "batched": f"(b) Batched: `BattleCore` ({game}) with B battles per step vs MAgent2's group API with `get_observation`",
     }
     if any(case.mean_actions for case in cases):
         titles["batched"] += " (ours also reads the mean actions every step)"
@@ -627,7 +663,7 @@ def phase_table(
                 end = time.perf_counter()
                 with jit.threads(core.threads, core._work):
                     view_start = time.perf_counter()
-                    observe.observations(state, core.config, core.teams, core._pictures, core._drawn)
+                    observe.observations(state, core.game, core.tables, core._half_widths, core._pictures, core._drawn)
                     view_end = time.perf_counter()
                 if step >= WARMUP_STEPS:
                     timings["step"] += middle - start
@@ -653,12 +689,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         worker_main(argv)
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--maps", type=parse_map_list, default=DEFAULT_MAPS, help="map sizes (default 45,80,250)")
+    parser.add_argument("--game", choices=GAMES, default="battle", help="battle (default) or battlefield (vs battlefield_v5)")
+    parser.add_argument("--maps", type=parse_map_list, default=None, help="map sizes (default 45,80,250; battlefield 80)")
     parser.add_argument(
         "--minimap",
         type=parse_map_list,
-        default=DEFAULT_MINIMAP_MAPS,
-        help="maps also measured with minimap_mode=True (default 45,80; '' for none); minimap_mode=False always runs",
+        default=None,
+        help="maps also measured with minimap_mode=True (default 45,80; battlefield 80; '' for none); minimap_mode=False always runs",
     )
     parser.add_argument(
         "--api", type=lambda text: tuple(text.split(",")), default=APIS, help="parallel,batched (default both)"
@@ -666,8 +703,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--batch",
         type=parse_batch,
-        default=DEFAULT_BATCH,
-        help="battles per BattleCore step, per map (default 45=16,80=4,250=1; other maps 1)",
+        default=None,
+        help="battles per BattleCore step, per map (default 45=16,80=4,250=1, battlefield 80=32; other maps 1)",
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="timed seconds per run (default 5)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per side and case, interleaved (default 3)")
@@ -700,6 +737,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.seconds <= 0 or args.repeats < 1:
         parser.error(f"--seconds must be > 0 and --repeats >= 1, got {args.seconds} and {args.repeats}")
 
+    defaults = GAME_DEFAULTS.get(args.game, {"maps": DEFAULT_MAPS, "minimap": DEFAULT_MINIMAP_MAPS, "batch": DEFAULT_BATCH})
+    args.maps = defaults["maps"] if args.maps is None else args.maps
+    args.minimap = defaults["minimap"] if args.minimap is None else args.minimap
+    args.batch = defaults["batch"] if args.batch is None else args.batch
+    if args.game != "battle" and (args.first_use or args.phases):
+        parser.error("--first-use and --phases time Battle only")
+
     if args.first_use:
         print(first_use_table())
         return
@@ -714,7 +758,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         except RuntimeError as error:
             raise SystemExit(f"{error}; rerun with --no-magent2") from None
     cases = build_cases(
-        [api for api in APIS if api in args.api], args.maps, args.minimap, args.batch, args.mean_actions, args.view_dtype
+        [api for api in APIS if api in args.api], args.maps, args.minimap, args.batch, args.mean_actions, args.view_dtype,
+        args.game,
     )
     load_before = os.getloadavg()
     runs: dict[tuple[Case, str], list[dict[str, float]]] = {(case, side): [] for case in cases for side in sides}

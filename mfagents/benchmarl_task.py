@@ -1,4 +1,4 @@
-"""Battle as a BenchMARL task: IPPO, MAPPO, QMIX (any discrete-action BenchMARL algorithm) on ``BattleEnv``.
+"""Battle and Battlefield as BenchMARL tasks: IPPO, MAPPO, QMIX (any discrete-action BenchMARL algorithm) on ``BattleEnv``.
 
 Needs the ``benchmarl`` extra (``pip install -e ".[benchmarl]"``: BenchMARL 1.5, which runs on torchrl
 0.11); ``import mfagents`` does not load this module.
@@ -30,6 +30,10 @@ what BenchMARL's ``Mlp`` model and QMIX's mixer (which, with no global state, mi
 observations) accept. Dead agents keep ``done`` and zero observations until their battle restarts,
 and their actions are ignored; BenchMARL's losses average over all agents, dead ones included.
 ``log_info`` adds the kills and win rate of the battles that ended in each collected batch.
+
+``BattleTask.BATTLEFIELD`` is MAgent2's ``battlefield_v5`` (walls, a fixed 12 v 12 layout; ``BattlefieldEnv``)
+the same way, with ``BattlefieldTaskConfig`` (its smallest map, 46, by default). The scripted fighter walks
+straight at the nearest enemy and does not go around walls.
 """
 
 from __future__ import annotations
@@ -43,13 +47,19 @@ import torch
 from benchmarl.environments import Task, TaskClass
 from tensordict import TensorDictBase
 from torchrl.data import Composite
-from torchrl.envs import CatTensors, Compose, EnvBase, FlattenObservation, TransformedEnv
+from torchrl.envs import (
+    CatTensors,
+    Compose,
+    EnvBase,
+    FlattenObservation,
+    TransformedEnv,
+)
 
 from mfagents.policies.scripted import team_actions
 from mfenvs.common.validation import check_int
-from mfenvs.torchrl_env import BattleEnv
+from mfenvs.torchrl_env import BattleEnv, BattlefieldEnv
 
-__all__ = ["BattleTask", "BattleTaskClass", "BattleTaskConfig", "make_battle_env"]
+__all__ = ["BattleTask", "BattleTaskClass", "BattleTaskConfig", "BattlefieldTaskConfig", "make_battle_env"]
 
 OPPONENTS = ("scripted", "random", "none")
 PARTS = ("observation", "features", "mean_action")
@@ -80,13 +90,41 @@ class BattleTaskConfig:
         check_int("max_cycles", self.max_cycles, minimum=1)
 
 
-def make_battle_env(config: BattleTaskConfig, *, num_envs: int, seed: int | None, device: Any = "cpu") -> TransformedEnv:
-    """``BattleEnv`` (its kernels on one thread) with each group's observation entries concatenated into ``(group, "observation")``."""
+@dataclass
+class BattlefieldTaskConfig:
+    """The Battlefield task's settings (``BattleTask.BATTLEFIELD.get_task(config)``).
+
+    Attributes:
+        map_size: side of the square map, at least 46 (MAgent2's default: 80); always 12 v 12.
+        max_cycles: steps per battle (BenchMARL's ``max_steps``; MAgent2's default: 1000).
+        opponent: ``"scripted"``, ``"random"`` or ``"none"``, as ``BattleTaskConfig``'s.
+    """
+
+    map_size: int = 46
+    max_cycles: int = 200
+    opponent: str = "scripted"
+
+    def __post_init__(self) -> None:
+        if self.opponent not in OPPONENTS:
+            raise ValueError(f"opponent must be one of {OPPONENTS}, got {self.opponent!r}")
+        check_int("max_cycles", self.max_cycles, minimum=1)
+
+
+TASK_CONFIGS: dict[str, type] = {"battle": BattleTaskConfig, "battlefield": BattlefieldTaskConfig}
+"""Task name (``BattleTask`` member, lower case) -> its config class."""
+
+
+def make_battle_env(
+    config: BattleTaskConfig | BattlefieldTaskConfig, *, num_envs: int, seed: int | None, device: Any = "cpu"
+) -> TransformedEnv:
+    """``BattleEnv`` or ``BattlefieldEnv`` (kernels on one thread) with each group's observation entries concatenated
+    into ``(group, "observation")``."""
     opponent = {"scripted": team_actions, "random": "random", "none": None}[config.opponent]
-    env = BattleEnv(
-        num_envs=num_envs, device=device, seed=seed, opponent=opponent, threads=1, map_size=config.map_size,
-        team_size=config.team_size, max_cycles=config.max_cycles, random_sides=config.random_sides,
-    )  # fmt: skip
+    common = dict(num_envs=num_envs, device=device, seed=seed, opponent=opponent, threads=1, map_size=config.map_size, max_cycles=config.max_cycles)
+    if isinstance(config, BattlefieldTaskConfig):
+        env: BattleEnv = BattlefieldEnv(**common)
+    else:
+        env = BattleEnv(**common, team_size=config.team_size, random_sides=config.random_sides)
     transforms = []
     for group in env.group_map:
         view = (group, "observation")
@@ -99,11 +137,16 @@ class BattleTaskClass(TaskClass):
     """BenchMARL's task class for Battle: builds the environments and names their specs for BenchMARL."""
 
     def __init__(self, name: str, config: dict[str, Any] | None):
-        super().__init__(name, asdict(BattleTaskConfig(**(config or {}))))
+        super().__init__(name, asdict(self.config_class(name)(**(config or {}))))
+
+    @staticmethod
+    def config_class(name: str) -> type:
+        """The config dataclass of task ``name`` (``BATTLE`` or ``BATTLEFIELD``, any case)."""
+        return TASK_CONFIGS[name.lower()]
 
     @property
-    def task_config(self) -> BattleTaskConfig:
-        return BattleTaskConfig(**self.config)
+    def task_config(self) -> BattleTaskConfig | BattlefieldTaskConfig:
+        return self.config_class(self.name)(**self.config)
 
     def get_env_fun(self, num_envs: int, continuous_actions: bool, seed: int | None, device: Any) -> Callable[[], EnvBase]:
         if continuous_actions:
@@ -166,16 +209,17 @@ class BattleTaskClass(TaskClass):
 
 
 class BattleTask(Task):
-    """BenchMARL's task enum for Mean Field Zoo: ``BattleTask.BATTLE.get_task(config)``."""
+    """BenchMARL's task enum for Mean Field Zoo: ``BattleTask.BATTLE.get_task(config)``, ``BattleTask.BATTLEFIELD...``."""
 
     BATTLE = None
+    BATTLEFIELD = None
 
     @staticmethod
     def associated_class() -> type[TaskClass]:
         return BattleTaskClass
 
     def get_from_yaml(self, path: str | None = None) -> TaskClass:
-        """``BattleTaskConfig``'s defaults, or the settings in the YAML file at ``path``."""
+        """The task config's defaults, or the settings in the YAML file at ``path``."""
         if path is None:
             return self.get_task(config={})
         return super().get_from_yaml(path)

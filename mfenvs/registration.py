@@ -31,6 +31,7 @@ ENVIRONMENTS: tuple[EnvEntry, ...] = (
     EnvEntry("gaussian_squeeze", 0),
     EnvEntry("ising", 0),
     EnvEntry("battle", 0),
+    EnvEntry("battlefield", 0),
 )
 
 

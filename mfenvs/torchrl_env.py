@@ -1,4 +1,4 @@
-"""Battle, Gaussian Squeeze and Ising as native batched TorchRL environments (``batch_size=[B]``).
+"""Battle, Battlefield, Gaussian Squeeze and Ising as native batched TorchRL environments (``batch_size=[B]``).
 
 Needs the ``compat`` extra (``torchrl``, ``tensordict``); ``import mfenvs`` does not load this module.
 
@@ -18,7 +18,7 @@ core slot order (``env.group_map`` names them), with ``action``, ``reward`` ``[B
 ``[B, 1]``. Actions are ``[B, n]`` int64, or one-hot ``[B, n, n_actions]`` with ``categorical_actions=False``.
 
 ``BattleEnv`` (``BattleCore``, all B battles stepped at once), groups ``red`` and ``blue``, or only ``red``
-with an ``opponent`` playing blue:
+with an ``opponent`` playing blue (``BattlefieldEnv``: the same on MAgent2's battlefield map, 12 v 12 at 80):
 
 | key | shape | |
 |---|---|---|
@@ -66,12 +66,13 @@ from torchrl.envs import EnvBase
 from mfenvs.battle.config import N_ACTIONS, BattleConfig
 from mfenvs.battle.core import BattleCore, BattleOutput
 from mfenvs.battle.env import observation_layout
+from mfenvs.battlefield.game import battlefield_config
 from mfenvs.common.adapter import ArrayCore, CoreOutput
 from mfenvs.common.validation import check_int
 from mfenvs.gaussian_squeeze.core import GaussianSqueezeConfig, GaussianSqueezeCore
 from mfenvs.ising.core import IsingConfig, IsingCore
 
-__all__ = ["BattleEnv", "GaussianSqueezeEnv", "IsingEnv", "Opponent"]
+__all__ = ["BattleEnv", "BattlefieldEnv", "GaussianSqueezeEnv", "IsingEnv", "Opponent"]
 
 DONE_KEYS = ("done", "terminated", "truncated")
 
@@ -352,6 +353,35 @@ class BattleEnv(_GroupedEnv):
         n_red, n_blue = self.config.team_counts
         opponent = "" if self.opponent is None else f", opponent={getattr(self.opponent, '__name__', self.opponent)!r}"
         return f"{type(self).__name__}(num_envs={self.batch_size[0]}, map_size={self.config.map_size}, red={n_red}, blue={n_blue}{opponent}, device={self.device})"
+
+
+class BattlefieldEnv(BattleEnv):
+    """``num_envs`` independent Battlefields (``battlefield_v0``: MAgent2's ``battlefield_v5`` map, walls and
+    12 v 12 layout at map 80, on Battle's game) as one TorchRL environment, groups ``red`` and ``blue``.
+
+    Args:
+        num_envs, device, threads, categorical_actions, seed, opponent, view_dtype: as ``BattleEnv``'s.
+        **battlefield_kwargs: ``battlefield_v0``'s game arguments with their defaults (``map_size=80``,
+            ``minimap_mode=False``, ``extra_features=False``, ``max_cycles=1000``, the reward terms,
+            ``kill_reward``, ``mean_action_radius``); see ``mfenvs.battlefield.battlefield_config``.
+    """
+
+    def __init__(
+        self,
+        *,
+        num_envs: int = 1,
+        device: torch.device | str = "cpu",
+        threads: int | None = None,
+        categorical_actions: bool = True,
+        seed: int | None = None,
+        opponent: str | Opponent | None = None,
+        view_dtype: str = "float32",
+        **battlefield_kwargs,
+    ):
+        super().__init__(
+            battlefield_config(**battlefield_kwargs), num_envs=num_envs, device=device, threads=threads,
+            categorical_actions=categorical_actions, seed=seed, opponent=opponent, view_dtype=view_dtype,
+        )  # fmt: skip
 
 
 class _ArrayCoresEnv(_GroupedEnv):

@@ -85,6 +85,16 @@ def test_battle_speed_runs_ours_alone_and_prints_both_tables():
     assert all(float(row.split(" | ")[4].split()[0]) > 0 for row in rows[2:])  # batched agent-steps/s
 
 
+def test_battle_speed_times_battlefield_on_its_map():
+    script = BENCHMARKS / "battle_speed.py"
+    arguments = ["--game", "battlefield", "--no-magent2", "--maps", "46", "--minimap", "", "--batch", "46=3", "--seconds", "0.2", "--repeats", "1"]
+    result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "`battlefield_v0.parallel_env` vs `battlefield_v5.parallel_env`" in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| 46 | 24 | off |")]
+    assert len(rows) == 2 and rows[1].startswith("| 46 | 24 | off | 3 |")  # 12 v 12, B = 3 in the batched row
+
+
 def test_battle_speed_float16_rows_say_so_and_count_two_bytes_a_view_value():
     script = BENCHMARKS / "battle_speed.py"
     arguments = ["--no-magent2", "--maps", "20", "--minimap", "", "--api", "batched", "--seconds", "0.1", "--repeats", "1", "--view-dtype", "float16"]

@@ -21,6 +21,7 @@ import gymnasium
 
 from mfagents.algos.learner import Learner, build_config
 
+
 def _mean_field_pair(module: str, learner_class: str, config_class: str, name: str, baseline: str) -> tuple[Callable[..., Learner], Callable[..., Learner]]:
     """Registry factories of a learner with the mean-action input (``name``) and without it (``baseline``).
 

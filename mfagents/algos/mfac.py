@@ -38,16 +38,22 @@ import torch
 import torch.nn.functional as F
 
 from mfagents.algos.buffers import Batch, ReplayBuffer, ReplayRatio
+from mfagents.algos.exploration import sample_categorical
+from mfagents.algos.nets import (
+    SeparateActors,
+    build_network,
+    network_inputs,
+    observation_layout,
+    soft_update,
+)
+from mfagents.algos.revision import ActionRevision, RevisionSettings
+from mfagents.algos.schedules import linear_schedule
 from mfagents.common.checkpoint import (
     load_module_tensors,
     load_optimizer_tensors,
     module_tensors,
     optimizer_tensors,
 )
-from mfagents.algos.exploration import sample_categorical
-from mfagents.algos.nets import SeparateActors, build_network, network_inputs, observation_layout, soft_update
-from mfagents.algos.revision import ActionRevision, RevisionSettings
-from mfagents.algos.schedules import linear_schedule
 from mfenvs.common.validation import check_choice, check_float, check_int
 
 

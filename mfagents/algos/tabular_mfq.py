@@ -38,8 +38,8 @@ import gymnasium
 import numpy as np
 import torch
 
-from mfagents.algos.learner import build_config
 from mfagents.algos.exploration import boltzmann_probabilities, sample_categorical
+from mfagents.algos.learner import build_config
 from mfagents.algos.revision import ActionRevision, RevisionSettings
 from mfagents.algos.schedules import exponential_schedule
 from mfenvs.common.validation import check_choice, check_float, check_int

@@ -31,7 +31,16 @@ from typing import Any
 
 import numpy as np
 
-from mfagents.commands import arena, bench, demo, evaluate, reproduce, sweep, train, watch
+from mfagents.commands import (
+    arena,
+    bench,
+    demo,
+    evaluate,
+    reproduce,
+    sweep,
+    train,
+    watch,
+)
 from mfagents.commands.errors import UsageError
 from mfagents.commands.shared import Summary, user_cache_dir
 

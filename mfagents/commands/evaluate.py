@@ -38,8 +38,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_eval(args: argparse.Namespace) -> Summary:
     """Play the rounds, print a results table, and return the results (win rates with 95 % intervals, G / G*, or xi)."""
-    from mfagents.evaluation.rounds import evaluate
     from mfagents.common.checkpoint import CheckpointError
+    from mfagents.evaluation.rounds import evaluate
     from mfagents.training.config import parse_key_values
 
     try:

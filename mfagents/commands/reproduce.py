@@ -18,6 +18,11 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", default=None, help="Ray cluster to run on (default: a local Ray on this machine)")
     parser.add_argument("--cpus-per-run", type=float, default=1.0, help="CPUs reserved per run: CPUs / this = runs at once (default: 1)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: results/EXPERIMENT, --quick: runs/reproduce/EXPERIMENT-quick)")
+    parser.add_argument(
+        "--algos", default=None, metavar="ALGO,ALGO",
+        help="gaussian_squeeze: train and analyse only these algorithms, keeping the others' rows of the previous "
+        "analysis in OUT (after one algorithm's defaults changed) (default: every algorithm)",
+    )  # fmt: skip
     parser.add_argument("--analyse-only", action="store_true", help="analyse the runs OUT/runs holds, train nothing (default: train what is missing first)")
     parser.add_argument(
         "--report", type=Path, default=Path("REPRODUCTION.md"),
@@ -37,6 +42,7 @@ def run_reproduce(args: argparse.Namespace) -> Summary:
         result = reproduce(
             args.experiment, quick=args.quick, preset=args.preset, address=args.address, out=args.out,
             cpus_per_run=args.cpus_per_run, train=not args.analyse_only, report=args.report,
+            algos=None if args.algos is None else [algo for algo in args.algos.split(",") if algo],
         )  # fmt: skip
     except ValueError as error:
         raise UsageError(str(error)) from error

@@ -17,7 +17,12 @@ from mfenvs.registration import find
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``mfzoo train``."""
-    from mfagents.commands.helptext import default_panels, per_env, per_env_actor_sharing, spec_forms
+    from mfagents.commands.helptext import (
+        default_panels,
+        per_env,
+        per_env_actor_sharing,
+        spec_forms,
+    )
 
     parser.add_argument("env", help="environment short name or id: battle, ising, gaussian_squeeze")
     parser.add_argument(

@@ -39,6 +39,7 @@ import numpy as np
 
 from mfagents.common.pipeline import (
     ALL,
+    BATTLE_GAMES,
     TEAM_GROUPS,
     make_parallel_env,
     training_env_kwargs,
@@ -244,7 +245,7 @@ class WatchSession:
 
     def results(self) -> dict[str, Any]:
         """The episode so far: Battle's winner, kills, survivors and rewards per team; xi / energy; x, G, G*."""
-        if self.entry.short_name == "battle":
+        if self.entry.short_name in BATTLE_GAMES:
             return dict(self.core.engine.results(0))
         shared = self._infos[self.pipeline.possible_agents[0]]
         return {key: shared[key] for key in RESULT_KEYS.get(self.entry.short_name, ()) if key in shared}

@@ -52,19 +52,17 @@ from supersuit import concat_vec_envs_v1, pettingzoo_env_to_vec_env_v1
 
 from mfenvs.registration import EnvEntry, find
 
-TRAINING_ENV_KWARGS: dict[str, dict[str, Any]] = {
-    "battle": {"extra_features": True, "dead_agents": "absorb"},
-}
+BATTLE_GAMES: tuple[str, ...] = ("battle", "battlefield")
+"""Environments played on Battle's engine, by short name: teams ``red`` and ``blue``, Battle's observation layout,
+end-of-episode infos and actions, so the same learners, scorer and scripted fighter serve them all."""
+
+TRAINING_ENV_KWARGS: dict[str, dict[str, Any]] = {name: {"extra_features": True, "dead_agents": "absorb"} for name in BATTLE_GAMES}
 """Environment arguments the trainers set unless the user overrides them (by short name)."""
 
-REQUIRED_ENV_KWARGS: dict[str, dict[str, Any]] = {
-    "battle": {"dead_agents": "absorb"},
-}
+REQUIRED_ENV_KWARGS: dict[str, dict[str, Any]] = {name: {"dead_agents": "absorb"} for name in BATTLE_GAMES}
 """Environment arguments the pipeline cannot work without (SuperSuit needs a fixed agent set)."""
 
-TEAM_GROUPS: dict[str, tuple[str, ...]] = {
-    "battle": ("red", "blue"),
-}
+TEAM_GROUPS: dict[str, tuple[str, ...]] = {name: ("red", "blue") for name in BATTLE_GAMES}
 """Environments whose agents form teams, by short name; an agent belongs to team T if its name starts ``T_``."""
 
 ALL = "all"

@@ -106,7 +106,9 @@ def play_pairing(pairing: Pairing) -> dict[str, Any]:
     Returns:
         Counts (``red_wins``, ``draws``, ``blue_wins``) and each side's mean kills and total reward.
     """
-    from mfagents.evaluation.rounds import evaluate  # one torch thread per worker process (evaluate sets it)
+    from mfagents.evaluation.rounds import (
+        evaluate,  # one torch thread per worker process (evaluate sets it)
+    )
 
     result = evaluate(
         pairing.env,

@@ -31,8 +31,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from mfagents.common.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint_path
-from mfagents.common.pipeline import VecPipeline
+from mfagents.common.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    resolve_checkpoint_path,
+)
+from mfagents.common.pipeline import BATTLE_GAMES, VecPipeline
 from mfagents.policies.zoo import POLICY_KIND, ZOO_PREFIX, zoo_path
 
 LEARNER = "learner"
@@ -206,8 +210,8 @@ def load_policy(spec: str, pipeline: VecPipeline, group: str, seed: int = 0, dev
     if spec == "random":
         return RandomPolicy(pipeline.n_actions, seed)
     if spec == "scripted":
-        if pipeline.entry.short_name != "battle":
-            raise ValueError(f"the scripted policy plays battle only, not {pipeline.entry.short_name}")
+        if pipeline.entry.short_name not in BATTLE_GAMES:
+            raise ValueError(f"the scripted policy plays {', '.join(BATTLE_GAMES)} only, not {pipeline.entry.short_name}")
         return ScriptedPolicy()
     if spec.startswith(SB3_PREFIX):
         from mfagents.policies.sb3 import load_sb3_policy

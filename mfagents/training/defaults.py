@@ -222,6 +222,9 @@ TRAINING_DEFAULTS: dict[str, EnvDefaults] = {
         eval_rounds=10,
     ),
 }
+# Battlefield (MAgent2's battlefield_v5: 12 v 12 among walls on an 80 x 80 map, rounds of up to 1000 steps) trains
+# with Battle's learner settings and panel; nothing has been tuned or measured on it yet.
+TRAINING_DEFAULTS["battlefield"] = dataclasses.replace(TRAINING_DEFAULTS["battle"], env_kwargs={"map_size": 80})
 """The ONE table of training defaults, by environment short name."""
 
 PRESETS: dict[str, dict[str, EnvDefaults]] = {

@@ -49,7 +49,7 @@ from mfagents.common.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from mfagents.common.pipeline import ALL, VecPipeline, VecStep
+from mfagents.common.pipeline import ALL, BATTLE_GAMES, VecPipeline, VecStep
 from mfagents.policies.specs import (
     LEARNER,
     OPPONENT,
@@ -62,7 +62,7 @@ from mfagents.training.config import SELF_PLAY, TRAIN_PREFIX, ResolvedRun
 from mfagents.training.logger import RunLogger
 from mfagents.training.run_settings import CONFIG_NAME
 
-LEARNER_GROUP = {"battle": "red"}
+LEARNER_GROUP = {name: "red" for name in BATTLE_GAMES}
 """The group the (first) learner drives, by environment short name (default: ``all``)."""
 RESUME_KEYS = ("env_id", "algo", "seed", "env_kwargs", "algo_kwargs", "opponent", "n_envs")
 """Run settings a resumed run must share with the run it continues (budgets may change)."""
@@ -141,7 +141,7 @@ class BattleScorer(Scorer):
         return {"winner": winner, **{key: info[key] for key in self.KEYS}}
 
 
-SCORERS: dict[str, type[Scorer]] = {"gaussian_squeeze": SqueezeScorer, "ising": IsingScorer, "battle": BattleScorer}
+SCORERS: dict[str, type[Scorer]] = {"gaussian_squeeze": SqueezeScorer, "ising": IsingScorer, **dict.fromkeys(BATTLE_GAMES, BattleScorer)}
 
 
 def make_scorer(pipeline: VecPipeline) -> Scorer:

@@ -26,14 +26,15 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from mfagents.common.pipeline import BATTLE_GAMES
 from mfenvs.registration import EnvEntry
 
 CONFIG_NAME = "config.json"
 """The run directory's file of resolved settings (``ResolvedRun.to_json()``)."""
-OBSERVATION_KWARGS: dict[str, tuple[str, ...]] = {"battle": ("minimap_mode", "extra_features")}
+OBSERVATION_KWARGS: dict[str, tuple[str, ...]] = {name: ("minimap_mode", "extra_features") for name in BATTLE_GAMES}
 """Boolean environment arguments that change the observation shape, by short name: a model that knows
 only its observation shape (``sb3:``, ``zoo:``) gets the combination that yields it."""
-OBSERVATION_PROBE: dict[str, dict[str, Any]] = {"battle": {"map_size": 12}}
+OBSERVATION_PROBE: dict[str, dict[str, Any]] = {"battle": {"map_size": 12}, "battlefield": {"map_size": 46}}
 """Small settings to build an environment with only to read its observation shape (which the map does not change)."""
 OVERRIDE_FLAG = "--override-run-settings"
 

@@ -76,7 +76,11 @@ batched ``BattleCore`` also takes ``threads=``. Results do not depend on the thr
 Version history:
     v0: initial release (MAgent2 ``battle_v4`` rules, measured); the step moved to Numba kernels with
         the same trajectories, bit for bit (issue 11); opt-in float16 observations (``view_dtype``,
-        issue 11; the default float32 ones unchanged).
+        issue 11; the default float32 ones unchanged); Battle became a game of the gridworld engine
+        (``mfenvs.gridworld``, issue 25) with the same trajectories; on maps above 99 x 99 cells moves
+        now follow MAgent's x-band order (``Game.move_bands``), as MAgent2 does, checked against its
+        engine at maps 100 and 120 (issue 25; until then agents contesting a cell across a band
+        boundary could end elsewhere than in MAgent2; maps up to 99 are unchanged).
 """
 
 from __future__ import annotations
@@ -89,7 +93,7 @@ import numpy as np
 
 from mfenvs.battle.config import ID_BITS, N_ACTIONS, VIEW_SIZE, BattleConfig
 from mfenvs.battle.core import BattleCore, BattleOutput
-from mfenvs.battle.observe import VIEW_DTYPES, check_view_dtype
+from mfenvs.gridworld.observe import VIEW_DTYPES, check_view_dtype
 from mfenvs.common.adapter import ArrayParallelEnv, CoreOutput
 from mfenvs.common.validation import check_choice
 

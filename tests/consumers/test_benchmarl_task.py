@@ -148,3 +148,19 @@ def test_algorithms_train_a_few_iterations(algorithm, opponent, tmp_path):
     for group in groups:
         action = td[group, "action"]
         assert action.shape == (2, N_RED) and 0 <= action.min() and action.max() < N_ACTIONS
+
+
+def test_battlefield_task_builds_battlefield_and_trains(tmp_path):
+    torch.set_num_threads(1)
+    task = BattleTask.BATTLEFIELD.get_task({"max_cycles": 10})
+    assert task.config == {"map_size": 46, "max_cycles": 10, "opponent": "scripted"}
+    with pytest.raises(TypeError, match="team_size"):
+        BattleTask.BATTLEFIELD.get_task({"team_size": 5})  # Battlefield's layout is always 12 v 12
+    env = task.get_env_fun(2, False, 0, "cpu")()
+    check_env_specs(env)
+    assert env.base_env.__class__.__name__ == "BattlefieldEnv"
+    assert env.reset()["red", "observation"].shape[:2] == (2, 12)
+    experiment = tiny_experiment(task, MappoConfig, tmp_path)
+    before = [p.detach().clone() for p in experiment.losses["red"].parameters()]
+    experiment.run()
+    assert any(not torch.equal(old, new) for old, new in zip(before, experiment.losses["red"].parameters()))

@@ -57,6 +57,12 @@ ENV_KWARG_SETS: dict[str, list[dict[str, Any]]] = {
         # opt-in float16 observations (issue 11), with deaths and the tiled features (negative rewards included)
         {"map_size": 6, "positions": STRIPES, "extra_features": True, "view_dtype": "float16", "max_cycles": 40},
     ],
+    # MAgent2's smallest battlefield (46) and its default (80, 12 v 12 with walls), short episodes
+    "battlefield": [
+        {"map_size": 46, "max_cycles": 30},
+        {"map_size": 46, "minimap_mode": True, "extra_features": True, "dead_agents": "absorb", "action_mask": True, "max_cycles": 30},
+        {"max_cycles": 20, "mean_action_radius": None},
+    ],
 }
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import math
 import pkgutil
 import sys
@@ -137,6 +138,7 @@ def reproduce(
     train: bool = True,
     progress: bool = True,
     report: str | Path | None = None,
+    algos: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Run experiment ``experiment`` (train its runs, analyse them) and return its summary.
 
@@ -151,6 +153,9 @@ def reproduce(
         progress: print one line per finished run on stderr.
         report: a Markdown file (e.g. ``REPRODUCTION.md``) whose section of this experiment is replaced by the
             new one (None: no report is written; quick sections never go there).
+        algos: train and analyse only these algorithms' runs, keeping the other algorithms' rows of the previous
+            analysis in ``out`` (after one algorithm's defaults changed); experiments whose ``analyse`` takes
+            ``algos`` only (``gaussian_squeeze``). None: every run.
 
     Returns:
         ``{"experiment", "out", "runs", "failed", "section"}``: ``section`` is the Markdown the analysis wrote
@@ -162,9 +167,19 @@ def reproduce(
         raise ValueError(f"--out {out} is a file, not a folder")
     runs_dir = out / "runs"
     runs = module.runs(quick, preset)
+    partial: dict[str, Any] = {}
+    if algos is not None:
+        if "algos" not in inspect.signature(module.analyse).parameters:
+            raise ValueError(f"--algos: {experiment} is reproduced as a whole (partial runs: gaussian_squeeze)")
+        unknown = sorted(set(algos) - {spec.algo for spec in runs})
+        if unknown or not algos:
+            raise ValueError(f"--algos: {experiment} has no algorithm {unknown[0] if unknown else '(none given)'!r}; its algorithms: "
+                             f"{', '.join(dict.fromkeys(spec.algo for spec in runs))}")  # fmt: skip
+        runs = [spec for spec in runs if spec.algo in algos]
+        partial = {"algos": list(algos)}
     rows = execute(runs, runs_dir, address=address, cpus_per_run=cpus_per_run, progress=progress) if train else []
     failed = [row["name"] for row in rows if row.get("status") not in (None, "ok", "finished", "skipped")]
-    section = module.analyse(runs_dir, out, quick, address=address)
+    section = module.analyse(runs_dir, out, quick, address=address, **partial)
     (out / "section.md").write_text(section + "\n")
     if report is not None and not quick:
         update_report(Path(report), section)

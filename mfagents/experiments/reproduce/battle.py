@@ -17,9 +17,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mfagents.experiments.reproduce import mean_interval
-from mfagents.experiments.reproduce._common import command_line, curve, fmt, pyplot, write_csv
 from mfagents.evaluation.stats import rate_with_interval
+from mfagents.experiments.reproduce import mean_interval
+from mfagents.experiments.reproduce._common import (
+    command_line,
+    curve,
+    fmt,
+    pyplot,
+    write_csv,
+)
 from mfagents.experiments.sweep import RunSpec, run_progress
 
 ENV = "battle"

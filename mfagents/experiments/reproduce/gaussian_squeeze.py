@@ -8,13 +8,21 @@ with ``mfzoo train gaussian_squeeze --algo ALGO --seed S --env-kwarg n_agents=N`
 
 from __future__ import annotations
 
+import csv
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from mfagents.experiments.reproduce import mean_interval
-from mfagents.experiments.reproduce._common import command_line, curve, fmt, pyplot, write_csv
+from mfagents.experiments.reproduce._common import (
+    command_line,
+    curve,
+    fmt,
+    pyplot,
+    write_csv,
+)
 from mfagents.experiments.sweep import RunSpec, run_progress
 
 ENV = "gaussian_squeeze"
@@ -34,10 +42,16 @@ DIFFERENCES = (
     "",
     "- *Observation*: each agent sees its index i / (N - 1) and the previous step's load and payoff; the paper feeds an "
     "agent embedding and does not say more. The game itself is stateless: one step is one play of G.",
-    "- *Rounds and revision*: 100 rounds of 100 steps (10^7 agent-steps at N = 1000). Every round starts from "
+    "- *Rounds and revision*: 100 rounds of 100 steps (10^7 agent-steps at N = 1000). For MF-Q and IL every round starts from "
     "\"everyone sends 0\" and only a few agents revise their action per step (3 % at first, 0.5 % after 25 steps), so "
     "greedy play with one shared network settles instead of jumping between x = 0 and x = 9 N "
-    "(`mfagents.training.config.TRAINING_DEFAULTS`, measured in BENCHMARKS.md). The paper does not describe its episodes.",
+    "(`mfagents.training.defaults.TRAINING_DEFAULTS`, measured in BENCHMARKS.md). The paper does not describe its episodes.",
+    "- *MF-AC and AC*: as the paper, one critic shared by all agents and separate actors (one logit table per agent: "
+    "the game is stateless), synchronous play, Adam 1e-3 for the critic. Where they differ, each measured in "
+    "BENCHMARKS.md (\"Gaussian Squeeze: MF-AC with separate actors\"): the actors start near \"send 0\" with spread "
+    "logits (uniform play pays exactly 0), their softmax temperature is annealed from 1 to 0.05 (the greedy joint "
+    "policy is then the one learnt), Adam 1e-3 for the actors (the paper: 1e-4), a replay of the last round "
+    "(10^5 transitions; the paper: 10^6), gamma = 0 and the all-actions actor gradient.",
     "- *MF-Q*: epsilon-greedy (as the paper) from a zero-initialised Q head, gamma = 0, the reward scaled by 1 / 423, "
     "the concurrent mean action (the mean action of the joint action that was paid), Adam 1e-3 annealed to 1e-5 "
     "(the paper: 1e-5), each transition trained on 4 times.",
@@ -92,17 +106,45 @@ def greedy_eval(run_dir: Path, rounds: int = EVAL_ROUNDS, seed: int = 0) -> dict
     return result
 
 
-def analyse(runs_dir: Path, results_dir: Path, quick: bool, address: str | None = None) -> str:
+def kept_rows(path: Path, algos: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows of a previous analysis's CSV (``greedy_per_run.csv``, ``learning_curves.csv``) whose algorithm is
+    not in ``algos``, with numbers parsed: what a partial reproduction keeps of the algorithms it does not re-run."""
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["algo"] not in algos]
+    numeric = {"N", "seed", "rounds_done", "rounds", "round", "seeds"}
+    return [
+        {key: (int(value) if key in numeric and value not in ("", None) else _number(value) if key not in ("algo", "run", "status") else value)
+         for key, value in row.items()}
+        for row in rows
+    ]  # fmt: skip
+
+
+def _number(value: str) -> float:
+    return math.nan if value in ("", None, "nan") else float(value)
+
+
+def analyse(runs_dir: Path, results_dir: Path, quick: bool, address: str | None = None, algos: Sequence[str] | None = None) -> str:
     """Greedy G / G* per run and per (N, algorithm), learning curves; CSVs, PNGs and a Markdown section.
 
+    ``algos``: analyse only these algorithms' runs and keep the other algorithms' rows of the previous
+    analysis in ``results_dir`` (a partial reproduction after one algorithm's defaults changed); None: all.
     ``address`` is unused: each run's greedy evaluation takes seconds here.
     """
     runs_dir, results_dir = Path(runs_dir), Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     specs = runs(quick)
     sizes = QUICK_SIZES if quick else SIZES
+    kept = kept_rows(results_dir / "greedy_per_run.csv", algos) if algos is not None else []
+    kept_curves = kept_rows(results_dir / "learning_curves.csv", algos) if algos is not None else []
+    kept_algos = {row["algo"] for row in kept}
     per_run = []
     for spec in specs:
+        previous = next((row for row in kept if row["run"] == spec.name), None)
+        if previous is not None:
+            per_run.append(previous)
+            continue
         run_dir = runs_dir / spec.name
         status = run_progress(run_dir)
         row = {"N": spec.env_kwargs["n_agents"], "algo": spec.algo, "seed": spec.seed, "run": spec.name, "status": status["status"],
@@ -130,6 +172,9 @@ def analyse(runs_dir: Path, results_dir: Path, quick: bool, address: str | None 
     curves = []
     for n in sizes:
         for algo in ALGOS:
+            if algo in kept_algos:
+                curves += [row for row in kept_curves if row["N"] == n and row["algo"] == algo]
+                continue
             seeds = [curve(runs_dir / r["run"], "charts/G_ratio") for r in per_run if r["N"] == n and r["algo"] == algo and r["status"] != "not run"]
             for round_ in sorted({k for points in seeds for k in points}):
                 values = [points[round_] for points in seeds if round_ in points]
@@ -138,7 +183,7 @@ def analyse(runs_dir: Path, results_dir: Path, quick: bool, address: str | None 
     write_csv(results_dir / "learning_curves.csv", curves, ["N", "algo", "round", "seeds", "G_ratio_mean", "ci95_low", "ci95_high"])
     _plot_curves(curves, sizes, results_dir / "learning_curves.png")
     _plot_greedy(per_run, sizes, results_dir / "greedy.png", quick)
-    return _section(specs, per_run, summary, quick)
+    return _section(specs, per_run, summary, quick, sorted(kept_algos, key=ALGOS.index))
 
 
 def _plot_curves(curves: list[dict], sizes: tuple[int, ...], path: Path) -> None:
@@ -187,13 +232,19 @@ def _plot_greedy(per_run: list[dict], sizes: tuple[int, ...], path: Path, quick:
     plt.close(fig)
 
 
-def _section(specs: list[RunSpec], per_run: list[dict], summary: list[dict], quick: bool) -> str:
+def _section(specs: list[RunSpec], per_run: list[dict], summary: list[dict], quick: bool, kept: Sequence[str] = ()) -> str:
     finished = [r for r in per_run if r["status"] == "finished"]
     missing = [r for r in per_run if r["status"] != "finished"]
+    rerun = [LABELS[algo] for algo in ALGOS if algo not in kept]
+    partial = (
+        f" Re-run for {', '.join(rerun)} only (`--algos {','.join(a for a in ALGOS if a not in kept)}`): the rows of "
+        f"{', '.join(LABELS[algo] for algo in kept)} are the previous analysis's, whose defaults did not change."
+        if kept else ""
+    )
     lines = [
         "## Gaussian Squeeze" + (" (quick: tiny settings, learns nothing)" if quick else ""),
         "",
-        f"Command: `{command_line(ENV, quick, specs)}`. {len(finished)} of {len(per_run)} runs finished.",
+        f"Command: `{command_line(ENV, quick, specs)}`. {len(finished)} of {len(per_run)} runs finished.{partial}",
         f"Greedy G / G*: each finished run's greedy joint policy, {EVAL_ROUNDS} rounds, eval seed 0, averaged over the second half of every round.",
         "Interval: Student-t 95 % over the finished seeds, clipped to [0, 1] (G / G* cannot leave it).",
         "",

@@ -64,6 +64,29 @@ def test_quick_reproduction_writes_tables_plots_and_section(tmp_path, experiment
     assert stamps == {path: path.stat().st_mtime_ns for path in runs_dir.glob("*/checkpoint.safetensors")}
 
 
+def test_a_partial_squeeze_reproduction_keeps_the_other_algorithms_rows(tmp_path):
+    out = tmp_path / "squeeze"
+    reproduce("gaussian_squeeze", quick=True, out=out, progress=False)
+    before = (out / "greedy_per_run.csv").read_text().splitlines()
+    curves_before = (out / "learning_curves.csv").read_text().splitlines()
+    for run in (out / "runs").glob("gaussian_squeeze-mfq-*"):  # the kept rows come from the tables, not the runs
+        for path in run.iterdir():
+            path.unlink()
+        run.rmdir()
+    partial = reproduce("gaussian_squeeze", quick=True, out=out, progress=False, algos=["mfac"])
+    assert partial["runs"] == 4 and partial["failed"] == []
+    assert "Re-run for MF-AC only (`--algos mfac`)" in partial["section"] and "MF-Q, IL, AC are the previous analysis's" in partial["section"]
+    after = (out / "greedy_per_run.csv").read_text().splitlines()
+    assert [line for line in after if ",mfq," in line] == [line for line in before if ",mfq," in line]
+    assert len(after) == len(before) and sum(",mfq," in line and ",finished," in line for line in after) == 4
+    curves_after = (out / "learning_curves.csv").read_text().splitlines()
+    assert [line for line in curves_after if ",mfq," in line] == [line for line in curves_before if ",mfq," in line]
+    with pytest.raises(ValueError, match="--algos: gaussian_squeeze has no algorithm 'ppo'"):
+        reproduce("gaussian_squeeze", quick=True, out=out, progress=False, algos=["ppo"], train=False)
+    with pytest.raises(ValueError, match="--algos: battle is reproduced as a whole"):
+        reproduce("battle", quick=True, out=tmp_path / "b", progress=False, algos=["mfq"], train=False)
+
+
 def test_analyse_only_lists_runs_that_never_ran(tmp_path):
     result = reproduce("battle", quick=True, out=tmp_path / "b", train=False, progress=False)
     assert "0 of 4 runs finished" in result["section"]

@@ -207,3 +207,17 @@ def test_squeeze_score_is_the_second_half_of_each_round():
     assert second == {"G_ratio": pytest.approx((10 + 0 + 5) / 3 / 40), "G_ratio_last": 5 / 40}
     scorer.on_step(np.zeros(6, np.int64), step)  # a new round starts from scratch
     assert scorer.on_finish(0, step)["G_ratio"] == pytest.approx(30 / 40)
+
+
+@pytest.mark.parametrize("algo", ["mfq", "il"])
+def test_battlefield_trains_with_battles_learners_and_plays_the_scripted_fighter(algo, tmp_path):
+    """Battlefield runs on Battle's engine: the same pipeline, learners, scorer, evaluation panel and scripted fighter."""
+    from mfagents.api import evaluate, train
+
+    small = {"map_size": 46, "max_cycles": 8}
+    summary = train("battlefield", algo, seed=0, out=tmp_path, rounds=1, env_kwargs=small, eval_every=1, eval_rounds=1, tensorboard=False)
+    assert summary["rounds"] == 1 and summary["agent_steps"] == 8 * 24
+    assert set(summary["eval"]) == {"random", "scripted"}
+    result = evaluate("battlefield", red=str(tmp_path), blue="scripted", rounds=1, env_kwargs={"max_cycles": 8})
+    assert result["env_kwargs"]["map_size"] == 46  # read from the run
+    assert result["red_wins"] + result["blue_wins"] + result["draws"] == 1

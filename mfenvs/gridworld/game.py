@@ -1,0 +1,324 @@
+"""Games as data: agent types, groups, reward rules and a map, like MAgent's ``get_config`` + ``generate_map``.
+
+A game module declares an ``AgentType`` per kind of unit (MAgent's ``register_agent_type`` options),
+one ``Group`` per team of units of one type (``add_group``), its ``RewardRule`` s (``add_reward_rule``
+with the attacker as receiver) and its map: the interior walls and a ``generate_map(rng)`` that returns
+each group's start cells. ``mfenvs.gridworld.GridCore`` steps any such ``Game``; nothing of a game
+is in the kernels, which read the per-type and per-group tables that ``Game.tables()`` builds.
+
+Example (Battle, as ``mfenvs.battle.game`` declares it)::
+
+    small = AgentType(hp=10, speed=2, view_radius=6, attack_radius=1.5, damage=2, kill_reward=5,
+                      step_recover=0.1, step_reward=-0.005, dead_penalty=-0.1, attack_penalty=-0.1)
+    game = Game(name="battle", map_size=40, groups=(Group("red", small), Group("blue", small)),
+                rules=(RewardRule("attack", "red", "blue", 0.2), RewardRule("attack", "blue", "red", 0.2)),
+                counts=(64, 64), generate_map=partial(place, config))  # place: mfenvs.battle.game.place
+
+What the engine does not do yet (later games of issue 25): agent types with different view radii in
+one game, bodies larger than 1 x 1, negative ``step_recover`` (starvation), heal-on-kill, reward rules
+paid to the victim or on an AND of events, walls or spawns drawn per episode, groups that never act;
+and the PettingZoo / TorchRL adapters are still Battle's (one action space, one feature layout of the
+largest action set).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from typing import NamedTuple
+
+import numpy as np
+
+from mfenvs.common.validation import check_float, check_int
+
+ID_BITS = 10
+"""MAgent's ``embedding_size`` of every game but gather: the agent id as 10 binary features."""
+
+EVENTS = ("attack", "kill")
+
+
+@cache
+def circle_range(radius: float, inner_radius: float) -> tuple[tuple[int, int], ...]:
+    """MAgent's ``CircleRange(radius, inner_radius, parity=1)``: the ``(dx, dy)`` cells at distance
+    ``> inner_radius`` and ``< radius`` (each with MAgent's 1e-8 slack), row-major (``dy`` outer, ``dx`` inner).
+
+    Moves are ``circle_range(speed, 0)`` (the centre, "stay", included); attacks of a 1 x 1 unit are
+    ``circle_range(attack_radius, 0.5)`` (its own cell excluded); views ``circle_range(view_radius, 0)``.
+    """
+    eps = 1e-8
+    centre = int(radius)
+    offsets = []
+    for dy in range(-centre, centre + 1):
+        for dx in range(-centre, centre + 1):
+            distance = math.sqrt(dx * dx + dy * dy)
+            if inner_radius - eps < distance < radius + eps:
+                offsets.append((dx, dy))
+    return tuple(offsets)
+
+
+@dataclass(frozen=True)
+class AgentType:
+    """One kind of unit: MAgent's ``register_agent_type`` options (1 x 1 bodies).
+
+    The step, death and attack rewards belong to the acting agent's type; ``kill_reward`` to the
+    victim's type (paid to its killer, as MAgent's engine does).
+    """
+
+    hp: float = 10.0
+    """Hit points of a fresh agent (also the hp of the observation's ``hp / max_hp``)."""
+    speed: float = 2.0
+    """Move range: every cell within this distance (``circle_range(speed, 0)``; 2 gives 13 moves)."""
+    view_radius: float = 6.0
+    """View circle radius: the window is ``(2 r + 1)`` cells square, cells beyond ``r`` read 0."""
+    attack_radius: float = 1.5
+    """Attack range: every other cell within this distance (1.5 gives the 8 neighbours)."""
+    damage: float = 2.0
+    """Hit points one attack removes."""
+    step_recover: float = 0.1
+    """Hit points regained per step after the attacks, capped at ``hp`` (MAgent's ``step_recover``)."""
+    kill_reward: float = 0.0
+    """Reward of the agent that kills one of this type (the killing blow)."""
+    step_reward: float = 0.0
+    """Reward of every living agent of this type every step."""
+    dead_penalty: float = 0.0
+    """Reward of an agent of this type on the step it dies (replaces its other rewards of that step)."""
+    attack_penalty: float = 0.0
+    """Reward for using an attack action, hit or miss."""
+    attack_in_group: bool = False
+    """Whether its attacks hit agents of its own group (else they are misses)."""
+
+    def __post_init__(self) -> None:
+        check_float("hp", self.hp, positive=True)
+        check_float("speed", self.speed, non_negative=True)
+        check_float("view_radius", self.view_radius, positive=True)
+        check_float("attack_radius", self.attack_radius, non_negative=True)
+        check_float("damage", self.damage, non_negative=True)
+        # Negative recovery (MAgent's starvation, tiger-deer) needs death by starvation: not in the engine yet.
+        check_float("step_recover", self.step_recover, non_negative=True)
+        for name in ("kill_reward", "step_reward", "dead_penalty", "attack_penalty"):
+            check_float(name, getattr(self, name))
+        if not isinstance(self.attack_in_group, bool):
+            raise TypeError(f"attack_in_group must be a bool, got {self.attack_in_group!r}")
+
+    @property
+    def move_offsets(self) -> tuple[tuple[int, int], ...]:
+        """``(dx, dy)`` of the move actions, in action order (MAgent's)."""
+        return circle_range(self.speed, 0.0)
+
+    @property
+    def attack_offsets(self) -> tuple[tuple[int, int], ...]:
+        """``(dx, dy)`` of the attack actions, which follow the moves."""
+        return circle_range(self.attack_radius, 0.5)
+
+    @property
+    def n_actions(self) -> int:
+        return len(self.move_offsets) + len(self.attack_offsets)
+
+    @property
+    def stay(self) -> int:
+        """The no-op: the centre move cell (6 at speed 2), not action 0."""
+        return self.move_offsets.index((0, 0))
+
+
+@dataclass(frozen=True)
+class Group:
+    """A team of agents of one type (MAgent's ``add_group``); its agents are named ``{name}_{i}``."""
+
+    name: str
+    agent_type: AgentType
+
+
+@dataclass(frozen=True)
+class RewardRule:
+    """A reward to the attacker when an agent of group ``attacker`` hits one of group ``victim``.
+
+    ``event`` is MAgent's: ``"attack"`` fires on a hit that does not kill, ``"kill"`` on the killing
+    blow (which fires no ``"attack"`` rule). Several rules on the same pair add up.
+    """
+
+    event: str
+    attacker: str
+    victim: str
+    reward: float
+
+    def __post_init__(self) -> None:
+        if self.event not in EVENTS:
+            raise ValueError(f"event must be one of {EVENTS}, got {self.event!r}")
+        check_float("reward", self.reward)
+
+
+Placement = Callable[[np.random.Generator], Sequence[np.ndarray]]
+"""``generate_map(rng)``: each group's ``[n_g, 2]`` start cells ``(x, y)``, drawing from ``rng`` if random."""
+
+
+class Tables(NamedTuple):
+    """A game as the kernels read it: per-slot type and group, per-type numbers, per-group-pair rules.
+
+    Types are numbered in order of first appearance among the groups; ``T`` types, ``G`` groups,
+    ``A`` = the most actions of any type (action tables are padded with zeros).
+    """
+
+    slot_type: np.ndarray  # [N] int64
+    slot_group: np.ndarray  # [N] int64
+    max_hp: np.ndarray  # [T] float32
+    damage: np.ndarray  # [T] float32
+    recover: np.ndarray  # [T] float32
+    step_reward: np.ndarray  # [T] float32
+    attack_penalty: np.ndarray  # [T] float32
+    dead_penalty: np.ndarray  # [T] float32
+    kill_reward: np.ndarray  # [T] float32
+    attack_in_group: np.ndarray  # [T] bool
+    n_moves: np.ndarray  # [T] int64
+    n_actions: np.ndarray  # [T] int64
+    stay: np.ndarray  # [T] int64
+    action_dx: np.ndarray  # [T, A] int64: moves, then attacks
+    action_dy: np.ndarray  # [T, A] int64
+    hit_reward: np.ndarray  # [G, G] float32: attacker group x victim group, non-killing hit
+    kill_bonus: np.ndarray  # [G, G] float32: "kill" rules, added to the victim type's kill_reward
+
+
+@dataclass(frozen=True)
+class Game:
+    """A whole game: groups (with their types), reward rules, the map and the start cells.
+
+    Slots are numbered group by group in ``groups`` order (MAgent's handle order). The derived sizes
+    are cached on first use (``GridCore`` reads them every step).
+    """
+
+    name: str
+    map_size: int
+    groups: tuple[Group, ...]
+    counts: tuple[int, ...]
+    """Agents per group."""
+    generate_map: Placement = field(compare=False)
+    rules: tuple[RewardRule, ...] = ()
+    walls: tuple[tuple[int, int], ...] = ()
+    """Interior wall cells ``(x, y)``; the outermost ring of the map is always wall."""
+    minimap_mode: bool = False
+    """Add one minimap channel per group to the view (MAgent's ``minimap_mode``)."""
+
+    def __post_init__(self) -> None:
+        check_int("map_size", self.map_size, minimum=3)
+        names = [group.name for group in self.groups]
+        if len(set(names)) != len(names) or not names:
+            raise ValueError(f"groups must have distinct names, got {names}")
+        if len(self.counts) != len(self.groups) or any(check_int("counts", c, minimum=0) != c for c in self.counts):
+            raise ValueError(f"counts must give one agent count per group, got {self.counts}")
+        for rule in self.rules:
+            for name in (rule.attacker, rule.victim):
+                if name not in names:
+                    raise ValueError(f"reward rule {rule}: unknown group {name!r}")
+        if len({t.view_radius for t in self.types}) > 1:
+            # Per-group view sizes (tiger-deer, adversarial pursuit) come with those games (issue 25).
+            raise NotImplementedError("every agent type of a game must have the same view_radius for now")
+
+    # -- derived tables --------------------------------------------------------------------------
+    @cached_property
+    def types(self) -> tuple[AgentType, ...]:
+        """The distinct agent types, in order of first appearance among the groups."""
+        return tuple(dict.fromkeys(group.agent_type for group in self.groups))
+
+    @cached_property
+    def n_groups(self) -> int:
+        return len(self.groups)
+
+    @cached_property
+    def n_agents(self) -> int:
+        return sum(self.counts)
+
+    @property
+    def group_starts(self) -> np.ndarray:
+        """``[G + 1]`` first slot of each group, then ``N``."""
+        return np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
+
+    @cached_property
+    def view_radius(self) -> int:
+        return int(self.types[0].view_radius)
+
+    @cached_property
+    def view_size(self) -> int:
+        return 2 * self.view_radius + 1
+
+    @cached_property
+    def max_actions(self) -> int:
+        return max(t.n_actions for t in self.types)
+
+    @cached_property
+    def n_view_channels(self) -> int:
+        """Wall, then per group (rotated so the observer's group comes first) presence, hp, [minimap]."""
+        return 1 + self.n_groups * (3 if self.minimap_mode else 2)
+
+    @cached_property
+    def n_features(self) -> int:
+        """Id bits, last action one-hot (of the largest action set), last reward, normalised (x, y)."""
+        return ID_BITS + self.max_actions + 1 + 2
+
+    @cached_property
+    def move_bands(self) -> tuple[int, int]:
+        """``(n_bands, bandwidth)`` of MAgent's large-map move order, ``(0, 0)`` on maps of 99 x 99 cells or less.
+
+        Above 99 x 99 cells (``GridWorld::reset``) MAgent splits the map into 8 x-bands of
+        ``ceil(width / 8)`` columns (16 above 1000 x 1000) and moves the agents band by band, those in
+        the boundary columns of every band last (``rules.move_order``; MAGENT2_GAMES.md section 1.5).
+        """
+        cells = self.map_size * self.map_size
+        if cells <= 99 * 99:
+            return 0, 0
+        n_bands = 16 if cells > 1000 * 1000 else 8
+        return n_bands, -(-self.map_size // n_bands)
+
+    def wall_map(self) -> np.ndarray:
+        """``[H, W]`` bool: the border ring plus the interior walls."""
+        walls = np.zeros((self.map_size, self.map_size), dtype=bool)
+        walls[[0, -1], :] = True
+        walls[:, [0, -1]] = True
+        for x, y in self.walls:
+            walls[y, x] = True
+        return walls
+
+    def tables(self) -> Tables:
+        """The game as the kernels read it (see ``Tables``)."""
+        types = self.types
+        type_index = {t: k for k, t in enumerate(types)}
+        group_index = {g.name: k for k, g in enumerate(self.groups)}
+        f32 = lambda values: np.array(values, dtype=np.float32)  # noqa: E731
+        width = self.max_actions
+        dx = np.zeros((len(types), width), dtype=np.int64)
+        dy = np.zeros((len(types), width), dtype=np.int64)
+        for k, t in enumerate(types):
+            offsets = t.move_offsets + t.attack_offsets
+            dx[k, : len(offsets)] = [o[0] for o in offsets]
+            dy[k, : len(offsets)] = [o[1] for o in offsets]
+        hit = np.zeros((self.n_groups, self.n_groups), dtype=np.float32)
+        kill = np.zeros((self.n_groups, self.n_groups), dtype=np.float32)
+        for rule in self.rules:
+            table = hit if rule.event == "attack" else kill
+            table[group_index[rule.attacker], group_index[rule.victim]] += np.float32(rule.reward)
+        return Tables(
+            slot_type=np.repeat([type_index[g.agent_type] for g in self.groups], self.counts).astype(np.int64),
+            slot_group=np.repeat(np.arange(self.n_groups), self.counts).astype(np.int64),
+            max_hp=f32([t.hp for t in types]),
+            damage=f32([t.damage for t in types]),
+            recover=f32([t.step_recover for t in types]),
+            step_reward=f32([t.step_reward for t in types]),
+            attack_penalty=f32([t.attack_penalty for t in types]),
+            dead_penalty=f32([t.dead_penalty for t in types]),
+            kill_reward=f32([t.kill_reward for t in types]),
+            attack_in_group=np.array([t.attack_in_group for t in types], dtype=bool),
+            n_moves=np.array([len(t.move_offsets) for t in types], dtype=np.int64),
+            n_actions=np.array([t.n_actions for t in types], dtype=np.int64),
+            stay=np.array([t.stay for t in types], dtype=np.int64),
+            action_dx=dx,
+            action_dy=dy,
+            hit_reward=hit,
+            kill_bonus=kill,
+        )
+
+    def initial_positions(self, rng: np.random.Generator) -> np.ndarray:
+        """``[N, 2]`` start cells of every slot from ``generate_map(rng)``, checked against the counts."""
+        cells = [np.asarray(c, dtype=np.int64).reshape(-1, 2) for c in self.generate_map(rng)]
+        if [len(c) for c in cells] != list(self.counts):
+            raise ValueError(f"{self.name}: generate_map gave {[len(c) for c in cells]} agents, expected {list(self.counts)}")
+        return np.concatenate(cells) if cells else np.zeros((0, 2), dtype=np.int64)

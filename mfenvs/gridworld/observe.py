@@ -1,0 +1,326 @@
+"""What agents see: view windows, minimap, feature vector, action masks and the global state.
+
+The view of an agent at ``(x, y)`` is ``view[row, col] = map[y + row - r, x + col - r]`` inside the
+circle of the view radius ``r`` (6 in Battle); off-map cells and cells outside the circle read 0 in
+every channel. Channels are MAgent's: the wall, then one block per group (presence, hp / max_hp,
+[minimap]), rotated so that an observer of group ``g`` sees group ``(g + k) mod G`` in block ``k``
+(``GridWorld::group2channel``): its own group first. The views,
+features and action masks are compiled kernels over every agent of every battle (``prange`` over
+agents: each writes only its own rows, so the thread count does not change a bit), and each kernel
+writes every element of its output, so the outputs are allocated with ``np.empty``.
+
+Views are float32, or float16 on request (``view_dtype``): half the bytes written per agent-step, where
+memory bandwidth bounds the step. Numba cannot type float16 arrays, so float16 pictures and views are
+uint16 arrays of float16 bit patterns (``mfenvs.common.half``), viewed as ``np.float16`` on return. The
+values are converted where they are made (agents drawn, minimap densities, the minimap's +1, tiled
+features; each computed in float32 first), so a float16 view is exactly the float32 view cast to
+float16, and the window copy stays a plain copy. Features are float32 either way.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+
+from mfenvs.common.half import encode
+from mfenvs.common.jit import kernel
+from mfenvs.common.validation import check_choice
+from mfenvs.gridworld.game import ID_BITS, Game
+from mfenvs.gridworld.state import EMPTY, GridState
+
+VIEW_DTYPES = {"float32": np.float32, "float16": np.float16}
+"""The view dtypes a ``BattleCore`` offers, by name; float32 is the default."""
+STORAGE_DTYPES = {"float32": np.float32, "float16": np.uint16}
+"""What the kernels write for each view dtype: float16 as its bit patterns (Numba has no float16 arrays)."""
+
+
+def check_view_dtype(view_dtype: str) -> str:
+    """Validate a ``view_dtype`` option: ``"float32"`` (the default) or ``"float16"``."""
+    return check_choice("view_dtype", view_dtype, tuple(VIEW_DTYPES))
+
+
+@kernel
+def minimap_densities(battle, positions, alive, last_deaths, slot_group, map_size, minimap_size, density, stored_density):
+    """Write game ``battle``'s ``[G, M * M]`` float32 minimaps of every group into ``density``,
+    without MAgent2's +1, and the same values as the views store them into ``stored_density``.
+
+    The map is binned to M x M (M = the view size; bins of ``ceil(map_size / M)`` cells, as MAgent's
+    engine; rows = y bins); each bin holds the group's agents in it divided by the group's size. Like
+    MAgent2, which observes before removing the dead, agents killed in the last step still count, at
+    their last cell.
+    """
+    n_groups = density.shape[0]
+    bin_size = -(-map_size // minimap_size)
+    counts = np.zeros((n_groups, minimap_size * minimap_size), dtype=np.int64)
+    group_sizes = np.zeros(n_groups, dtype=np.int64)
+    for slot in range(alive.shape[1]):
+        if alive[battle, slot] or last_deaths[battle, slot]:
+            group = slot_group[slot]
+            bin_x, bin_y = positions[battle, slot, 0] // bin_size, positions[battle, slot, 1] // bin_size
+            counts[group, bin_y * minimap_size + bin_x] += 1
+            group_sizes[group] += 1
+    for group in range(n_groups):
+        for cell in range(minimap_size * minimap_size):
+            density[group, cell] = np.float32(counts[group, cell] / max(group_sizes[group], 1))
+            stored_density[group, cell] = encode(density[group, cell], stored_density)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, max_actions, row):
+    """Write agent ``slot``'s features into ``row``: 10 id bits (the slot, least significant bit
+    first: MAgent's engine id), last action one-hot (``max_actions``), last reward, (x, y) / map_size.
+    Zeros if dead.
+
+    Unlike MAgent2, whose observation shows the reward of the step before last, the reward is that of
+    the last step.
+    """
+    row[:] = 0.0
+    if not alive[battle, slot]:
+        return
+    for bit in range(ID_BITS):
+        row[bit] = (slot >> bit) & 1
+    if last_actions[battle, slot] >= 0:
+        row[ID_BITS + last_actions[battle, slot]] = 1.0
+    row[ID_BITS + max_actions] = last_rewards[battle, slot]
+    row[ID_BITS + max_actions + 1] = np.float32(positions[battle, slot, 0] / map_size)
+    row[ID_BITS + max_actions + 2] = np.float32(positions[battle, slot, 1] / map_size)
+
+
+def circle_half_widths(radius: int) -> np.ndarray:
+    """``[2 r + 1]``: the view circle spans columns ``r - h .. r + h`` of window row ``k`` (``dx^2 + dy^2 <= r^2``)."""
+    dy = np.arange(2 * radius + 1) - radius
+    return np.floor(np.sqrt(radius**2 - dy**2) + 1e-9).astype(np.int64)
+
+
+def empty_pictures(
+    n_battles: int, game: Game, walls: np.ndarray, view_dtype: str = "float32", spare_channels: int = 0
+) -> np.ndarray:
+    """``[B, G, P, P, C + spare_channels]`` pictures with the walls drawn and no agent (``P = map_size + 2 r``,
+    ``r`` the view radius), stored as the views of ``view_dtype`` are (``STORAGE_DTYPES``: float32, or
+    uint16 float16 bit patterns).
+
+    Picture ``[b, g]`` is game ``b`` seen by group ``g``, with the channels of the view window (the
+    spare ones included), so that a window row inside the view circle is one contiguous copy. The
+    minimap and spare channels stay 0 here: ``view_window`` writes them over the whole window.
+    """
+    size, pad = game.map_size, game.view_radius
+    storage = STORAGE_DTYPES[check_view_dtype(view_dtype)]
+    shape = (n_battles, game.n_groups, size + 2 * pad, size + 2 * pad, game.n_view_channels + spare_channels)
+    pictures = np.zeros(shape, dtype=storage)
+    wall = np.array(1.0, dtype=VIEW_DTYPES[view_dtype]).view(storage)  # 1.0 as stored
+    pictures[:, :, pad : pad + size, pad : pad + size, 0] = np.where(walls, wall, storage(0))
+    return pictures
+
+
+@kernel
+def draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max_hp, block_width, pad, pictures, drawn):
+    """Redraw game ``battle``'s agents on its G pictures: clear the cells drawn last time
+    (``drawn[b, i]``: flat padded cell, -1 if none), then draw every living agent on every group's
+    picture, in block ``(its group - observer's group) mod G`` (values stored as ``pictures`` stores
+    them: ``encode``). ``groups`` is the tuple ``(0, .., G - 1)`` (see ``view_window``)."""
+    n_groups, picture_size = len(groups), pictures.shape[2]
+    present = encode(1.0, pictures)
+    for slot in range(alive.shape[1]):
+        cell = drawn[battle, slot]
+        if cell >= 0:
+            for observer in range(n_groups):
+                y, x = cell // picture_size, cell % picture_size
+                pictures[battle, observer, y, x, 1:] = 0
+        drawn[battle, slot] = -1
+    for slot in range(alive.shape[1]):
+        if not alive[battle, slot]:
+            continue
+        x, y, group = positions[battle, slot, 0] + pad, positions[battle, slot, 1] + pad, slot_group[slot]
+        health = encode(hp[battle, slot] / max_hp[slot_type[slot]], pictures)  # the float32 quotient, then stored
+        for observer in range(n_groups):
+            block = group - observer if group >= observer else group - observer + n_groups
+            channel = 1 + block * block_width
+            pictures[battle, observer, y, x, channel] = present
+            pictures[battle, observer, y, x, channel + 1] = health
+        drawn[battle, slot] = y * picture_size + x
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def view_window(battle, slot, positions, alive, slot_group, groups, pictures, n_view, density, stored_density, features, tiled, half_widths, window):
+    """Write agent ``slot``'s window, flattened (``[V * V * C]``, V = 2 r + 1), into ``window``; zeros if dead.
+
+    Channels (MAgent2's order): wall, then per group block (its own group first) presence,
+    hp / max_hp, [minimap] (the ``n_view`` view channels; ``density`` is ``[G, V * V]`` float32, or
+    ``[0, V * V]`` without the minimap; ``stored_density`` the same values as ``window`` stores them),
+    then the features ``tiled`` repeated over the window, then zeros (spare channels). Inside the
+    view circle each window row is a copy of a row of its group's picture (``pictures`` ``[B, G, P, P,
+    C]``, with the window's channels, stored as ``window``); the minimaps and the tiled features then
+    cover the whole window, with MAgent2's +1 at the agent's own bin in every minimap (added in
+    float32, then stored). Flat loops: Numba copies them as fast as ``memcpy``.
+
+    ``groups`` (``(0, .., G - 1)``) and ``half_widths`` are tuples: their lengths, G and the view size,
+    are then compile-time constants (one compilation per game shape, cached), and the loops over
+    them unroll. With both as run-time numbers the views took up to twice as long.
+    """
+    # Indices are unsigned: Numba then skips its negative-index wrap-around, and the copy loops vectorise.
+    view_size = len(half_widths)
+    radius = view_size // 2
+    n_cells = np.uint64(view_size * view_size)
+    n_channels = np.uint64(len(window)) // n_cells
+    if not alive[battle, slot]:
+        for k in range(len(window)):
+            window[k] = 0
+        return
+    picture_size = pictures.shape[2]
+    x, y, group = positions[battle, slot, 0], positions[battle, slot, 1], slot_group[slot]
+    picture = pictures[battle, group].reshape(-1)
+    end = np.uint64(0)  # where the last row's circle ended in window
+    for row in range(view_size):
+        half = half_widths[row]
+        first, width = radius - half, np.uint64(2 * half + 1)
+        target = np.uint64(row * view_size + first) * n_channels
+        for k in range(end, target):
+            window[k] = 0
+        source = np.uint64((y + row) * picture_size + x + first) * n_channels  # padded: map (x + col - r, y + row - r)
+        for k in range(width * n_channels):
+            window[target + k] = picture[source + k]
+        end = target + width * n_channels
+    for k in range(end, np.uint64(len(window))):
+        window[k] = 0
+    n_groups = len(groups)
+    if density.shape[0] > 0:
+        size = picture_size - 2 * radius
+        bin_size = -(-size // view_size)
+        own_bin = np.uint64((y // bin_size) * view_size + x // bin_size)
+        for cell in range(n_cells):
+            for block in range(n_groups):  # a constant trip count: unrolled
+                shown = group + block if group + block < n_groups else group + block - n_groups
+                window[cell * n_channels + np.uint64(3 + 3 * block)] = stored_density[shown, cell]
+        for block in range(n_groups):
+            shown = group + block if group + block < n_groups else group + block - n_groups
+            channel = own_bin * n_channels + np.uint64(3 + 3 * block)
+            window[channel] = encode(density[shown, own_bin] + np.float32(1.0), window)
+    for k in range(len(tiled)):
+        value = encode(features[battle, slot, tiled[k]], window)
+        channel = np.uint64(n_view + k)
+        for cell in range(n_cells):
+            window[cell * n_channels + channel] = value
+
+
+@kernel(parallel=True)
+def write_observations(
+    positions, hp, alive, last_actions, last_rewards, last_deaths, slot_type, slot_group, groups, max_hp, max_actions,
+    minimap, n_view, tiled, half_widths, pictures, drawn, views, features,
+):  # fmt: skip
+    """Fill ``views`` ``[B, N, V, V, C]`` and ``features`` ``[B, N, F]`` of every agent (in parallel),
+    after redrawing the agents on ``pictures`` (see ``draw_agents``). ``views`` and ``pictures`` share
+    one storage type: float32, or uint16 float16 bit patterns; ``features`` are float32. ``groups`` and
+    ``half_widths`` are tuples (see ``view_window``)."""
+    n_battles, n_agents = alive.shape
+    n_groups = len(groups)
+    view_size = len(half_widths)
+    pad = view_size // 2
+    map_size = pictures.shape[2] - 2 * pad
+    flat_views = views.reshape(n_battles, n_agents, -1)
+    density_shape = (n_battles, n_groups if minimap else 0, view_size * view_size)
+    density = np.zeros(density_shape, dtype=np.float32)
+    stored_density = np.zeros(density_shape, dtype=pictures.dtype)
+    block_width = 3 if minimap else 2
+    for battle in prange(n_battles):
+        draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max_hp, block_width, pad, pictures, drawn)
+        if minimap:
+            minimap_densities(
+                battle, positions, alive, last_deaths, slot_group, map_size, view_size, density[battle], stored_density[battle]
+            )
+    for agent in prange(n_battles * n_agents):
+        battle, slot = agent // n_agents, agent % n_agents
+        feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, max_actions, features[battle, slot])
+        view_window(
+            battle, slot, positions, alive, slot_group, groups, pictures, n_view, density[battle], stored_density[battle],
+            features, tiled, half_widths, flat_views[battle, slot],
+        )  # fmt: skip
+
+
+def observations(
+    state: GridState,
+    game: Game,
+    tables,
+    half_widths: tuple[int, ...],
+    pictures: np.ndarray,
+    drawn: np.ndarray,
+    tiled: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(views, features)`` of every agent: ``[B, N, V, V, C + spare]`` and ``[B, N, F]`` float32.
+
+    The views have the dtype and the channels the ``pictures`` were made for (``empty_pictures(...,
+    view_dtype, spare_channels)``): float32, or float16 (a ``np.float16`` view of the uint16 bit
+    patterns the kernels write).
+
+    Views: wall, then per group block (own group first) presence, hp / max_hp, [minimap], then the
+    spare channels, which repeat the features ``tiled`` (indices into the F) and hold zeros after
+    them. The agent sees itself at the centre (r, r). Dead agents: zeros. ``pictures`` and ``drawn``
+    (``[B, N]`` int64, -1 at first) are the caller's scratch, kept between calls so that only the
+    agents' cells are redrawn.
+    """
+    n_battles, n_agents = state.alive.shape
+    view_size = len(half_widths)
+    views = np.empty((n_battles, n_agents, view_size, view_size, pictures.shape[4]), dtype=pictures.dtype)
+    features = np.empty((n_battles, n_agents, game.n_features), dtype=np.float32)
+    tiled = np.zeros(0, dtype=np.int64) if tiled is None else tiled
+    write_observations(
+        state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths,
+        tables.slot_type, tables.slot_group, tuple(range(game.n_groups)), tables.max_hp, game.max_actions,
+        game.minimap_mode, game.n_view_channels, tiled, half_widths, pictures, drawn, views, features,
+    )  # fmt: skip
+    if views.dtype == np.uint16:
+        views = views.view(np.float16)
+    return views, features
+
+
+@kernel(parallel=True)
+def write_action_masks(slot_type, slot_group, n_moves, n_actions, stay, action_dx, action_dy, attack_in_group, positions, alive, occupant, walls, masks):
+    """``masks[b, i, a]``: move ``a`` leads to a free cell on the map (stay always), attack ``a`` aims at
+    an agent it can hit; actions beyond the slot's type's are False. (The tables come one by one: as one
+    tuple argument Numba reloads their arrays in the loop.)"""
+    n_battles, n_agents = alive.shape
+    size = walls.shape[0]
+    for agent in prange(n_battles * n_agents):
+        battle, slot = agent // n_agents, agent % n_agents
+        mask = masks[battle, slot]
+        mask[:] = False
+        if not alive[battle, slot]:
+            continue
+        kind = slot_type[slot]
+        x, y = positions[battle, slot, 0], positions[battle, slot, 1]
+        for action in range(n_actions[kind]):
+            to_x, to_y = x + action_dx[kind, action], y + action_dy[kind, action]
+            if not (0 <= to_x < size and 0 <= to_y < size):
+                continue
+            other = occupant[battle, to_y, to_x]
+            if action < n_moves[kind]:
+                mask[action] = action == stay[kind] or (not walls[to_y, to_x] and other == EMPTY)
+            else:
+                mask[action] = other != EMPTY and (slot_group[other] != slot_group[slot] or attack_in_group[kind])
+
+
+def action_masks(state: GridState, game: Game, tables, walls: np.ndarray) -> np.ndarray:
+    """``[B, N, A]`` bool: legal-and-useful actions right now.
+
+    A move is masked when its destination is off the map, a wall or occupied (stay is always
+    allowed); an attack is masked when no agent it can hit stands on its target cell. Dead agents: all False.
+    """
+    masks = np.empty((*state.alive.shape, game.max_actions), dtype=bool)
+    t = tables
+    write_action_masks(
+        t.slot_type, t.slot_group, t.n_moves, t.n_actions, t.stay, t.action_dx, t.action_dy, t.attack_in_group,
+        state.positions, state.alive, state.occupant, walls, masks,
+    )  # fmt: skip
+    return masks
+
+
+def state_map(state: GridState, game: Game, tables, walls: np.ndarray, battle: int) -> np.ndarray:
+    """``[H, W, 1 + 2 G]`` float32 indexed [y, x]: walls, then per group (in group order) presence and hp / max_hp."""
+    out = np.zeros((game.map_size, game.map_size, 1 + 2 * game.n_groups), dtype=np.float32)
+    out[..., 0] = walls
+    slot = np.flatnonzero(state.alive[battle])
+    x, y = state.positions[battle, slot, 0], state.positions[battle, slot, 1]
+    groups = tables.slot_group[slot]
+    out[y, x, 1 + 2 * groups] = 1.0
+    out[y, x, 2 + 2 * groups] = state.hp[battle, slot] / tables.max_hp[tables.slot_type[slot]]
+    return out

@@ -1,0 +1,158 @@
+"""Run scripted episodes in MAgent2's engine (from its own virtualenv) and in ours, side by side.
+
+MAgent2 replaces pygame with pygame-ce, so it lives in a separate virtualenv, outside the source
+tree: ``$MFZOO_MAGENT2_PYTHON``, else ``~/.cache/mfzoo/venv-magent2/bin/python`` (the one
+``benchmarks/battle_speed.py`` builds; or ``python -m venv ~/.cache/mfzoo/venv-magent2 &&
+~/.cache/mfzoo/venv-magent2/bin/pip install magent2==0.3.4``). Tests that need it skip when it is absent.
+
+Scripted episodes avoid what MAgent2 decides with its own random generator, the order of the step's
+attacks: no agent that can die in a step attacks in it, and an agent that can die is attacked by one
+agent only. Everything else (several hits on one agent that survives them, misses, attacks on
+teammates and walls, moves into walls and occupied cells, kills) is left to the engines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mfenvs.battle import BattleConfig, BattleCore
+from mfenvs.battle.config import ATTACK_OFFSETS, N_ACTIONS, N_MOVES, STAY
+from mfenvs.battle.state import EMPTY
+
+REPLAY_SCRIPT = Path(__file__).with_name("replay_in_magent2.py")
+
+
+@cache
+def magent2_python() -> str | None:
+    """The Python of MAgent2's virtualenv, or None if there is none with ``magent2`` importable."""
+    candidates = [os.environ.get("MFZOO_MAGENT2_PYTHON")]
+    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    candidates.append(str(cache_home / "mfzoo" / "venv-magent2" / "bin" / "python"))
+    for python in filter(None, candidates):
+        if Path(python).exists():
+            check = subprocess.run([python, "-c", "import magent2.environments.battle.battle"], capture_output=True)
+            if check.returncode == 0:
+                return python
+    return None
+
+
+needs_magent2 = pytest.mark.skipif(
+    magent2_python() is None,
+    reason="MAgent2 is not installed (set MFZOO_MAGENT2_PYTHON, or make ~/.cache/mfzoo/venv-magent2 with magent2==0.3.4)",
+)
+
+
+@dataclass
+class Episode:
+    """One engine's record of a scripted episode: per step t (0 = start), per agent slot."""
+
+    views: np.ndarray  # [T + 1, N, 13, 13, C] float32, NaN where the agent is gone
+    features: np.ndarray  # [T + 1, N, F]
+    positions: np.ndarray  # [T + 1, N, 2] (x, y)
+    alive: np.ndarray  # [T + 1, N]
+    rewards: np.ndarray  # [T + 1, N]
+    done: np.ndarray  # [T + 1] game over (a team wiped out)
+
+
+def replay_in_magent2(tmp_path: Path, config: BattleConfig, actions: np.ndarray) -> Episode:
+    """Replay ``actions`` ``[T, N]`` on ``config``'s placement and walls in MAgent2's engine."""
+    spec = {
+        "map_size": config.map_size,
+        "minimap_mode": config.minimap_mode,
+        "walls": [list(cell) for cell in config.walls],
+        "positions": [[list(cell) for cell in config.positions[team]] for team in ("red", "blue")],
+        "actions": np.asarray(actions).tolist(),
+    }
+    spec_path, out_path = tmp_path / "spec.json", tmp_path / "magent2.npz"
+    spec_path.write_text(json.dumps(spec))
+    subprocess.run([magent2_python(), str(REPLAY_SCRIPT), str(spec_path), str(out_path)], check=True, capture_output=True)
+    with np.load(out_path) as data:
+        return Episode(**{key: data[key] for key in data.files})
+
+
+def magent2_layout(tmp_path: Path, game: str, map_size: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``(walls [H, W] bool indexed [y, x], [each group's (x, y) cells in id order])`` after MAgent2's ``game`` resets."""
+    out_path = tmp_path / "layout.npz"
+    command = [magent2_python(), str(REPLAY_SCRIPT), "--layout", game, str(map_size), str(out_path)]
+    subprocess.run(command, check=True, capture_output=True)
+    with np.load(out_path) as data:
+        groups = sorted((key for key in data.files if key.startswith("group")), key=lambda key: int(key[5:]))
+        return data["walls"], [data[key] for key in groups]
+
+
+ADVANCE = {0: 8, 1: 4}
+"""Per team, the move towards the other side: red (left) (2, 0), blue (right) (-2, 0)."""
+
+
+def scripted_actions(
+    config: BattleConfig, n_steps: int, seed: int, attack_share: float = 0.5, focus: float = 0.5, advance: float = 0.0
+) -> np.ndarray:
+    """``[T, N]`` random actions made order-independent step by step: ``attack_share`` of them attacks;
+    besides, an agent with an enemy next to it attacks one of them with probability ``focus``, and
+    otherwise moves two cells towards the other side with probability ``advance``.
+
+    The episode is played in our engine as the actions are made (no side swap: ``config`` has
+    explicit positions). Each step, an agent that can die this step (its hp minus the damage of the
+    attacks on it below 0) does not attack, and only its first attacker (in slot order) does. The
+    list stops when a team is wiped out.
+    """
+    core = BattleCore(config)
+    core.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    n = core.n_agents
+    offsets = np.array(ATTACK_OFFSETS)
+    damage = np.float32(config.damage)
+    steps = []
+    for _ in range(n_steps):
+        state = core.state
+        alive, positions, hp = state.alive[0], state.positions[0], state.hp[0]
+        actions = np.where(rng.random(n) < attack_share, rng.integers(N_MOVES, N_ACTIONS, n), rng.integers(0, N_MOVES, n))
+        marching = rng.random(n) < advance
+        actions[marching] = np.where(core.teams == 0, ADVANCE[0], ADVANCE[1])[marching]
+        masks = core.action_masks()[0]
+        for slot in np.flatnonzero(alive & (rng.random(n) < focus)):
+            targets = np.flatnonzero(masks[slot, N_MOVES:])
+            if len(targets):
+                actions[slot] = N_MOVES + rng.choice(targets)
+        attackers: dict[int, list[int]] = {}
+        for slot in np.flatnonzero(alive & (actions >= N_MOVES)):
+            x, y = positions[slot] + offsets[actions[slot] - N_MOVES]
+            victim = state.occupant[0, y, x]
+            if victim != EMPTY and core.teams[victim] != core.teams[slot]:
+                attackers.setdefault(int(victim), []).append(int(slot))
+        for victim, slots in sorted(attackers.items()):
+            if hp[victim] - damage * len(slots) < 0:
+                actions[slots[1:]] = STAY
+                if actions[victim] >= N_MOVES:
+                    actions[victim] = STAY
+        steps.append(actions)
+        out = core.step(actions)
+        if out.done[0]:
+            break
+    return np.array(steps)
+
+
+def replay_in_ours(config: BattleConfig, actions: np.ndarray) -> Episode:
+    """Replay ``actions`` in our engine; the same record as ``replay_in_magent2``'s."""
+    core = BattleCore(config)
+    outputs = [core.reset(seed=0)]
+    positions = [core.state.positions[0].copy()]
+    for step_actions in actions:
+        outputs.append(core.step(step_actions[None, :]))
+        positions.append(core.state.positions[0].copy())
+    return Episode(
+        views=np.stack([out.views[0] for out in outputs]),
+        features=np.stack([out.features[0] for out in outputs]),
+        positions=np.stack(positions),
+        alive=np.stack([out.alive[0] for out in outputs]),
+        rewards=np.stack([out.rewards[0] for out in outputs]),
+        done=np.array([bool(out.done[0] and not out.truncated[0]) for out in outputs]),
+    )

@@ -1,0 +1,96 @@
+"""Replay a scripted episode in MAgent2's own engine; run by MAgent2's Python (its own virtualenv).
+
+Usage: ``python replay_in_magent2.py SPEC.json OUT.npz``, or ``python replay_in_magent2.py --layout GAME
+MAP_SIZE OUT.npz`` for the walls (``[H, W]`` bool, indexed [y, x]) and each group's cells (``(x, y)``, in
+agent id order) right after ``reset()`` of MAgent2's ``GAME`` environment (e.g. ``battlefield_v5``). The spec gives the game (``"battle"``: MAgent2's
+``battle.get_config``, which ``battlefield_v5`` imports too), the map size, the minimap flag, the
+interior walls ``[(x, y)]``, each group's start cells ``[[(x, y)]]`` and the actions ``[steps][agents]``
+(agent id order: group 0's agents, then group 1's). The engine is driven as MAgent2's PettingZoo
+wrapper drives it (``magent_env.step``): set each group's actions, ``step``, read the observations,
+rewards and alive flags, then ``clear_dead``; but with every group's own actions from the first step
+(the wrapper plays group 0's actions for every group on the first step after a reset, a bug).
+
+Writes, per step ``t`` (0 = after placement, before any action), for every agent id (NaN / -1 / False
+where the agent is gone): ``views[t]``, ``features[t]``, ``positions[t]`` ``(x, y)``, ``alive[t]``,
+``rewards[t]`` (0 at t = 0) and ``done[t]`` (the engine's game over).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+
+
+def main(spec_path: str, out_path: str) -> None:
+    import magent2
+    from magent2.environments.battle.battle import get_config
+
+    with open(spec_path) as file:
+        spec = json.load(file)
+    reward_args = {"step_reward": -0.005, "dead_penalty": -0.1, "attack_penalty": -0.1, "attack_opponent_reward": 0.2}
+    reward_args.update(spec.get("reward_args", {}))
+    size = spec["map_size"]
+    env = magent2.GridWorld(get_config(size, spec["minimap_mode"], spec.get("seed", 0), **reward_args), map_size=size)
+    handles = env.get_handles()
+    env.reset()
+    if spec["walls"]:
+        env.add_walls(method="custom", pos=[list(cell) for cell in spec["walls"]])
+    for handle, cells in zip(handles, spec["positions"]):
+        env.add_agents(handle, method="custom", pos=[[x, y, 0] for x, y in cells])
+    counts = [len(cells) for cells in spec["positions"]]
+    n_agents = sum(counts)
+    actions = np.asarray(spec["actions"], dtype=np.int32).reshape(-1, n_agents)
+    n_steps = len(actions)
+
+    view_shape = env.get_view_space(handles[0])
+    n_features = env.get_feature_space(handles[0])[0]
+    views = np.full((n_steps + 1, n_agents, *view_shape), np.nan, dtype=np.float32)
+    features = np.full((n_steps + 1, n_agents, n_features), np.nan, dtype=np.float32)
+    positions = np.full((n_steps + 1, n_agents, 2), -1, dtype=np.int64)
+    alive = np.zeros((n_steps + 1, n_agents), dtype=bool)
+    rewards = np.zeros((n_steps + 1, n_agents), dtype=np.float32)
+    done = np.zeros(n_steps + 1, dtype=bool)
+
+    def record(t: int) -> None:
+        for handle in handles:
+            ids = env.get_agent_id(handle)
+            view, feature = env.get_observation(handle)
+            views[t, ids], features[t, ids] = view, feature
+            positions[t, ids] = env.get_pos(handle)
+            alive[t, ids] = env.get_alive(handle)
+            if t > 0:
+                rewards[t, ids] = env.get_reward(handle)
+
+    record(0)
+    for t in range(n_steps):
+        for handle in handles:
+            ids = env.get_agent_id(handle)  # the living agents of the group, in id order
+            env.set_action(handle, np.ascontiguousarray(actions[t, ids], dtype=np.int32))
+        done[t + 1] = env.step()
+        record(t + 1)
+        env.clear_dead()
+        if done[t + 1]:
+            views, features, positions = views[: t + 2], features[: t + 2], positions[: t + 2]
+            alive, rewards, done = alive[: t + 2], rewards[: t + 2], done[: t + 2]
+            break
+    np.savez(out_path, views=views, features=features, positions=positions, alive=alive, rewards=rewards, done=done)
+
+
+def layout(game: str, map_size: int, out_path: str) -> None:
+    import importlib
+
+    env = importlib.import_module(f"magent2.environments.{game}").parallel_env(map_size=map_size)
+    env.reset(seed=0)
+    engine = env.unwrapped.env
+    walls = env.state()[:, :, 0].T > 0  # MAgent2's state is indexed [x, y]
+    cells = {f"group{k}": np.asarray(engine.get_pos(handle)) for k, handle in enumerate(engine.get_handles())}
+    np.savez(out_path, walls=walls, **cells)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--layout":
+        layout(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    else:
+        main(sys.argv[1], sys.argv[2])

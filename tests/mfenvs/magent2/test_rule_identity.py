@@ -1,0 +1,165 @@
+"""Rule identity against MAgent2's own engine (issue 25): scripted episodes replayed in both.
+
+Each case places agents (and walls) the same way in MAgent2's engine (``magent2`` 0.3.4, from its own
+virtualenv: see ``helpers``) and in ours, plays the same scripted actions (random, biased to attacks,
+with kills; ``helpers.scripted_actions`` keeps them clear of MAgent2's random attack order) and
+compares, step by step: who is alive, positions, rewards, views (every channel: walls, presence, hp,
+minimaps), the features and the engine's game over. Float values to 1e-6 (MAgent2 sums a step's
+rewards in another order). The features differ only where our documentation says so: MAgent2's
+show the reward of the step before last, ours the last step's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mfenvs.battle import BattleConfig
+from mfenvs.battle.config import ID_BITS, N_ACTIONS
+from mfenvs.battlefield import battlefield_config, start_cells, wall_cells
+from tests.mfenvs.magent2.helpers import (
+    Episode,
+    magent2_layout,
+    needs_magent2,
+    replay_in_magent2,
+    replay_in_ours,
+    scripted_actions,
+)
+
+pytestmark = needs_magent2
+
+REWARD = ID_BITS + N_ACTIONS
+"""Column of the last reward in the features (then x, y with the minimap)."""
+
+#: Two interleaved columns per team on a 12 x 12 map: every agent starts next to enemies.
+INTERLEAVED = {
+    "red": [(x, y) for x in (3, 5) for y in range(2, 10, 2)],
+    "blue": [(x, y) for x in (4, 6) for y in range(3, 11, 2)],
+}
+#: The same on a 16 x 12 map with an interior wall segment through the fight and a pillar.
+WALLED = {
+    "red": [(x, y) for x in (3, 5) for y in range(2, 10, 2)],
+    "blue": [(x, y) for x in (4, 6) for y in range(3, 11, 2)],
+}
+WALLS = [(8, y) for y in range(1, 9)] + [(4, 10), (5, 10), (2, 5)]
+#: Battlefield's map at 80 with both teams packed in the corridor between its left and right walls.
+CORRIDOR = {
+    "red": [(x, y) for x in (37, 39, 41) for y in range(30, 50, 3)],
+    "blue": [(x, y) for x in (38, 40, 42) for y in range(31, 51, 3)],
+}
+
+
+def assert_same_episode(ours: Episode, theirs: Episode, minimap: bool) -> None:
+    assert len(ours.alive) == len(theirs.alive), "the episodes end at different steps"
+    for t in range(len(ours.alive)):
+        alive = theirs.alive[t]
+        np.testing.assert_array_equal(ours.alive[t], alive, err_msg=f"alive, step {t}")
+        np.testing.assert_array_equal(ours.positions[t][alive], theirs.positions[t][alive], err_msg=f"positions, step {t}")
+        np.testing.assert_allclose(ours.rewards[t], theirs.rewards[t], atol=1e-6, err_msg=f"rewards, step {t}")
+        np.testing.assert_allclose(ours.views[t][alive], theirs.views[t][alive], atol=1e-6, err_msg=f"views, step {t}")
+        # features: id bits and last action one-hot; MAgent2's reward lags one step; (x, y) with the minimap
+        np.testing.assert_array_equal(ours.features[t][alive, :REWARD], theirs.features[t][alive, :REWARD], err_msg=f"features, step {t}")
+        lagged = ours.features[t - 1][alive, REWARD] if t > 0 else np.zeros(alive.sum(), np.float32)
+        np.testing.assert_allclose(theirs.features[t][alive, REWARD], lagged, atol=1e-6, err_msg=f"feature reward, step {t}")
+        if minimap:
+            np.testing.assert_allclose(ours.features[t][alive, REWARD + 1 :], theirs.features[t][alive, REWARD + 1 :], atol=1e-6)
+        assert ours.done[t] == theirs.done[t], f"game over, step {t}"
+
+
+def check(tmp_path, config: BattleConfig, actions: np.ndarray, min_kills: int = 0) -> None:
+    ours = replay_in_ours(config, actions)
+    kills = int((ours.rewards > 4).sum())
+    assert kills >= min_kills, f"the script was meant to kill at least {min_kills} agents, it killed {kills}"
+    assert_same_episode(ours, replay_in_magent2(tmp_path, config, actions), config.minimap_mode)
+
+
+@pytest.mark.parametrize("minimap_mode", [False, True])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_battle_matches_magent2_with_attacks_and_kills(tmp_path, minimap_mode, seed):
+    config = BattleConfig(map_size=12, positions=INTERLEAVED, random_sides=False, minimap_mode=minimap_mode, max_cycles=10**6)
+    actions = scripted_actions(config, 300, seed=seed)
+    check(tmp_path, config, actions, min_kills=10)
+
+
+def test_battle_ends_with_a_wipe_out_as_magent2(tmp_path):
+    config = BattleConfig(map_size=12, positions=INTERLEAVED, random_sides=False, minimap_mode=False, max_cycles=10**6)
+    actions = scripted_actions(config, 400, seed=0, focus=0.8)
+    ours = replay_in_ours(config, actions)
+    assert ours.done[-1] and len(actions) < 400, "the script should wipe a team out"
+    assert_same_episode(ours, replay_in_magent2(tmp_path, config, actions), minimap=False)
+
+
+@pytest.mark.parametrize("minimap_mode", [False, True])
+def test_interior_walls_match_magent2(tmp_path, minimap_mode):
+    """Walls in the views, moves into walls and attacks on walls (misses), on a non-square-looking layout."""
+    config = BattleConfig(
+        map_size=16, positions=WALLED, walls=WALLS, random_sides=False, minimap_mode=minimap_mode, max_cycles=10**6
+    )
+    actions = scripted_actions(config, 300, seed=3, advance=0.2)
+    check(tmp_path, config, actions, min_kills=5)
+
+
+@pytest.mark.parametrize("map_size", [46, 80, 100])
+def test_battlefield_layout_is_magent2s(tmp_path, map_size):
+    walls, (red, blue) = magent2_layout(tmp_path, "battlefield_v5", map_size)
+    config = battlefield_config(map_size)
+    expected = np.zeros((map_size, map_size), dtype=bool)
+    expected[[0, -1], :] = expected[:, [0, -1]] = True
+    for x, y in wall_cells(map_size):
+        expected[y, x] = True
+    np.testing.assert_array_equal(walls, expected)
+    cells = start_cells(map_size)
+    np.testing.assert_array_equal(red, cells["red"])
+    np.testing.assert_array_equal(blue, cells["blue"])
+    assert config.team_counts == (len(red), len(blue))
+
+
+@pytest.mark.parametrize("minimap_mode", [False, True])
+def test_battlefield_matches_magent2_from_its_start(tmp_path, minimap_mode):
+    """Battlefield's own map and placement at 80, marching towards each other round the walls."""
+    config = battlefield_config(80, minimap_mode=minimap_mode, max_cycles=10**6)
+    actions = scripted_actions(config, 300, seed=0, advance=0.3)
+    check(tmp_path, config, actions)
+
+
+def test_battlefield_walls_with_a_fight_match_magent2(tmp_path):
+    """Battlefield's walls at 80 with both teams packed in the corridor between them: fights by the walls."""
+    walls = wall_cells(80)
+    config = BattleConfig(map_size=80, positions=CORRIDOR, walls=walls, random_sides=False, minimap_mode=True, max_cycles=10**6)
+    actions = scripted_actions(config, 300, seed=2, focus=0.6, advance=0.1)
+    check(tmp_path, config, actions, min_kills=8)
+
+
+# -- large maps: MAgent's x-band move order above 99 x 99 cells (MAGENT2_GAMES.md section 1.5) --------
+def blocks(map_size: int) -> dict[str, list[tuple[int, int]]]:
+    """Battle's two starting blocks (MAgent's placement), red on the left, as explicit cells."""
+    from mfenvs.battle.spawn import block_cells
+
+    n = int(map_size**2 * 0.04)
+    return {"red": block_cells(map_size, n, left=True), "blue": block_cells(map_size, n, left=False)}
+
+
+@pytest.mark.parametrize("map_size", [100, 120])
+def test_battle_on_a_large_map_moves_in_magents_x_band_order(tmp_path, map_size):
+    """Crowded blocks with random moves contest cells across band boundaries; MAgent moves band by band."""
+    config = BattleConfig(map_size=map_size, positions=blocks(map_size), random_sides=False, minimap_mode=False, max_cycles=10**6)
+    actions = scripted_actions(config, 12, seed=5, attack_share=0.1, focus=0.0)
+    check(tmp_path, config, actions)
+
+
+def test_the_large_map_test_sees_the_band_order(tmp_path, monkeypatch):
+    """With the moves in plain slot order, the large-map episode above is not MAgent2's."""
+    from mfenvs.gridworld.game import Game
+
+    config = BattleConfig(map_size=120, positions=blocks(120), random_sides=False, minimap_mode=False, max_cycles=10**6)
+    actions = scripted_actions(config, 12, seed=5, attack_share=0.1, focus=0.0)
+    theirs = replay_in_magent2(tmp_path, config, actions)
+    monkeypatch.setattr(Game, "move_bands", property(lambda self: (0, 0)))
+    with pytest.raises(AssertionError, match="positions"):
+        assert_same_episode(replay_in_ours(config, actions), theirs, minimap=False)
+
+
+def test_battlefield_on_a_large_map_matches_magent2(tmp_path):
+    config = battlefield_config(120, max_cycles=10**6)
+    actions = scripted_actions(config, 200, seed=1, advance=0.3)
+    check(tmp_path, config, actions)
