@@ -1,10 +1,12 @@
 """Draw every picture of the documentation site from the code and the committed results.
 
     python docs/scripts/make_figures.py            # all figures into docs/_static/figures/
-    python docs/scripts/make_figures.py speed      # only some: battle, ising, gaussian_squeeze, speed
+    python docs/scripts/make_figures.py speed      # only some: battle, battlefield, ising, gaussian_squeeze, speed
 
 - ``battle.gif``: one battle played by two shipped policies (``zoo:mfq`` red, ``zoo:il`` blue), drawn by
   Battle's own renderer (``render.battle`` through ``mfzoo watch``'s recorder), seed 0;
+- ``battlefield.png``: ``env.render()`` of Battlefield at reset: MAgent2's map with its walls and the fixed
+  12 v 12 start (every episode starts the same);
 - ``ising.gif``: a 32 x 32 Ising lattice, every site best-responding to its four neighbours with
   probability 0.1 per step (the others keep their spin), drawn by ``render.ising``;
 - ``gaussian_squeeze.png``: ``env.render()`` of Gaussian Squeeze (N = 1000) after one round of random play;
@@ -26,7 +28,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "_static" / "figures"
-FIGURES = ("battle", "ising", "gaussian_squeeze", "speed")
+FIGURES = ("battle", "battlefield", "ising", "gaussian_squeeze", "speed")
 SPEED_SECTION = "## Battle on Numba kernels vs MAgent2"
 SPEED_TABLES = {"All cores (2 threads)": "all cores", "One thread": "one thread"}
 """The subsections of ``SPEED_SECTION`` drawn, and their panel titles."""
@@ -45,6 +47,19 @@ def battle(out: Path = OUT) -> Path:
     finally:
         session.close()
     return out / "battle.gif"
+
+
+def battlefield(out: Path = OUT) -> Path:
+    """Battlefield's own drawing at reset: MAgent2's walls and the fixed 12 v 12 start."""
+    import imageio.v3 as iio
+
+    from mfenvs import battlefield_v0
+
+    env = battlefield_v0.parallel_env(render_mode="rgb_array")
+    env.reset(seed=0)
+    iio.imwrite(out / "battlefield.png", env.render())
+    env.close()
+    return out / "battlefield.png"
 
 
 def ising(out: Path = OUT, size: int = 32, steps: int = 40, rate: float = 0.1) -> Path:
