@@ -13,36 +13,21 @@ network (Eq. 10). The target network follows by soft updates (tau per gradient s
 The mean action paired with (s_t, a_t) is, by default, the one the agent saw when acting (so the
 network is queried the same way when it acts and when it learns); ``mean_action_input="concurrent"``
 pairs the mean action of the joint action that produced r_t instead, a literal reading of Algorithm 1.
-With synchronous play on Gaussian Squeeze (N = 200) the default learnt reliably and the concurrent
-variant did not. With asynchronous revision (below) the two nearly coincide and "concurrent" is the
-one that makes the target a deterministic function of (a, abar): on Gaussian Squeeze
-Q(a, abar) = G(a + (N - 1) * load(abar)) exactly, while with the mean action seen one step earlier
-the effect of an agent's own action is buried in the other agents' changes.
-
 Asynchronous revision (``revision_rate`` < 1, see ``mfagents.algos.revision.ActionRevision``): each agent acts
-on its policy with that probability per step and otherwise repeats its previous action. A shared
-network with near-greedy acting makes every agent pick the same action at once, and synchronous best
-responses oscillate (Gaussian Squeeze: everyone 0 -> everyone 9 -> ...); revising a few agents per
-step lets the greedy dynamics settle at a heterogeneous equilibrium. ``revision_initial_action`` says
-what a row plays before its first revision in an episode (None: it acts on its policy at once), and
-``revision_rate_start`` / ``revision_anneal_steps`` anneal the rate within each episode.
+on its policy with that probability per step and otherwise repeats its previous action, so that a shared
+near-greedy network does not move every agent at once; ``revision_initial_action``,
+``revision_rate_start`` and ``revision_anneal_steps`` shape it within each episode.
 
 Variants (config): ``exploration="epsilon"`` (epsilon-greedy acting, as the paper's Gaussian Squeeze
 experiments), ``backup="max"`` (y = r + gamma max_a Q_target, the 2018 code's departure from the
 paper), ``loss="huber"``. IL is this class with ``use_mean_action=False``: the mean-action branch is
 removed and the mean actions are ignored.
 
-The temperature is in the units of Q (scaled rewards): it has to be set per environment. On Battle a
-step costs 0.005, an attack 0.1 and a hit pays 0.2, so the Q values of one state differ by ~0.1 until
-kills are learnt: at T = 1 play is uniform over the 21 actions, and teams only started to fight once T
-fell below ~0.3, late in the budget. The Battle defaults (``mfagents.training.config.BATTLE_Q_LEARNING``) start
-at T = 0.1, where the learnt ranking shapes play from the first rounds. Where Battle learning was checked
-and found sound: dead agents (absorbed rows) are never sampled and their last transition does not
-bootstrap (``mfagents.algos.buffers``: the bootstrap is cut where the row is inactive at t + 1); time-outs cut
-the bootstrap too, which touches only the last ~20 steps (1 / (1 - gamma)) of a 400-step round; the
-mean action reaches the network from the environment's infos (``tests/mfagents/common/test_pipeline.py``). Simplification
-(as the paper's code): a truncated episode is treated as terminal (``done`` cuts the bootstrap).
-Rewards are multiplied by ``reward_scale`` before they are stored.
+The temperature is in the units of Q (scaled rewards), so it is set per environment. Dead agents
+(absorbed rows) are never sampled and their last transition does not bootstrap; a truncated episode
+is treated as terminal (``done`` cuts the bootstrap), as in the paper's code. Rewards are multiplied by
+``reward_scale`` before they are stored. What was tried on which game, and why the defaults are what
+they are: the algorithms page of the documentation (``docs/algorithms.md``) and BENCHMARKS.md.
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ def play_rounds(pipeline: VecPipeline, policies: Mapping[str, Policy], rounds: i
 
     Args:
         pipeline: the vector env to play in (left open).
-        policies: group -> the policy acting for it (learners should be greedy ``LearnerPolicy``s).
+        policies: group -> the policy acting for it (learners should be greedy ``LearnerPolicy`` objects).
         rounds: rounds (episodes) to finish, summed over copies.
         seed: reset seed of the copies.
     """

@@ -122,7 +122,7 @@ class SqueezeScorer(LateMeanScorer):
 
 
 class IsingScorer(LateMeanScorer):
-    """Ising: the order parameter xi = |N_up - N_down| / N of the spins the actions set, late-time mean per round."""
+    """Ising: the order parameter xi = abs(N_up - N_down) / N of the spins the actions set, late-time mean per round."""
 
     keys = ("xi_late", "xi_final")
 

@@ -52,8 +52,8 @@ Arguments:
     team_size: agents per side; ``None`` is ``int(map_size**2 * 0.04)`` (64 at 40, 81 at 45).
     positions: ``{"red": [(x, y), ...], "blue": [...]}`` explicit start cells (x = column, y = row).
     walls: extra interior wall cells ``[(x, y), ...]``.
-    minimap_mode, extra_features, max_cycles, step_reward, dead_penalty, attack_penalty,
-        attack_opponent_reward: as in MAgent2's ``battle_v4``.
+    minimap_mode, extra_features, max_cycles, step_reward, dead_penalty, attack_penalty, attack_opponent_reward:
+        as in MAgent2's ``battle_v4``.
     kill_reward: reward of the killing blow (MAgent2 hard-codes 5).
     random_sides: swap the teams' starting sides at random on every reset (the paper's setup).
     mean_action_radius: neighbourhood of the mean action, or ``None`` for the whole team.

@@ -45,8 +45,8 @@ Creation (every argument with its default; MAgent2's names and defaults first)::
 Arguments:
     map_size: side of the square map including the wall ring; at least 46 (MAgent2's limit). The
         walls' rows are MAgent2's fixed numbers, so the layout is the intended one near 80.
-    minimap_mode, extra_features, max_cycles, step_reward, dead_penalty, attack_penalty,
-        attack_opponent_reward: as in MAgent2's ``battlefield_v5`` (same defaults).
+    minimap_mode, extra_features, max_cycles, step_reward, dead_penalty, attack_penalty, attack_opponent_reward:
+        as in MAgent2's ``battlefield_v5`` (same defaults).
     kill_reward: reward of the killing blow (MAgent2 hard-codes 5).
     mean_action_radius: neighbourhood of the mean action, or ``None`` for the whole team.
     dead_agents: ``"remove"`` or ``"absorb"``.

@@ -92,7 +92,7 @@ def lattice_mean_action(actions: np.ndarray, n_actions: int) -> np.ndarray:
 
 @lru_cache(maxsize=64)
 def disk_half_widths(radius: float) -> np.ndarray:
-    """``[2 * reach + 1]``: the disk ``dx^2 + dy^2 <= radius^2`` spans ``dx = -h .. h`` in its row ``dy``
+    """``[2 * reach + 1]``: the disk ``dx^2 + dy^2 <= radius^2`` spans ``dx`` from ``-h`` to ``h`` in its row ``dy``
     (rows ``dy = -reach .. reach``, ``reach = floor(radius)``)."""
     reach = int(np.floor(radius))
     dy, dx = np.mgrid[-reach : reach + 1, -reach : reach + 1]

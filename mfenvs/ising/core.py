@@ -56,7 +56,7 @@ def site_rewards(spins: np.ndarray, h: float, coupling: float) -> np.ndarray:
 
 
 def order_parameter(spins: np.ndarray) -> float:
-    """xi = |N_up - N_down| / N."""
+    """xi = abs(N_up - N_down) / N."""
     return float(abs(spins.sum(dtype=np.int64)) / spins.size)
 
 

@@ -3,7 +3,7 @@
 Tianshou wraps the AEC environment (``name_v0.env()``), gives one agent's observation per step and
 ends the episode as soon as the agent to act is done. Every episode here runs to ``max_cycles``, so
 Battle is created with ``dead_agents="absorb"``; with ``"remove"`` Tianshou ends the episode at the
-first death (the last test pins that pitfall, documented in the README).
+first death (the last test pins that pitfall, documented in docs/mean_action.md, "Many-agent pitfalls").
 
 One shared policy acts for every agent (parameter sharing): Tianshou's random policy over the action
 mask its wrapper builds. The actions it took are replayed in a twin parallel environment with the

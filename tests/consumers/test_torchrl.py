@@ -1,6 +1,6 @@
 """TorchRL's ``PettingZooWrapper`` on every environment: real rollouts checked against the environment.
 
-Settings a TorchRL user needs (README, "Many-agent pitfalls"): ``use_mask=True`` (Battle's agents
+Settings a TorchRL user needs (docs/mean_action.md, "Many-agent pitfalls"): ``use_mask=True`` (Battle's agents
 die), ``done_on_any=False`` (the episode ends when every agent is done, not at the first death), and
 for Ising an explicit group map, because TorchRL's default groups ``spin_{y}_{x}`` by row.
 

@@ -1,6 +1,6 @@
 """Reproduce the paper's Ising experiment (appendix C.2): the phase diagram of tabular MF-Q against Metropolis.
 
-What is measured: the late-time mean order parameter xi = |N_up - N_down| / N on the paper's 20 x 20 torus
+What is measured: the late-time mean order parameter xi = abs(N_up - N_down) / N on the paper's 20 x 20 torus
 (h = 0, coupling 1), at physical temperatures T from about 0.5 T_c to 1.6 T_c (plus T = 4, the paper's
 last point), for tabular MF-Q (``--algo tabular_mfq``, seeds 0, 1, 2) and for the Metropolis sampler of
 ``mfenvs.ising.metropolis``, measured the same way.
@@ -26,7 +26,7 @@ How MF-Q is run (what makes it match the sampler; the paper's settings do not, s
   ``xi_late``); the run's value is the loop's last logged window (round 6, at tau).
 
 The Metropolis reference is measured identically: per (temperature, seed), ``MCMC_ROUNDS_PER_SEED`` rounds from
-all-up of ``MAX_CYCLES * REVISION_RATE`` sweeps each, each scored by its mean |m| over the second half of
+all-up of ``MAX_CYCLES * REVISION_RATE`` sweeps each, each scored by its mean abs(m) over the second half of
 its sweeps; a long chain (``LONG_CHAIN_SWEEPS``) gives the 20 x 20 equilibrium value for comparison.
 """
 
@@ -193,7 +193,7 @@ def _present_specs(runs_dir: Path, quick: bool) -> list[RunSpec]:
 # == the Metropolis reference =======================================================================
 def metropolis_window(temperature: float, seed: int, window_rounds: int, sweeps: int) -> float:
     """The sampler scored like a MF-Q run: ``window_rounds`` rounds from all-up of ``sweeps`` sweeps, each the
-    mean |m| over its second half, averaged."""
+    mean abs(m) over its second half, averaged."""
     values = [
         float(np.abs(metropolis(SIZE, temperature, sweeps, seed=MCMC_SEED_OFFSET + 1000 * seed + r)[sweeps // 2 :]).mean())
         for r in range(window_rounds)

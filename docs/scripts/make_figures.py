@@ -1,0 +1,200 @@
+"""Draw every picture of the documentation site from the code and the committed results.
+
+    python docs/scripts/make_figures.py            # all figures into docs/_static/figures/
+    python docs/scripts/make_figures.py speed      # only some: battle, battlefield, ising, gaussian_squeeze, speed
+
+- ``battle.gif``: one battle played by two shipped policies (``zoo:mfq`` red, ``zoo:il`` blue), drawn by
+  Battle's own renderer (``render.battle`` through ``mfzoo watch``'s recorder), seed 0;
+- ``battlefield.png``: ``env.render()`` of Battlefield at reset: MAgent2's map with its walls and the fixed
+  12 v 12 start (every episode starts the same);
+- ``ising.gif``: a 32 x 32 Ising lattice, every site best-responding to its four neighbours with
+  probability 0.1 per step (the others keep their spin), drawn by ``render.ising``;
+- ``gaussian_squeeze.png``: ``env.render()`` of Gaussian Squeeze (N = 1000) after one round of random play;
+- ``speed.png``: agent-steps/s of Battle and of MAgent2 by map size and setting, read from the tables of
+  BENCHMARKS.md's section "Battle on Numba kernels vs MAgent2" (``benchmarks/battle_speed.py``).
+
+The pictures are deterministic given the code (seeded); rerun this script when the renderers, the shipped
+policies or the benchmark tables change, and commit its output.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "docs" / "_static" / "figures"
+FIGURES = ("battle", "battlefield", "ising", "gaussian_squeeze", "speed")
+SPEED_SECTION = "## Battle on Numba kernels vs MAgent2"
+SPEED_TABLES = {"All cores (2 threads)": "all cores", "One thread": "one thread"}
+"""The subsections of ``SPEED_SECTION`` drawn, and their panel titles."""
+
+
+def battle(out: Path = OUT) -> Path:
+    """One battle, ``zoo:mfq`` (red) against ``zoo:il`` (blue), 120 steps, as an animated GIF."""
+    import torch
+
+    from mfagents.commands.watch import WatchSession, record_episode
+
+    torch.set_num_threads(1)
+    session = WatchSession("battle", {"red": "zoo:mfq", "blue": "zoo:il"}, seed=0, max_steps=80)
+    try:
+        record_episode(session, out / "battle.gif", fps=12, size=(360, 400))
+    finally:
+        session.close()
+    return out / "battle.gif"
+
+
+def battlefield(out: Path = OUT) -> Path:
+    """Battlefield's own drawing at reset: MAgent2's walls and the fixed 12 v 12 start."""
+    import imageio.v3 as iio
+
+    from mfenvs import battlefield_v0
+
+    env = battlefield_v0.parallel_env(render_mode="rgb_array")
+    env.reset(seed=0)
+    iio.imwrite(out / "battlefield.png", env.render())
+    env.close()
+    return out / "battlefield.png"
+
+
+def ising(out: Path = OUT, size: int = 32, steps: int = 40, rate: float = 0.1) -> Path:
+    """Domains forming: each site plays its best response to its neighbours with probability ``rate``."""
+    from mfenvs import ising_v0
+    from render.record import VideoRecorder
+
+    env = ising_v0.parallel_env(size=size, max_cycles=steps, render_mode="rgb_array")
+    observations, _ = env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    with VideoRecorder(out / "ising.gif", fps=8) as recorder:
+        recorder.add_frame(_shrink(env.render(), 2))
+        while env.agents:
+            actions = {}
+            for agent in env.agents:
+                own, neighbours = observations[agent][0], observations[agent][1:].sum()
+                best = own if neighbours == 0 else np.sign(neighbours)
+                spin = best if rng.random() < rate else own
+                actions[agent] = int(spin > 0)
+            observations, *_ = env.step(actions)
+            recorder.add_frame(_shrink(env.render(), 2))
+    env.close()
+    return out / "ising.gif"
+
+
+def gaussian_squeeze(out: Path = OUT) -> Path:
+    """Gaussian Squeeze's own drawing after one round of uniform random play (N = 1000)."""
+    import imageio.v3 as iio
+
+    from mfenvs import gaussian_squeeze_v0
+
+    env = gaussian_squeeze_v0.parallel_env(render_mode="rgb_array")
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    env.step({agent: int(rng.integers(env.action_space(agent).n)) for agent in env.agents})
+    iio.imwrite(out / "gaussian_squeeze.png", env.render())
+    env.close()
+    return out / "gaussian_squeeze.png"
+
+
+def _shrink(frame: np.ndarray, factor: int) -> np.ndarray:
+    """Every ``factor``-th pixel (the drawings are crisp cells, so nearest-neighbour keeps them crisp)."""
+    return np.ascontiguousarray(frame[::factor, ::factor])
+
+
+# == speed against MAgent2 ===========================================================================
+def markdown_tables(text: str) -> list[list[dict[str, str]]]:
+    """Every pipe table in ``text``, as a list of rows keyed by the header cells."""
+    tables, lines = [], text.splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("|") and i + 1 < len(lines) and re.match(r"^\|[-| :]+\|$", lines[i + 1]):
+            header = [cell.strip() for cell in lines[i].strip("|").split("|")]
+            rows, i = [], i + 2
+            while i < len(lines) and lines[i].startswith("|"):
+                rows.append(dict(zip(header, (cell.strip() for cell in lines[i].strip("|").split("|")))))
+                i += 1
+            tables.append(rows)
+        else:
+            i += 1
+    return tables
+
+
+def subsection(text: str, section: str, title: str) -> str:
+    """The text of ``### title`` inside ``section`` (a ``## `` heading's start), up to the next heading."""
+    start = text.index(section)
+    start = text.index(f"### {title}\n", start)
+    end = re.search(r"^#{2,3} ", text[start + 4 :], flags=re.MULTILINE)
+    return text[start : start + 4 + end.start()] if end else text[start:]
+
+
+def rate(value: str) -> float:
+    """``'386.36 k'`` -> 386360.0; ``'3.79 M'`` -> 3790000.0."""
+    number, *unit = value.replace(",", "").split()
+    return float(number) * {"": 1, "k": 1e3, "M": 1e6}[unit[0] if unit else ""]
+
+
+def speed_rows(benchmarks: Path) -> dict[str, dict[str, list[dict[str, str]]]]:
+    """``{panel: {"parallel": rows, "batched": rows}}`` from BENCHMARKS.md."""
+    text = benchmarks.read_text()
+    panels = {}
+    for title, name in SPEED_TABLES.items():
+        tables = [t for t in markdown_tables(subsection(text, SPEED_SECTION, title)) if t and "ours agent-steps/s" in t[0]]
+        if len(tables) != 2:
+            raise ValueError(f"BENCHMARKS.md, {title!r}: expected the parallel and the batched table, found {len(tables)}")
+        panels[name] = {"parallel": tables[0], "batched": tables[1]}
+    return panels
+
+
+def speed(out: Path = OUT, benchmarks: Path = ROOT / "BENCHMARKS.md") -> Path:
+    """Agent-steps/s, ours beside MAgent2's, by map (agents) and minimap; PettingZoo API and batched core."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = speed_rows(benchmarks)
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6.2), sharey="row")
+    apis = {"parallel": "PettingZoo parallel API", "batched": "batched: BattleCore vs MAgent2's group API"}
+    for column, (threads, tables) in enumerate(panels.items()):
+        for row, (api, rows) in enumerate(tables.items()):
+            ax = axes[row, column]
+            labels = [f"map {r['map']}\n{r['agents']} agents\nminimap {r['minimap']}" for r in rows]
+            ours = np.array([rate(r["ours agent-steps/s"]) for r in rows]) / 1e6
+            theirs = np.array([rate(r["MAgent2 agent-steps/s"]) for r in rows]) / 1e6
+            x = np.arange(len(rows))
+            ax.bar(x - 0.2, ours, 0.4, label="mfzoo", color="#0072B2")
+            ax.bar(x + 0.2, theirs, 0.4, label="MAgent2 0.3.4", color="#E69F00")
+            for xi, o, t in zip(x, ours, theirs):
+                ax.text(xi - 0.2, o, f"{o / t:.1f}x", ha="center", va="bottom", fontsize=7)
+            ax.set_xticks(x, labels, fontsize=6.5)
+            ax.set_title(f"{apis[api]}\n(ours on {threads})", fontsize=9)
+            if column == 0:
+                ax.set_ylabel("million agent-steps / s")
+            ax.margins(y=0.15)
+    axes[0, 0].legend(fontsize=8, loc="upper left")
+    fig.suptitle("Battle, random actions, 2-core AMD EPYC (BENCHMARKS.md, issue 11); label: ours / MAgent2", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out / "speed.png", dpi=100)
+    plt.close(fig)
+    return out / "speed.png"
+
+
+def main(argv: list[str]) -> None:
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    names = argv or list(FIGURES)
+    unknown = sorted(set(names) - set(FIGURES))
+    if unknown:
+        raise SystemExit(f"unknown figure(s) {unknown}; known: {', '.join(FIGURES)}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        path = globals()[name]()
+        print(f"{path.relative_to(ROOT)}: {path.stat().st_size / 1024:.0f} KiB")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
