@@ -35,6 +35,7 @@ import argparse
 import datetime
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -189,7 +190,7 @@ def misses(results: list[dict], goal: float, guarded: list[str]) -> list[str]:
 
 def report(results: list[dict], heading: str, goal: float, workers: int, eval_rounds: int, wall_s: float, argv: list[str]) -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    command = "python benchmarks/gaussian_squeeze_defaults.py" + ("" if not argv else " " + " ".join(argv))
+    command = shlex.join(["python", "benchmarks/gaussian_squeeze_defaults.py", *argv])
     first = results[0]
     return "\n".join(
         [
