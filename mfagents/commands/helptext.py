@@ -57,5 +57,5 @@ def per_env_actor_sharing() -> str:
     from mfagents.training.defaults import TRAINING_DEFAULTS, algo_defaults
 
     separate = [name for name, defaults in TRAINING_DEFAULTS.items() if algo_defaults(defaults, "mfac").get("actor_sharing") == "separate"]
-    shared = [name for name in TRAINING_DEFAULTS if name not in separate and name != "ising"]
+    shared = [name for name in TRAINING_DEFAULTS if name not in separate]
     return f"{', '.join(separate) or 'no environment'} and one shared actor on {', '.join(shared)} (actor_sharing)"
