@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from mfagents.commands.shared import add_env_kwarg_argument
 from mfagents.evaluation.arena import (
     BUILTIN_ENTRANTS,
     DEFAULT_OUT,
@@ -29,16 +30,7 @@ def add_arena_arguments(parser: argparse.ArgumentParser) -> None:
         "--address", default=None,
         help="play the pairings as Ray tasks on this cluster, e.g. auto or ray://HOST:10001 (default: --workers local processes)",
     )  # fmt: skip
-    parser.add_argument(
-        "--env-kwarg", action="append", default=[], metavar="KEY=VALUE",
-        help="environment argument (repeatable), e.g. map_size=16 (default: the settings of the runs entered, "
-        "else the training defaults)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--override-run-settings", action="store_true",
-        help="let --env-kwarg values differ from the settings a run was trained with, e.g. a larger map "
-        "(default: such a difference is an error)",
-    )  # fmt: skip
+    add_env_kwarg_argument(parser)
     parser.add_argument("--no-builtins", action="store_true", help=f"do not add the built-in entrants (default: {', '.join(BUILTIN_ENTRANTS)} are added)")
 
 

@@ -61,6 +61,7 @@ RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "gaussian_squeeze": ("x", "G", "G_opt"),
 }
 """Shared step infos reported at the end of an episode, by short name (Battle reads its engine's results)."""
+from mfagents.commands.shared import add_env_kwarg_argument
 
 
 class WatchError(ValueError):
@@ -353,15 +354,7 @@ def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"every agent's policy (battle: both teams; default for ising / gaussian_squeeze: {DEFAULT_SPEC}). {spec_forms()}",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode and of random policies (default: 0)")
-    parser.add_argument(
-        "--env-kwarg", action="append", default=[], metavar="KEY=VALUE",
-        help="environment argument (repeatable) (default: the settings of the runs played, else the training defaults)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--override-run-settings", action="store_true",
-        help="let --env-kwarg values differ from the settings a run was trained with, e.g. a larger map "
-        "(default: such a difference is an error)",
-    )  # fmt: skip
+    add_env_kwarg_argument(parser)
     parser.add_argument(
         "--record", type=Path, default=None, metavar="FILE",
         help="write one episode to FILE.mp4 or FILE.gif without opening a window (default: play in a window)",
