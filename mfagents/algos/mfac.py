@@ -41,11 +41,13 @@ from mfagents.algos.buffers import Batch, ReplayBuffer, ReplayRatio
 from mfagents.algos.exploration import sample_categorical
 from mfagents.algos.nets import (
     SeparateActors,
+    adam,
     build_network,
     network_inputs,
     observation_layout,
     soft_update,
 )
+from mfagents.algos.precision import PRECISIONS
 from mfagents.algos.revision import ActionRevision, RevisionSettings
 from mfagents.algos.schedules import linear_schedule
 from mfagents.common.checkpoint import (
@@ -137,6 +139,8 @@ class MFACConfig(RevisionSettings):
     """Replay storage of observations: "float32" or "float16"."""
     zero_init_head: bool = False
     """Start the output layers of actor and critic at zero (a uniform actor, every Q value 0)."""
+    precision: str = "auto"
+    """Compute precision of the convolutional view encoders (see ``MFQConfig.precision``)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -169,6 +173,7 @@ class MFACConfig(RevisionSettings):
         check_choice("actor_update", self.actor_update, ("sampled", "all_actions"))
         check_choice("mean_action_input", self.mean_action_input, ("concurrent", "observed"))
         check_choice("obs_dtype", self.obs_dtype, ("float32", "float16"))
+        check_choice("precision", self.precision, PRECISIONS)
 
 
 class MFAC:
@@ -198,6 +203,7 @@ class MFAC:
             n_agent_ids=n_agents if config.agent_id_embedding else 0,
             device=self.device,
             zero_output=config.zero_init_head,
+            precision=config.precision,
         )
         if config.actor_sharing == "separate":
             if config.actor_init_action >= n_actions:
@@ -212,8 +218,10 @@ class MFAC:
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
         actor_rate = config.actor_learning_rate if config.actor_learning_rate is not None else config.learning_rate
         self.base_rates = (actor_rate, config.learning_rate)
-        self.optimizer = torch.optim.Adam(
-            [{"params": self.actor.parameters(), "lr": actor_rate}, {"params": self.critic.parameters(), "lr": config.learning_rate}]
+        self.optimizer = adam(
+            [{"params": self.actor.parameters(), "lr": actor_rate}, {"params": self.critic.parameters(), "lr": config.learning_rate}],
+            config.learning_rate,
+            self.device,
         )
         self.buffer = ReplayBuffer(config.buffer_size, self.layout.packed_size, n_actions, config.obs_dtype, self.device)
         self.replay_ratio = ReplayRatio(config.replay_ratio, config.batch_size, config.learning_starts)

@@ -49,11 +49,13 @@ from mfagents.algos.exploration import (
     sample_categorical,
 )
 from mfagents.algos.nets import (
+    adam,
     build_network,
     network_inputs,
     observation_layout,
     soft_update,
 )
+from mfagents.algos.precision import PRECISIONS
 from mfagents.algos.revision import ActionRevision, RevisionSettings
 from mfagents.algos.schedules import linear_schedule
 from mfagents.common.checkpoint import (
@@ -127,6 +129,9 @@ class MFQConfig(RevisionSettings):
     zero_init_head: bool = False
     """Start the Q network's output layer at zero: every Q value starts tied at 0, so greedy acting (and
     the greedy part of epsilon-greedy) starts at action 0 (argmax takes the first maximum)."""
+    precision: str = "auto"
+    """Compute precision of the convolutional view encoder: "auto" (bfloat16 on CPUs with native bf16 units,
+    else float32), "float32" or "bfloat16" (``mfagents.algos.precision``); MLP encoders, heads and weights stay float32."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -150,6 +155,7 @@ class MFQConfig(RevisionSettings):
         check_choice("backup", self.backup, ("boltzmann", "max"))
         check_choice("mean_action_input", self.mean_action_input, ("concurrent", "observed"))
         check_choice("obs_dtype", self.obs_dtype, ("float32", "float16"))
+        check_choice("precision", self.precision, PRECISIONS)
 
 
 def mean_field_value(q_values: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -188,9 +194,10 @@ class MFQ:
             n_agent_ids=n_agents if config.agent_id_embedding else 0,
             device=self.device,
             zero_output=config.zero_init_head,
+            precision=config.precision,
         )
         self.q_target = copy.deepcopy(self.q).requires_grad_(False)
-        self.optimizer = torch.optim.Adam(self.q.parameters(), lr=config.learning_rate)
+        self.optimizer = adam(self.q.parameters(), config.learning_rate, self.device)
         self.buffer = ReplayBuffer(config.buffer_size, self.layout.packed_size, n_actions, config.obs_dtype, self.device)
         self.replay_ratio = ReplayRatio(config.replay_ratio, config.batch_size, config.learning_starts)
         self.revision = ActionRevision.from_config(config, n_actions)
@@ -223,7 +230,7 @@ class MFQ:
     def q_values(self, observations: np.ndarray, mean_actions: np.ndarray | None) -> np.ndarray:
         """Q(s, ., abar) of the online network for ``n`` rows -> ``[n, n_actions]`` (no gradient)."""
         inputs = network_inputs(self.layout, observations, mean_actions, self.n_actions, self.device, self.uses_mean_action)
-        with torch.no_grad():
+        with torch.inference_mode():
             return self.q(*inputs).cpu().numpy()
 
     def act(self, observations: np.ndarray, mean_actions: np.ndarray | None, explore: bool = True) -> np.ndarray:
