@@ -46,7 +46,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--opponent", default=None, metavar="SPEC",
         help="battle's blue team: self (self-play: a frozen copy of the learner, the default), train:ALGO "
-        f"(a second learner), or a policy {spec_forms()}",
+        "(a second learner), pool:MEMBER=WEIGHT,... (an opponent pool drawn anew every round, e.g. "
+        "pool:scripted=2,self=2,random=1; self: the learner's recent snapshots), "
+        f"or a policy {spec_forms()}",
     )  # fmt: skip
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument(

@@ -35,6 +35,7 @@ from mfagents.training.defaults import (  # noqa: F401  (the tables stay reachab
     EnvDefaults,
     algo_defaults,
 )
+from mfagents.training.opponent_pool import POOL_PREFIX, SNAPSHOT_MEMBER, parse_pool
 from mfagents.training.run_settings import (
     CONFIG_NAME,
     OBSERVATION_KWARGS,
@@ -206,7 +207,14 @@ def resolve(config: RunConfig) -> ResolvedRun:
             opponent_algo_kwargs = {**algo_defaults(defaults, second), **config.algo_kwargs}
 
     env_kwargs = training_env_kwargs(entry, {**defaults.env_kwargs, **config.env_kwargs})
-    if opponent is not None and opponent != SELF_PLAY and not opponent.startswith(TRAIN_PREFIX):
+    if opponent is not None and opponent.startswith(POOL_PREFIX):
+        for member in parse_pool(opponent):
+            if member == SELF_PLAY or member.startswith(TRAIN_PREFIX) or member.startswith(POOL_PREFIX):
+                if member != SNAPSHOT_MEMBER:
+                    raise ValueError(f"--opponent {opponent!r}: {member!r} cannot be a pool member (self, or a policy SPEC)")
+            else:
+                check_opponent_observations(entry, member, env_kwargs)
+    elif opponent is not None and opponent != SELF_PLAY and not opponent.startswith(TRAIN_PREFIX):
         check_opponent_observations(entry, opponent, env_kwargs)
 
     eval_every, eval_panel, eval_rounds = resolve_eval_panel(config, defaults, entry, env_kwargs)
@@ -260,7 +268,7 @@ def resolve_eval_panel(config: RunConfig, defaults: EnvDefaults, entry: Any, env
     for spec in panel:
         if not isinstance(spec, str) or not spec.strip():
             raise ValueError(f"--eval-panel: a policy SPEC must be a non-empty string, got {spec!r}")
-        if spec == SELF_PLAY or spec.startswith(TRAIN_PREFIX):
+        if spec == SELF_PLAY or spec.startswith((TRAIN_PREFIX, POOL_PREFIX)):
             raise ValueError(f"--eval-panel: {spec!r} is a training opponent mode, not a policy SPEC (e.g. random, scripted, zoo:il, a run directory)")
         check_opponent_observations(entry, spec, env_kwargs, option="--eval-panel")
     return eval_every, panel, eval_rounds

@@ -59,6 +59,7 @@ from mfagents.policies.specs import (
     load_policy,
 )
 from mfagents.training.config import SELF_PLAY, TRAIN_PREFIX, ResolvedRun
+from mfagents.training.opponent_pool import POOL_PREFIX, SNAPSHOT_MEMBER, OpponentPool, parse_pool
 from mfagents.training.logger import RunLogger
 from mfagents.training.run_settings import CONFIG_NAME
 
@@ -228,6 +229,7 @@ class Players:
         names: group -> checkpoint name (``learner`` / ``opponent``).
         algos: checkpoint name -> algorithm, for every learner-backed policy.
         self_play: blue is a frozen copy of the learner, refreshed when the learner wins a round.
+        pool: blue's opponent pool (``--opponent pool:...``), None otherwise.
     """
 
     learner_group: str
@@ -236,6 +238,7 @@ class Players:
     names: dict[str, str]
     algos: dict[str, str]
     self_play: bool
+    pool: OpponentPool | None = None
 
     @property
     def saved(self) -> dict[str, Any]:
@@ -284,6 +287,9 @@ def setup_players(run: ResolvedRun, pipeline: VecPipeline) -> Players:
             frozen.load_state_dict(learner.state_dict())
             players.policies[other_group] = LearnerPolicy(frozen, explore=True, name="self-play copy")
             players.algos[OPPONENT] = run.algo
+        elif run.opponent.startswith(POOL_PREFIX):
+            players.pool = build_pool(run, pipeline, other_group, opponent_seed, learner)
+            players.policies[other_group] = players.pool
         elif run.opponent.startswith(TRAIN_PREFIX):
             second_algo = run.opponent[len(TRAIN_PREFIX) :]
             second = build_learner(second_algo, pipeline, other_group, opponent_seed, run.device, run.opponent_algo_kwargs)
@@ -300,6 +306,23 @@ def setup_players(run: ResolvedRun, pipeline: VecPipeline) -> Players:
         raise
     except (ValueError, TypeError) as error:
         raise RunSetupError(str(error)) from error
+
+
+def build_pool(run: ResolvedRun, pipeline: VecPipeline, group: str, seed: int, learner: Any) -> OpponentPool:
+    """The opponent pool of ``run.opponent``: its fixed members loaded, snapshots copied from ``learner``."""
+    probabilities = parse_pool(run.opponent)
+    fixed = {
+        member: load_policy(member, pipeline, group, derived_seed(seed, index), run.device)
+        for index, member in enumerate(probabilities)
+        if member != SNAPSHOT_MEMBER
+    }
+
+    def snapshot() -> LearnerPolicy:
+        copy = build_learner(run.algo, pipeline, group, seed, run.device, run.algo_kwargs)
+        copy.load_state_dict(learner.state_dict())
+        return LearnerPolicy(copy, explore=True, name="snapshot")
+
+    return OpponentPool(probabilities, fixed, snapshot, pipeline.n_envs, pipeline.agents_per_env, np.random.default_rng(seed))
 
 
 def derived_seed(*values: int) -> int:
@@ -456,6 +479,8 @@ def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[
     counters = Counters()
     if resume:
         counters = restore_checkpoint(out / CHECKPOINT_NAME, run, players)
+        if players.pool is not None:
+            players.pool.restart_snapshots()  # snapshots are not saved: start again from the resumed learner
         env_seed = derived_seed(run.seed, counters.global_step)  # episodes in flight were lost: start new ones
         if progress_fraction(counters, run) >= 1.0:  # nothing to do: leave the run's files as they are
             pipeline.close()
@@ -500,14 +525,16 @@ def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[
             learner.set_progress(fraction)
         if players.self_play:
             players.frozen_copy.set_progress(fraction)
+        if players.pool is not None:
+            players.pool.set_progress(fraction)
         actions = np.empty(pipeline.n_rows, dtype=np.int64)
         for group, rows in pipeline.groups.items():
             context = GroupContext(pipeline, group, rows, step.alive[rows])
             actions[rows] = players.policies[group](step.observations[rows], step.mean_actions[rows], context)
         next_step = pipeline.step(actions)
         for group, policy in players.policies.items():  # learners that act but do not observe (frozen copies)
-            if group not in players.learners and isinstance(policy, LearnerPolicy):
-                policy.learner.end_episodes(next_step.dones[pipeline.groups[group]])
+            if group not in players.learners and isinstance(policy, (LearnerPolicy, OpponentPool)):
+                (policy if isinstance(policy, OpponentPool) else policy.learner).end_episodes(next_step.dones[pipeline.groups[group]])
         for group, learner in players.learners.items():
             rows = pipeline.groups[group]
             learner.observe(
@@ -533,6 +560,8 @@ def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[
             result.update({"return": float(returns[copy_rows].mean()), "length": int(lengths[copy])})
             returns[copy * rows_per_copy : (copy + 1) * rows_per_copy] = 0.0
             lengths[copy] = 0
+            if players.pool is not None:
+                players.pool.round_finished(copy)
             if run.rounds is not None and counters.rounds >= run.rounds:
                 continue
             stats.rounds.append(result)
@@ -566,6 +595,8 @@ def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[
             metrics = stats.summary(learner_group)
             if players.self_play:
                 metrics["charts/opponent_refreshes"] = float(counters.opponent_refreshes)
+            if players.pool is not None:
+                metrics.update(players.pool.metrics())
             training_seconds = now - log_time - (eval_seconds - log_eval_seconds)
             metrics["perf/agent_steps_per_s"] = (counters.agent_steps - log_agent_steps) / max(training_seconds, 1e-9)
             metrics["perf/wall_time_s"] = now - start_time
