@@ -33,6 +33,7 @@ restarted, so a resumed run continues the same run but is not bit-identical to a
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -325,6 +326,16 @@ def build_pool(run: ResolvedRun, pipeline: VecPipeline, group: str, seed: int, l
     return OpponentPool(probabilities, fixed, snapshot, pipeline.n_envs, pipeline.agents_per_env, np.random.default_rng(seed))
 
 
+def resident_mib() -> float:
+    """This process's resident memory now, in MiB (Linux ``/proc/self/statm``; NaN where it cannot be read):
+    a healthy run's stays flat once the replay buffer is full."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def derived_seed(*values: int) -> int:
     """A 32-bit seed mixed from integers (seeds of the opponent, of a resumed environment...)."""
     return int(np.random.SeedSequence([int(v) for v in values]).generate_state(1)[0])
@@ -600,6 +611,7 @@ def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[
             training_seconds = now - log_time - (eval_seconds - log_eval_seconds)
             metrics["perf/agent_steps_per_s"] = (counters.agent_steps - log_agent_steps) / max(training_seconds, 1e-9)
             metrics["perf/wall_time_s"] = now - start_time
+            metrics["perf/resident_mib"] = resident_mib()
             metrics.update(eval_metrics)
             logger.log(counters.global_step, counters.rounds, counters.agent_steps, metrics)
             counters.csv_rows, counters.rounds_at_last_log = logger.rows_written, counters.rounds
