@@ -39,6 +39,8 @@ FORMAT = "mfzoo-checkpoint-v1"
 """Value of the ``format`` metadata key; a file without it is not an mfzoo checkpoint."""
 CHECKPOINT_NAME = "checkpoint.safetensors"
 """File name of the latest checkpoint inside a run directory."""
+BEST_CHECKPOINT_NAME = "best.safetensors"
+"""File name of the checkpoint with the best evaluation-panel score so far (``mfagents.training.loop.panel_score``)."""
 _HEADER_LIMIT = 100_000_000
 """Largest header accepted (safetensors' own limit): a corrupt length prefix must not allocate gigabytes."""
 

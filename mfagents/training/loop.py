@@ -11,7 +11,9 @@
 4. **evaluates** every ``eval_every`` rounds and at the end, when the run has an evaluation panel: the
    ``evaluator`` handed to ``train`` (``mfagents.evaluation.panel.EvalPanel``, built by ``mfagents.api``:
    evaluation is a floor above training) plays the learner against fixed opponents; its ``eval/...`` metrics
-   join that step's log row (a row is written then even between ``log_every_rounds``) and the progress bar;
+   join that step's log row (a row is written then even between ``log_every_rounds``) and the progress bar,
+   and the run's best evaluation so far is kept as ``best.safetensors`` (``panel_score``), as SB3's
+   ``EvalCallback`` keeps its best model;
 5. **checkpoints** every ``checkpoint_every_rounds`` rounds and at the end.
 
 Battle modes (``opponent``): ``self`` (default, the paper's self-play: blue is a frozen copy of the
@@ -45,6 +47,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from mfagents.common.checkpoint import (
+    BEST_CHECKPOINT_NAME,
     CHECKPOINT_NAME,
     CheckpointError,
     load_checkpoint,
@@ -164,6 +167,8 @@ class Counters:
     rounds_at_last_checkpoint: int = 0
     rounds_at_last_eval: int = 0
     global_step_at_last_eval: int = 0
+    best_panel_score: float = float("-inf")
+    rounds_at_best_panel_score: int = -1
 
 
 class RoundStats:
@@ -413,6 +418,16 @@ def eval_due(run: ResolvedRun, counters: Counters, fraction: float) -> bool:
     return passed or (fraction >= 1.0 and counters.global_step > counters.global_step_at_last_eval)
 
 
+def panel_score(metrics: dict[str, float]) -> float:
+    """One number per evaluation, to keep the best checkpoint: the mean win rate over the panel's opponents, ties
+    broken by the mean kill margin (kills - opponent kills, weighted 1e-6: a tie-breaker, below one round's win
+    for panels of up to ~1000 rounds of teams up to ~500)."""
+    results = panel_results(metrics, 0)
+    wins = [r["win_rate"] for r in results.values()]
+    margins = [r["kills"] - r["opponent_kills"] for r in results.values()]
+    return float(np.mean(wins) + 1e-6 * np.mean(margins))
+
+
 def panel_results(metrics: dict[str, float], rounds_per_opponent: int) -> dict[str, dict[str, float]]:
     """``{"eval/scripted/win_rate": ...}`` -> ``{"scripted": {"win_rate": ..., "rounds": 10}}`` for the summary."""
     results: dict[str, dict[str, float]] = {}
@@ -598,6 +613,10 @@ def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[
             eval_seconds += eval_metrics["perf/eval_time_s"]
             counters.rounds_at_last_eval, counters.global_step_at_last_eval = counters.rounds, counters.global_step
             last_eval = eval_metrics
+            score = panel_score(eval_metrics)
+            if out is not None and score > counters.best_panel_score:  # SB3 EvalCallback's best model
+                counters.best_panel_score, counters.rounds_at_best_panel_score = score, counters.rounds
+                write_checkpoint(out / BEST_CHECKPOINT_NAME, run, players, pipeline, counters)
 
         # -- log --------------------------------------------------------------------------------------
         log_due = counters.rounds - counters.rounds_at_last_log >= run.log_every_rounds
@@ -634,6 +653,12 @@ def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[
     summary.update({key.split("/", 1)[1]: value for key, value in last_metrics.items() if key.startswith("charts/")})
     if last_eval:  # the panel at the end of training (an evaluation is always due then)
         summary["eval"] = panel_results(last_eval, run.eval_rounds)
+    if out is not None and counters.rounds_at_best_panel_score >= 0:
+        summary["best"] = {
+            "checkpoint": str(out / BEST_CHECKPOINT_NAME),
+            "rounds": counters.rounds_at_best_panel_score,
+            "panel_score": counters.best_panel_score,
+        }
     return summary
 
 

@@ -213,3 +213,33 @@ def test_the_panel_counts_wins_draws_and_kills_and_is_stateless(monkeypatch):
 )
 def test_panel_names(spec, name):
     assert panel_name(spec) == name
+
+
+def test_the_best_evaluation_is_kept_as_best_checkpoint(tmp_path, monkeypatch):
+    from mfagents.common.checkpoint import BEST_CHECKPOINT_NAME, load_checkpoint
+    from mfagents.evaluation.rounds import evaluate
+    from mfagents.training import loop
+
+    scores = iter([0.2, 0.7, 0.5, 0.6])  # evaluations at rounds 1, 2, 3, 4: the best is the second
+    monkeypatch.setattr(loop, "panel_score", lambda metrics: next(scores))
+    summary = train("battle", "mfq", rounds=4, out=tmp_path, env_kwargs=TINY, algo_kwargs=LEARNER, eval_every=1, eval_rounds=1, tensorboard=False)
+    best = tmp_path / BEST_CHECKPOINT_NAME
+    assert summary["best"] == {"checkpoint": str(best), "rounds": 2, "panel_score": 0.7}
+    _, metadata = load_checkpoint(best)
+    assert metadata["counters"]["rounds"] == 2
+    played = evaluate("battle", red=str(best), blue="random", rounds=1, seed=0, env_kwargs=TINY)  # a policy SPEC like any checkpoint
+    assert played["rounds"] == 1
+
+
+def test_panel_score_ranks_wins_then_kill_margins():
+    from mfagents.training.loop import panel_score
+
+    def metrics(win_random, win_scripted, kills, opponent_kills):
+        return {
+            "eval/random/win_rate": win_random, "eval/random/kills": kills, "eval/random/opponent_kills": opponent_kills,
+            "eval/scripted/win_rate": win_scripted, "eval/scripted/kills": kills, "eval/scripted/opponent_kills": opponent_kills,
+        }  # fmt: skip
+
+    assert panel_score(metrics(1.0, 0.5, 50, 60)) == pytest.approx(0.75 - 1e-5)
+    assert panel_score(metrics(1.0, 0.55, 0, 64)) > panel_score(metrics(1.0, 0.5, 64, 0))  # one more win beats any margin
+    assert panel_score(metrics(1.0, 0.5, 60, 50)) > panel_score(metrics(1.0, 0.5, 50, 60))
