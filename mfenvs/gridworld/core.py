@@ -61,6 +61,26 @@ class GridOutput:
         return self.compute_mean_actions()
 
 
+def tiled_feature_table(
+    game: Game, tiled_features: Sequence[int] | Sequence[Sequence[int]] | np.ndarray, spare_view_channels: int
+) -> np.ndarray:
+    """``tiled_features`` as a ``[T, K]`` int64 table, one row per agent type (a flat list: the same row
+    for every type), checked: at most ``spare_view_channels`` columns, each a feature index or -1."""
+    table = np.asarray(tiled_features, dtype=np.int64)
+    n_types = len(game.types)
+    if table.ndim <= 1:
+        table = np.tile(table.reshape(1, -1), (n_types, 1))
+    if table.ndim != 2 or len(table) != n_types or table.shape[1] > spare_view_channels or not np.all(
+        (table >= -1) & (table < game.n_features)
+    ):
+        raise ValueError(
+            f"tiled_features must be at most spare_view_channels ({spare_view_channels}) feature indices in "
+            f"[0, {game.n_features}), or a table of such rows (-1 for a zero channel) per agent type ({n_types}), "
+            f"got {np.asarray(tiled_features).tolist()}"
+        )
+    return np.ascontiguousarray(table)
+
+
 class GridCore:
     """The gridworld engine over ``n_battles`` independent games of one ``Game``.
 
@@ -79,7 +99,9 @@ class GridCore:
             ``mfenvs.common.jit.PARALLEL_MIN_WORK`` agents (all games together) run on one thread.
             The results are the same whatever the thread count.
         tiled_features: indices into the features repeated over the window in the first spare
-            channels (what the PettingZoo envs do with ``extra_features``, as MAgent2 does).
+            channels (what the PettingZoo envs do with ``extra_features``, as MAgent2 does): one list
+            for every agent type, or a ``[T, K]`` table with a row per type (``Game.types`` order;
+            -1: a zero channel), for games whose types have features of different lengths.
         view_dtype: ``"float32"`` (the default) or ``"float16"``: opt-in half-size views, each value
             exactly the float32 view's value cast to float16. Features stay float32.
     """
@@ -92,7 +114,7 @@ class GridCore:
         mean_action_radius: float | None = None,
         spare_view_channels: int = 0,
         threads: int | None = None,
-        tiled_features: Sequence[int] = (),
+        tiled_features: Sequence[int] | Sequence[Sequence[int]] | np.ndarray = (),
         view_dtype: str = "float32",
     ):
         if not isinstance(game, Game):
@@ -105,14 +127,7 @@ class GridCore:
         self.spare_view_channels = check_int("spare_view_channels", spare_view_channels, minimum=0)
         self.threads = jit.check_threads(threads)
         self.view_dtype = observe.check_view_dtype(view_dtype)
-        self.tiled_features = np.asarray(tiled_features, dtype=np.int64).reshape(-1)
-        if len(self.tiled_features) > self.spare_view_channels or not np.all(
-            (self.tiled_features >= 0) & (self.tiled_features < game.n_features)
-        ):
-            raise ValueError(
-                f"tiled_features must be at most spare_view_channels ({self.spare_view_channels}) "
-                f"feature indices in [0, {game.n_features}), got {list(tiled_features)}"
-            )
+        self.tiled_features = tiled_feature_table(game, tiled_features, self.spare_view_channels)
         keep_freed_memory_for_reuse()
         self.game = game
         self.tables = game.tables()

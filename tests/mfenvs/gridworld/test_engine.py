@@ -296,3 +296,39 @@ def test_move_order_is_band_by_band_then_the_boundary_columns_in_slot_order():
     order = rules.move_order(0, positions, 8, 15)
     # interior: slot 5 (band 0, column 11), slot 4 (band 1), slot 2 (band 3), slot 1 (band 7); boundary: 0 (2), 3 (14)
     assert order.tolist() == [5, 4, 2, 1, 0, 3]
+
+
+# -- per-type features (MAgent's get_feature_size: the one-hot is the type's own action set) -------
+def test_features_follow_each_types_own_action_count():
+    from mfenvs.gridworld.game import ID_BITS
+
+    game = three_groups()
+    core = core_of(game)
+    actions = stay_all()
+    actions[3] = ranged_attack(2, 0)  # b1 attacks an empty cell: -0.02 - 0.2
+    out = core.step(actions[None])
+    features = out.features[0]
+    assert features.shape[1] == game.n_features == ID_BITS + 25 + 3
+    assert [game.feature_size(t) for t in game.types] == [ID_BITS + 9 + 3, ID_BITS + 25 + 3]
+    a0, b1 = features[0], features[3]
+    assert a0[ID_BITS + MELEE.stay] == 1.0 and a0[ID_BITS : ID_BITS + 9].sum() == 1.0
+    assert a0[ID_BITS + 9] == out.rewards[0, 0]  # the reward right after the melee one-hot
+    assert a0[ID_BITS + 10] == np.float32(2 / 9) and a0[ID_BITS + 11] == np.float32(2 / 9)
+    assert not a0[ID_BITS + 12 :].any()  # padding
+    assert b1[ID_BITS + ranged_attack(2, 0)] == 1.0 and b1[ID_BITS + 25] == out.rewards[0, 3]
+    assert b1[ID_BITS + 26] == np.float32(6 / 9)
+
+
+def test_tiled_features_take_a_row_per_type():
+    from mfenvs.gridworld.game import ID_BITS
+
+    game = three_groups(minimap_mode=False)
+    table = [[ID_BITS + 9, -1], [ID_BITS + 25, ID_BITS + 26]]  # each type's reward, then the ranged x
+    core = core_of(game, spare_view_channels=2, tiled_features=table)
+    out = core.step(stay_all()[None])
+    views, rewards = out.views[0], out.rewards[0]
+    n_view = game.n_view_channels
+    assert (views[0, ..., n_view] == rewards[0]).all() and not views[0, ..., n_view + 1].any()
+    assert (views[2, ..., n_view] == rewards[2]).all() and (views[2, ..., n_view + 1] == np.float32(2 / 9)).all()
+    with pytest.raises(ValueError, match="per agent type"):
+        GridCore(game, spare_view_channels=2, tiled_features=[[0, 1]])
