@@ -78,21 +78,27 @@ class CombinedArmsCore(GridCore):
         return {group: slice(int(starts[k]), int(starts[k + 1])) for k, group in enumerate(GROUPS)}
 
     def results(self, battle: int = 0) -> dict[str, object]:
-        """Kills, survivors and total reward of each group and each side, and the side ahead by kills."""
+        """Per group and per side: enemies killed, survivors, total reward, own-side agents killed
+        (``*_friendly_kills``: friendly fire); and the side ahead by enemy kills."""
         state = self.state
-        kills = state.kills[battle]
+        table = state.kill_table[battle]  # [killer group, victim group]
+        sides = np.asarray(SIDE_OF_GROUP)
+        enemy = sides[:, None] != sides[None, :]
         survivors = np.add.reduceat(state.alive[battle], self.group_starts[:-1], dtype=np.int64)
         totals = state.total_rewards[battle]
         results: dict[str, object] = {}
         for k, group in enumerate(GROUPS):
-            results.update({f"{group}_kills": int(kills[k]), f"{group}_survivors": int(survivors[k])})
+            results[f"{group}_kills"] = int(table[k][enemy[k]].sum())
+            results[f"{group}_friendly_kills"] = int(table[k][~enemy[k]].sum())
+            results[f"{group}_survivors"] = int(survivors[k])
             results[f"{group}_total_reward"] = float(totals[k])
-        side_kills = [0, 0]
+        side_kills = []
         for s, side in enumerate(SIDES):
-            groups = [k for k in range(len(GROUPS)) if SIDE_OF_GROUP[k] == s]
-            side_kills[s] = int(sum(kills[k] for k in groups))
-            results[f"{side}_kills"] = side_kills[s]
-            results[f"{side}_survivors"] = int(sum(survivors[k] for k in groups))
-            results[f"{side}_total_reward"] = float(sum(totals[k] for k in groups))
+            groups = np.flatnonzero(sides == s)
+            side_kills.append(sum(results[f"{GROUPS[k]}_kills"] for k in groups))
+            results[f"{side}_kills"] = side_kills[-1]
+            results[f"{side}_friendly_kills"] = sum(results[f"{GROUPS[k]}_friendly_kills"] for k in groups)
+            results[f"{side}_survivors"] = int(survivors[groups].sum())
+            results[f"{side}_total_reward"] = float(totals[groups].sum())
         results["winner"] = "draw" if side_kills[0] == side_kills[1] else SIDES[int(np.argmax(side_kills))]
         return results

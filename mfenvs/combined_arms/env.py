@@ -7,7 +7,7 @@
 | Observations | ``Box(13, 13, C)`` float32 HWC (float16 with ``view_dtype="float16"``), MAgent2's layout (below); ``C`` differs by type with ``extra_features`` |
 | Rewards | per step -0.005; attack -0.1 (hit or miss); non-lethal hit on an enemy +0.2; killing blow on an enemy +5 instead; death -0.1 (replaces the rest); hits on the own side: no bonus |
 | Episode | ends when any of the four groups is wiped out (termination for all, as MAgent2) or after ``max_cycles`` steps (truncation) |
-| Infos | ``mean_action``; the running kills, survivors and total reward of each group (``redmelee_kills``...) and each side (``red_kills``...); ``red_won``, ``blue_won``, ``draw`` (more kills by the side's two groups wins); ``action_mask`` (optional); ``alive`` (absorb mode) |
+| Infos | ``mean_action``; the running enemy kills, own-side kills (friendly fire), survivors and total reward of each group (``redmelee_kills``, ``redmelee_friendly_kills``...) and each side (``red_kills``...); ``red_won``, ``blue_won``, ``draw`` (more enemy kills by the side's two groups wins); ``action_mask`` (optional); ``alive`` (absorb mode) |
 | State | ``Box(0, 1, (map_size, map_size, 9), float32)`` indexed [y, x]: walls, then presence and hp / max_hp of redmelee, redranged, bluemelee, blueranged |
 
 Units (MAgent2's ``get_config``; both view radius 6, damage 2, recover 0.1 hp a step, and their attacks

@@ -194,6 +194,7 @@ class GridCore:
         state.last_deaths[which] = False
         state.steps[which] = 0
         state.kills[which] = 0
+        state.kill_table[which] = 0
         state.total_rewards[which] = 0.0
         state.done[which] = False
 
@@ -225,8 +226,9 @@ class GridCore:
                 *tables, self.n_groups, self.max_cycles, *self.game.move_bands, self.walls, actions, self._victims,
                 self._first_attack, order, state.positions, state.hp, state.alive, state.occupant,
                 state.last_actions, state.last_rewards, state.last_hits, state.last_deaths, state.steps,
-                state.kills, state.done, rewards, terminated, truncated,
+                state.kill_table, state.done, rewards, terminated, truncated,
             )  # fmt: skip
+        state.kills[:] = state.kill_table.sum(axis=2)
         starts = self.group_starts
         for group in range(self.n_groups):
             state.total_rewards[:, group] += rewards[:, starts[group] : starts[group + 1]].sum(axis=1)
