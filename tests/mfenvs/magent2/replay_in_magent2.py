@@ -2,7 +2,8 @@
 
 Usage: ``python replay_in_magent2.py SPEC.json OUT.npz``, or ``python replay_in_magent2.py --layout GAME
 MAP_SIZE OUT.npz`` for the walls (``[H, W]`` bool, indexed [y, x]) and each group's cells (``(x, y)``, in
-agent id order) right after ``reset()`` of MAgent2's ``GAME`` environment (e.g. ``battlefield_v5``). The spec gives the game (``"battle"``: MAgent2's
+agent id order) right after ``reset()`` of MAgent2's ``GAME`` environment (e.g. ``battlefield_v5``),
+or ``--spaces GAME MAP_SIZE OUT.json`` for its agents' spaces under each flag. The spec gives the game (``"battle"``: MAgent2's
 ``battle.get_config``, which ``battlefield_v5`` imports too), the map size, the minimap flag, the
 interior walls ``[(x, y)]``, each group's start cells ``[[(x, y)]]`` and the actions ``[steps][agents]``
 (agent id order: group 0's agents, then group 1's, ...); ``"combined_arms"`` plays MAgent2's
@@ -93,8 +94,29 @@ def layout(game: str, map_size: int, out_path: str) -> None:
     np.savez(out_path, walls=walls, **cells)
 
 
+def spaces(game: str, map_size: int, out_path: str) -> None:
+    """Every agent's observation shape and action count, and the state shape, of MAgent2's ``game`` under
+    each combination of ``minimap_mode`` and ``extra_features``, as JSON."""
+    import importlib
+
+    module = importlib.import_module(f"magent2.environments.{game}")
+    result = {}
+    for minimap_mode in (False, True):
+        for extra_features in (False, True):
+            env = module.parallel_env(map_size=map_size, minimap_mode=minimap_mode, extra_features=extra_features)
+            result[f"{minimap_mode},{extra_features}"] = {
+                "observations": {agent: list(env.observation_space(agent).shape) for agent in env.possible_agents},
+                "actions": {agent: int(env.action_space(agent).n) for agent in env.possible_agents},
+                "state": list(env.state_space.shape),
+            }
+    with open(out_path, "w") as file:
+        json.dump(result, file)
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "--layout":
+    if sys.argv[1] == "--spaces":
+        spaces(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif sys.argv[1] == "--layout":
         layout(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
         main(sys.argv[1], sys.argv[2])

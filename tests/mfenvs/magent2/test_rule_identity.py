@@ -269,3 +269,27 @@ def test_the_combined_arms_large_map_test_sees_the_band_order(tmp_path, monkeypa
     core = make_core(config)
     with pytest.raises(AssertionError, match="positions|alive|rewards|views"):
         assert_same_episode(replay_in_ours(config, actions), theirs, False, core.tables.n_actions[core.tables.slot_type])
+
+
+@pytest.mark.parametrize("map_size", [16, 45])
+def test_combined_arms_spaces_are_magent2s(tmp_path, map_size):
+    """Every agent's observation shape and action count under each flag; the state's unless extra_features
+    (ours never carries the features, a documented difference)."""
+    import json
+    import subprocess
+
+    from mfenvs import combined_arms_v0
+    from tests.mfenvs.magent2.helpers import REPLAY_SCRIPT, magent2_python
+
+    out = tmp_path / "spaces.json"
+    subprocess.run([magent2_python(), str(REPLAY_SCRIPT), "--spaces", "combined_arms_v6", str(map_size), str(out)], check=True)
+    theirs = json.loads(out.read_text())
+    for minimap_mode in (False, True):
+        for extra_features in (False, True):
+            env = combined_arms_v0.parallel_env(map_size=map_size, minimap_mode=minimap_mode, extra_features=extra_features)
+            expected = theirs[f"{minimap_mode},{extra_features}"]
+            assert env.possible_agents == list(expected["observations"])
+            assert {agent: list(env.observation_space(agent).shape) for agent in env.possible_agents} == expected["observations"]
+            assert {agent: int(env.action_space(agent).n) for agent in env.possible_agents} == expected["actions"]
+            if not extra_features:
+                assert list(env.state_space.shape) == expected["state"]
