@@ -417,6 +417,9 @@ class CombinedArmsEnv(_GroupedEnv):
     Args:
         config: the game; or pass ``CombinedArmsConfig``'s fields as keyword arguments (not both).
         num_envs, device, threads, categorical_actions, seed, view_dtype: as ``BattleEnv``'s.
+        opponent: ``None`` (all four groups act) or ``"random"``: blue's two groups play uniform random
+            actions of their own sets (from a generator seeded with each seeded reset), and the env has the
+            groups ``redmelee`` and ``redranged`` only.
         **config_kwargs: ``CombinedArmsConfig`` fields, e.g. ``map_size=16, max_cycles=100``.
     """
 
@@ -430,9 +433,12 @@ class CombinedArmsEnv(_GroupedEnv):
         categorical_actions: bool = True,
         seed: int | None = None,
         view_dtype: str = "float32",
+        opponent: str | None = None,
         **config_kwargs,
     ):
         config = _resolve_config(CombinedArmsConfig, config, config_kwargs)
+        if opponent not in (None, "random"):
+            raise ValueError(f"opponent must be None or 'random', got {opponent!r}")
         num_envs = check_int("num_envs", num_envs, minimum=1)
         game = combined_arms_game(config)
         tiled, bounds = combined_arms_layout(config, game, view_dtype)
@@ -442,6 +448,13 @@ class CombinedArmsEnv(_GroupedEnv):
         )  # fmt: skip
         groups = core.group_slices()
         kinds = {name: game.types.index(group.agent_type) for name, group in zip(groups, game.groups)}
+        #: the slots blue's random opponent plays, and each one's number of actions
+        self.opponent = opponent
+        self._opponent_slots = np.flatnonzero(core.teams == 1) if opponent else np.zeros(0, dtype=np.int64)
+        self._opponent_actions = core.tables.n_actions[core.tables.slot_type[self._opponent_slots]]
+        self._opponent_rng = np.random.default_rng(seed)
+        if opponent:
+            groups = {name: slots for name, slots in groups.items() if SIDE_OF_GROUP[list(core.group_slices()).index(name)] == 0}
         super().__init__(
             num_envs=num_envs, device=device, categorical_actions=categorical_actions, seed=seed, group_slots=groups,
             agent_names=core.agent_names, n_actions={name: game.types[kind].n_actions for name, kind in kinds.items()},
@@ -468,11 +481,13 @@ class CombinedArmsEnv(_GroupedEnv):
                 mask=Categorical(2, shape, dtype=torch.bool, device=self.device),
                 shape=shape,
             )
-        kills = Bounded(0, core.n_agents, (num_envs, len(groups)), dtype=torch.int64, device=self.device)
+        kills = Bounded(0, core.n_agents, (num_envs, core.n_groups), dtype=torch.int64, device=self.device)
         self._set_specs(Composite(observations, kills=kills, shape=(num_envs,), device=self.device))
 
     def _reset_all(self, seed: int | None) -> TensorDictBase:
         output = self.core.reset(seed)
+        if seed is not None:
+            self._opponent_rng = np.random.default_rng(seed)
         self._truncated[:] = False
         return self._tensordict(output)
 
@@ -482,6 +497,9 @@ class CombinedArmsEnv(_GroupedEnv):
         return self._tensordict(self.core.observe())
 
     def _step_all(self, actions: np.ndarray) -> tuple[TensorDictBase, np.ndarray]:
+        if self.opponent is not None:  # blue's slots follow red's
+            blue = self._opponent_rng.integers(0, self._opponent_actions, size=(self.batch_size[0], len(self._opponent_slots)))
+            actions = np.concatenate([actions, blue], axis=1)
         output = self.core.step(actions)
         self._truncated |= output.truncated
         return self._tensordict(output), output.rewards
