@@ -59,6 +59,11 @@ class CombinedArmsCore(GridCore):
         #: ``[N]`` int64 side of each slot: 0 red, 1 blue (the renderer's and the scoreboard's teams)
         self.teams = np.asarray(SIDE_OF_GROUP, dtype=np.int64)[self.tables.slot_group]
         self.team_names = SIDES
+        sides = np.asarray(SIDE_OF_GROUP)
+        self._enemy = sides[:, None] != sides[None, :]  # [killer group, victim group]: of the other side
+        self._side_of_group = (sides[:, None] == np.arange(len(SIDES))[None, :]).astype(np.int64)  # [G, S] one-hot
+        self._group_keys = [[f"{name}_kills", f"{name}_friendly_kills", f"{name}_survivors"] for name in GROUPS]
+        self._side_keys = [[f"{name}_kills", f"{name}_friendly_kills", f"{name}_survivors"] for name in SIDES]
 
     @property
     def config(self) -> CombinedArmsConfig:
@@ -79,26 +84,25 @@ class CombinedArmsCore(GridCore):
 
     def results(self, battle: int = 0) -> dict[str, object]:
         """Per group and per side: enemies killed, survivors, total reward, own-side agents killed
-        (``*_friendly_kills``: friendly fire); and the side ahead by enemy kills."""
+        (``*_friendly_kills``: friendly fire); and the side ahead by enemy kills.
+
+        A few array operations and one ``tolist`` (the PettingZoo env reads this every step)."""
         state = self.state
         table = state.kill_table[battle]  # [killer group, victim group]
-        sides = np.asarray(SIDE_OF_GROUP)
-        enemy = sides[:, None] != sides[None, :]
+        kills = (table * self._enemy).sum(axis=1)
         survivors = np.add.reduceat(state.alive[battle], self.group_starts[:-1], dtype=np.int64)
+        counts = np.stack([kills, table.sum(axis=1) - kills, survivors])  # [3, G] int64
+        side_counts = counts @ self._side_of_group  # [3, S]
         totals = state.total_rewards[battle]
+        side_totals = totals @ self._side_of_group
         results: dict[str, object] = {}
-        for k, group in enumerate(GROUPS):
-            results[f"{group}_kills"] = int(table[k][enemy[k]].sum())
-            results[f"{group}_friendly_kills"] = int(table[k][~enemy[k]].sum())
-            results[f"{group}_survivors"] = int(survivors[k])
-            results[f"{group}_total_reward"] = float(totals[k])
-        side_kills = []
-        for s, side in enumerate(SIDES):
-            groups = np.flatnonzero(sides == s)
-            side_kills.append(sum(results[f"{GROUPS[k]}_kills"] for k in groups))
-            results[f"{side}_kills"] = side_kills[-1]
-            results[f"{side}_friendly_kills"] = sum(results[f"{GROUPS[k]}_friendly_kills"] for k in groups)
-            results[f"{side}_survivors"] = int(survivors[groups].sum())
-            results[f"{side}_total_reward"] = float(totals[groups].sum())
-        results["winner"] = "draw" if side_kills[0] == side_kills[1] else SIDES[int(np.argmax(side_kills))]
+        for names, values, rewards, total_names in (
+            (self._group_keys, counts.T.tolist(), totals.tolist(), GROUPS),
+            (self._side_keys, side_counts.T.tolist(), side_totals.tolist(), SIDES),
+        ):
+            for keys, row, reward, name in zip(names, values, rewards, total_names):
+                results.update(zip(keys, row))
+                results[f"{name}_total_reward"] = reward
+        red, blue = side_counts[0].tolist()
+        results["winner"] = "draw" if red == blue else SIDES[0] if red > blue else SIDES[1]
         return results

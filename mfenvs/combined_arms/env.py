@@ -204,10 +204,14 @@ class SingleCombinedArms:
         return {**results, "red_won": winner == "red", "blue_won": winner == "blue", "draw": winner == "draw"}
 
     def _group_rows(self, array: np.ndarray, columns: str) -> list[np.ndarray]:
-        """Per-slot rows of ``[N, ...]`` ``array``, each group's cut to its own ``"channels"`` or ``"actions"``."""
-        rows: list[np.ndarray] = []
+        """Per-slot rows of ``[N, ...]`` ``array``, each group's cut to its own ``"channels"`` or ``"actions"``
+        (``list(array)`` makes every row at once; only the groups narrower than the array are cut again)."""
+        rows = list(array)
+        width = array.shape[-1]
         for slots, n_channels, n_actions in self._layout:
-            rows += list(array[slots, ..., :n_channels] if columns == "channels" else array[slots, :n_actions])
+            cut = n_channels if columns == "channels" else n_actions
+            if cut < width:
+                rows[slots] = list(array[slots, ..., :cut])
         return rows
 
     def _convert(self, out) -> CoreOutput:
