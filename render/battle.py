@@ -88,9 +88,16 @@ LOST_HP_COLOURS = lost_hp_colours(palette.TEAM_COLOURS)
 """Battle's lost-hp colours, indexed by team."""
 
 
+FALLBACK_COLOURS = (palette.VERMILLION, palette.BLUE, palette.ORANGE, palette.SKY_BLUE, palette.BLUISH_GREEN, palette.REDDISH_PURPLE)
+"""Colours of groups without a name in ``palette.GROUP_COLOURS``, by group index."""
+
+
 def group_colours(engine: Any) -> tuple[palette.Colour, ...]:
-    """The colour of each of the engine's groups (``palette.GROUP_COLOURS`` by name)."""
-    return tuple(palette.GROUP_COLOURS[group.name] for group in engine.game.groups)
+    """The colour of each of the engine's groups (``palette.GROUP_COLOURS`` by name, else ``FALLBACK_COLOURS``)."""
+    return tuple(
+        palette.GROUP_COLOURS.get(group.name, FALLBACK_COLOURS[k % len(FALLBACK_COLOURS)])
+        for k, group in enumerate(engine.game.groups)
+    )
 
 
 def map_layout(surface_size: tuple[int, int], map_size: int) -> canvas.GridLayout:

@@ -97,7 +97,7 @@ def check_one_space_per_agent(entry: EnvEntry, what: str) -> None:
     """
     if entry.short_name in PER_GROUP_SPACES:
         raise PerGroupSpacesError(
-            f"{what} do not support {entry.short_name} yet: its groups have different observation and action "
+            f"{what}: {entry.short_name} is not supported yet: its groups have different observation and action "
             f"spaces (melee 9 actions, ranged 25), so a side needs one learner per group, which mfzoo's training "
             f"loop does not build; use mfzoo watch {entry.short_name} --policy random (or module:callable), the "
             f"TorchRL env mfenvs.torchrl_env.CombinedArmsEnv or the BenchMARL task BattleTask.COMBINED_ARMS"

@@ -79,7 +79,8 @@ order, as in MAgent2 (``mfenvs.gridworld.game.Game.move_bands``).
 Differences from MAgent2's ``combined_arms_v6``, all deliberate (Battle's and Battlefield's too):
 ``state()`` is indexed [y, x] like the views (MAgent2's is [x, y]) and never carries the features
 (MAgent2 adds them with ``extra_features``); an agent's death step always gives ``dead_penalty``
-(MAgent2 gives it +0.2 more if it had landed a non-lethal hit on an enemy earlier that step); the
+(MAgent2 adds the reward rules of the hits it landed earlier in that step: +0.2 for a non-lethal hit
+on an enemy, +5 for a kill); the
 features show the last step's reward (MAgent2's lag one step); dead agents see zeros; stepping after
 the end raises an error; the first step after reset uses each group's own actions (MAgent2 0.3.4 plays
 redmelee's actions for every group, MAGENT2_GAMES.md section 1.6, so its ranged units get melee
