@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -31,7 +32,10 @@ from mfenvs.gridworld.state import EMPTY, NO_ACTION, GridState
 
 @dataclass
 class GridOutput:
-    """Arrays of one ``reset`` or ``step`` of all games (fresh arrays, never reused).
+    """Arrays of one ``reset`` or ``step`` of all games.
+
+    The arrays are the caller's: the core never writes into an array that anything still refers to
+    (it reuses a views buffer only once every reference to it, and to its views, is gone).
 
     Attributes:
         views: ``[B, N, V, V, C]`` view windows (zeros for dead agents): float32, or float16 with
@@ -79,6 +83,11 @@ def tiled_feature_table(
             f"got {np.asarray(tiled_features).tolist()}"
         )
     return np.ascontiguousarray(table)
+
+
+_POOLED_REFERENCES = 2
+"""``sys.getrefcount`` of a pooled views storage nothing else refers to: the pool's tuple and the
+call's argument (checked by tests/mfenvs/gridworld/test_engine.py)."""
 
 
 class GridCore:
@@ -149,6 +158,7 @@ class GridCore:
         # scratch of the views: each game seen by each group, and the cells the agents were drawn on
         self._pictures = observe.empty_pictures(n_battles, game, self.walls, self.view_dtype, self.spare_view_channels)
         self._drawn = np.full((n_battles, self.n_agents), -1, dtype=np.int64)
+        self._view_buffers: list[tuple[np.ndarray, np.ndarray]] = []  # see _views_buffer
 
     @property
     def slot_group(self) -> np.ndarray:
@@ -235,11 +245,34 @@ class GridCore:
         return self._output(rewards, terminated, truncated)
 
     # -- outputs ---------------------------------------------------------------------------------
+    VIEW_BUFFERS = 3
+    """Views buffers a core keeps for reuse: a step's output is usually still held while the next is made."""
+
+    def _views_buffer(self) -> tuple[np.ndarray, np.ndarray]:
+        """A views buffer nothing outside the core refers to (reused: its dead agents' zero rows stay
+        unwritten, ``observe.write_observations``), or a new one, kept if there are fewer than ``VIEW_BUFFERS``.
+
+        A buffer is free when its reference count is the pool's own: every array handed out (the views,
+        a float16 view of them, a slice, a tensor that shares the memory) refers to it until it is gone.
+        """
+        for buffer in self._view_buffers:
+            if sys.getrefcount(buffer[0]) == _POOLED_REFERENCES:
+                return buffer
+        buffer = observe.empty_views(self.n_battles, self.n_agents, len(self._half_widths), self._pictures)
+        if len(self._view_buffers) < self.VIEW_BUFFERS:
+            self._view_buffers.append(buffer)
+        return buffer
+
+    def __getstate__(self) -> dict:
+        """Pickled and copied without the views buffers (a copy makes its own)."""
+        return {**self.__dict__, "_view_buffers": []}
+
     def _output(self, rewards: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> GridOutput:
         state = self.state
         with jit.threads(self.threads, self._work):
             views, features = observe.observations(
-                state, self.game, self.tables, self._half_widths, self._pictures, self._drawn, self.tiled_features
+                state, self.game, self.tables, self._half_widths, self._pictures, self._drawn, self.tiled_features,
+                self._views_buffer(),
             )
         return GridOutput(
             views=views,

@@ -208,11 +208,13 @@ def view_window(battle, slot, positions, alive, slot_group, groups, pictures, n_
 @kernel(parallel=True)
 def write_observations(
     positions, hp, alive, last_actions, last_rewards, last_deaths, slot_type, slot_group, groups, max_hp, n_actions,
-    minimap, n_view, tiled, half_widths, pictures, drawn, views, features,
+    minimap, n_view, tiled, half_widths, pictures, drawn, views, zero_rows, features,
 ):  # fmt: skip
     """Fill ``views`` ``[B, N, V, V, C]`` and ``features`` ``[B, N, F]`` of every agent (in parallel),
     after redrawing the agents on ``pictures`` (see ``draw_agents``). ``tiled`` is ``[T, K]``: each
-    type's tiled feature columns (-1: a zero channel); ``n_actions`` each type's action count. ``views`` and ``pictures`` share
+    type's tiled feature columns (-1: a zero channel); ``n_actions`` each type's action count.
+    ``zero_rows`` ``[B, N]`` bool marks the rows of ``views`` known to hold zeros already (a reused
+    buffer): a dead agent's row is written (zeros) only if it is not marked; the marks are updated. ``views`` and ``pictures`` share
     one storage type: float32, or uint16 float16 bit patterns; ``features`` are float32. ``groups`` and
     ``half_widths`` are tuples (see ``view_window``)."""
     n_battles, n_agents = alive.shape
@@ -235,10 +237,12 @@ def write_observations(
         battle, slot = agent // n_agents, agent % n_agents
         kind = slot_type[slot]
         feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, n_actions[kind], features[battle, slot])
-        view_window(
-            battle, slot, positions, alive, slot_group, groups, pictures, n_view, density[battle], stored_density[battle],
-            features, tiled[kind], half_widths, flat_views[battle, slot],
-        )  # fmt: skip
+        if alive[battle, slot] or not zero_rows[battle, slot]:  # a dead agent's zeros are written once per buffer
+            view_window(
+                battle, slot, positions, alive, slot_group, groups, pictures, n_view, density[battle], stored_density[battle],
+                features, tiled[kind], half_widths, flat_views[battle, slot],
+            )  # fmt: skip
+        zero_rows[battle, slot] = not alive[battle, slot]
 
 
 def observations(
@@ -249,6 +253,7 @@ def observations(
     pictures: np.ndarray,
     drawn: np.ndarray,
     tiled: np.ndarray | None = None,
+    buffer: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(views, features)`` of every agent: ``[B, N, V, V, C + spare]`` and ``[B, N, F]`` float32.
 
@@ -260,21 +265,28 @@ def observations(
     spare channels, which repeat the features ``tiled`` (``[T, K]``: per agent type, indices into the
     F, -1 for a zero channel) and hold zeros after them. The agent sees itself at the centre (r, r). Dead agents: zeros. ``pictures`` and ``drawn``
     (``[B, N]`` int64, -1 at first) are the caller's scratch, kept between calls so that only the
-    agents' cells are redrawn.
+    agents' cells are redrawn. ``buffer``: ``(views storage, zero_rows)`` to write the views into
+    (``empty_views``; a reused one skips the dead agents' rows that hold zeros already), else a new one.
     """
     n_battles, n_agents = state.alive.shape
-    view_size = len(half_widths)
-    views = np.empty((n_battles, n_agents, view_size, view_size, pictures.shape[4]), dtype=pictures.dtype)
+    views, zero_rows = buffer if buffer is not None else empty_views(n_battles, n_agents, len(half_widths), pictures)
     features = np.empty((n_battles, n_agents, game.n_features), dtype=np.float32)
     tiled = np.zeros((len(game.types), 0), dtype=np.int64) if tiled is None else tiled
     write_observations(
         state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths,
         tables.slot_type, tables.slot_group, tuple(range(game.n_groups)), tables.max_hp, tables.n_actions,
-        game.minimap_mode, game.n_view_channels, tiled, half_widths, pictures, drawn, views, features,
+        game.minimap_mode, game.n_view_channels, tiled, half_widths, pictures, drawn, views, zero_rows, features,
     )  # fmt: skip
     if views.dtype == np.uint16:
         views = views.view(np.float16)
     return views, features
+
+
+def empty_views(n_battles: int, n_agents: int, view_size: int, pictures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A new ``(views storage [B, N, V, V, C], zero_rows [B, N])`` for ``observations``: uninitialised,
+    no row known to be zero."""
+    views = np.empty((n_battles, n_agents, view_size, view_size, pictures.shape[4]), dtype=pictures.dtype)
+    return views, np.zeros((n_battles, n_agents), dtype=bool)
 
 
 @kernel(parallel=True)
