@@ -200,3 +200,33 @@ def test_bad_arguments():
         CombinedArmsConfig(map_size=12, positions={"redmelee": [(1, 1)]})
     with pytest.raises(ValueError, match="one cell"):
         CombinedArmsConfig(map_size=12, positions={**POSITIONS, "bluemelee": [(3, 3)]})
+
+
+def _play_in_child(queue) -> None:
+    queue.put(play(threads=None, steps=8))
+
+
+def test_a_process_forked_after_the_parallel_kernels_ran_plays_the_same(monkeypatch):
+    """Fork safety (Battle's test in tests/mfenvs/battle/test_kernels.py, on combined arms' game)."""
+    import multiprocessing
+
+    monkeypatch.setattr(jit, "PARALLEL_MIN_WORK", 0)
+    expected = play(threads=None, steps=8)  # the parallel kernels have run in this process
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_play_in_child, args=(queue,))
+    child.start()
+    try:
+        result = queue.get(timeout=300)
+    finally:
+        child.join(timeout=60)
+    assert child.exitcode == 0
+    assert all(np.array_equal(a, b) for a, b in zip(result, expected))
+
+
+def test_human_mode_renders_without_returning_a_frame():
+    env = combined_arms_v0.parallel_env(map_size=16, render_mode="human")
+    env.reset(seed=0)
+    env.step({agent: 0 for agent in env.agents})
+    assert env.render() is None
+    env.close()
