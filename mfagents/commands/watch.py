@@ -90,7 +90,6 @@ class OneCopyPipeline:
         self.possible_agents: list[str] = list(self.env.possible_agents)
         self.observation_space = self.env.observation_space(self.possible_agents[0])
         self.n_actions = int(self.env.action_space(self.possible_agents[0]).n)
-
         self.n_envs = 1
         self.agents_per_env = self.n_rows = len(self.possible_agents)
         self.first_rows = np.zeros(1, dtype=np.int64)

@@ -211,7 +211,6 @@ def load_policy(spec: str, pipeline: VecPipeline, group: str, seed: int = 0, dev
     n_actions = getattr(pipeline, "group_n_actions", {}).get(group, pipeline.n_actions)
     if spec == "random":
         return RandomPolicy(n_actions, seed)
-
     if spec == "scripted":
         if pipeline.entry.short_name not in BATTLE_GAMES:
             raise ValueError(f"the scripted policy plays {', '.join(BATTLE_GAMES)} only, not {pipeline.entry.short_name}")

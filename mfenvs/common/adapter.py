@@ -26,8 +26,8 @@ class CoreOutput:
     """What a core returns from ``reset`` and ``step``: one row per agent slot.
 
     Attributes:
-        observations: ``[n_agents, *obs_shape]``, a fresh array (never reused by the core), or a
-            sequence of per-slot rows (cores with per-slot spaces).
+        observations: ``[n_agents, *obs_shape]``, an array the core never writes again while anything
+            refers to it, or a sequence of per-slot rows (cores with per-slot spaces).
         rewards: ``[n_agents]`` float32 reward of this step (zeros at reset).
         terminated: ``[n_agents]`` bool, the agent's episode ended by the rules this step.
         truncated: the episode hit ``max_cycles`` this step (applies to every agent still in it).
@@ -213,13 +213,10 @@ class ArrayParallelEnv(ParallelEnv):
             raise ValueError(f"live agent {missing.args[0]!r} is missing from the actions dict") from None
         values = _integer_array(names, values)
         n_actions = self._n_actions
-        if not isinstance(n_actions, int):  # per slot: those of the acting agents
+        if not isinstance(n_actions, int):  # one limit per slot: those of the acting agents, in their order
             n_actions = n_actions if len(values) == len(n_actions) else n_actions[self._slots[acting]]
-            out_of_range = (values < 0) | (values >= n_actions) if len(values) else np.zeros(0, dtype=bool)
-        else:
-            out_of_range = (values < 0) | (values >= n_actions) if len(values) and (values.min() < 0 or values.max() >= n_actions) else None
-        if out_of_range is not None and out_of_range.any():
-            index = int(np.argmax(out_of_range))
+        if len(values) and (values.min() < 0 or (values >= n_actions).any()):
+            index = int(np.argmax((values < 0) | (values >= n_actions)))
             limit = n_actions if isinstance(n_actions, int) else int(n_actions[index])
             raise ValueError(f"action {int(values[index])} of agent {names[index]!r} is out of range [0, {limit})")
         if len(values) == len(self.possible_agents):  # every slot acts, in slot order
