@@ -11,6 +11,9 @@ Two comparisons, each on the same map sizes, agent counts and settings for both 
 
 ``--game battlefield`` runs the same comparisons on Battlefield: ``battlefield_v0`` / battlefield's
 ``BattleCore`` config against MAgent2's ``battlefield_v5`` (its map, walls and 12 v 12 layout; default map 80).
+``--game combined_arms``: ``combined_arms_v0`` / ``CombinedArmsCore`` against MAgent2's ``combined_arms_v6``
+(its map and four groups; default maps 45, 162 agents, and 120, 1,152 agents); each agent draws from its own
+action set (melee 9, ranged 25) on both sides.
 
 Our views are float32, as MAgent2's, unless ``--view-dtype float16`` asks for our opt-in float16 views
 (half the bytes written per agent-step; MAgent2's side is unchanged). Those rows are a lever of their
@@ -37,6 +40,7 @@ Run::
     python benchmarks/battle_speed.py --no-magent2            # ours only (no virtualenv needed)
     python benchmarks/battle_speed.py --view-dtype float16    # our float16 views (their own rows)
     python benchmarks/battle_speed.py --game battlefield      # Battlefield vs battlefield_v5 (map 80)
+    python benchmarks/battle_speed.py --game combined_arms    # combined arms vs combined_arms_v6 (maps 45, 120)
 """
 
 from __future__ import annotations
@@ -75,11 +79,15 @@ SPEEDUP_GOAL = 1.5
 DEFAULT_MAPS = (45, 80, 250)
 DEFAULT_MINIMAP_MAPS = (45, 80)
 DEFAULT_BATCH = {45: 16, 80: 4, 250: 1}
-GAMES = ("battle", "battlefield")
-MAGENT2_GAMES = {"battle": "battle_v4", "battlefield": "battlefield_v5"}
+GAMES = ("battle", "battlefield", "combined_arms")
+MAGENT2_GAMES = {"battle": "battle_v4", "battlefield": "battlefield_v5", "combined_arms": "combined_arms_v6"}
 """MAgent2's module of each game."""
-GAME_DEFAULTS = {"battlefield": {"maps": (80,), "minimap": (80,), "batch": {80: 32}}}
-"""Default maps, minimap maps and batch sizes of the games other than Battle (battlefield's 24 agents: B = 32)."""
+GAME_DEFAULTS = {
+    "battlefield": {"maps": (80,), "minimap": (80,), "batch": {80: 32}},
+    "combined_arms": {"maps": (45, 120), "minimap": (45,), "batch": {45: 16, 120: 2}},
+}
+"""Default maps, minimap maps and batch sizes of the games other than Battle (battlefield's 24 agents: B = 32;
+combined arms: MAgent2's default 45, 162 agents, and a large map, 120: 1,152 agents in MAgent's x-band order)."""
 VIEW_DTYPES = ("float32", "float16")
 """Our ``view_dtype`` choices (``BattleCore`` / ``battle_v0``); MAgent2's views are always float32."""
 
@@ -105,10 +113,12 @@ DEFAULT_VENV = user_cache_dir() / "venv-magent2"
 # Worker side: one measurement in this process, printed as one JSON line.
 # ---------------------------------------------------------------------------------------------
 class RandomActions:
-    """Uniform random actions of a fixed shape, drawn ``ACTION_BLOCK`` steps at a time (int32, C order)."""
+    """Uniform random actions of a fixed shape, drawn ``ACTION_BLOCK`` steps at a time (int32, C order);
+    ``limits``: the number of actions (21), or an array of each agent's (the shape's last axis: combined arms)."""
 
-    def __init__(self, shape: tuple[int, ...], seed: int):
+    def __init__(self, shape: tuple[int, ...], seed: int, limits: int | np.ndarray = N_ACTIONS):
         self.rng = np.random.default_rng(seed)
+        self.limits = limits
         self.shape = shape
         self.block = np.zeros((0, *shape), dtype=np.int32)
         self.row = 0
@@ -116,7 +126,7 @@ class RandomActions:
     def next(self) -> np.ndarray:
         """The actions of the next step."""
         if self.row == len(self.block):
-            self.block = self.rng.integers(0, N_ACTIONS, size=(ACTION_BLOCK, *self.shape), dtype=np.int32)
+            self.block = self.rng.integers(0, self.limits, size=(ACTION_BLOCK, *self.shape), dtype=np.int32)
             self.row = 0
         self.row += 1
         return self.block[self.row - 1]
@@ -145,13 +155,20 @@ class ParallelApiLoop:
         observations, _ = self.env.reset(seed=seed)
         self.view_dtype = np.asarray(next(iter(observations.values()))).dtype.name
         self.n_agents = len(env.agents)
-        self.actions = RandomActions((self.n_agents,), seed)
+        limits = np.array([env.action_space(agent).n for agent in env.possible_agents])
+        #: agents' action sets differ (combined arms): each living agent takes its own column
+        self.per_agent = not (limits == limits[0]).all()
+        self.slot_of = {agent: slot for slot, agent in enumerate(env.possible_agents)}
+        self.actions = RandomActions((self.n_agents,), seed, limits if self.per_agent else N_ACTIONS)
         self.episodes = 0
 
     def step(self) -> int:
         env = self.env
         agents = env.agents
-        env.step(dict(zip(agents, self.actions.next()[: len(agents)].tolist())))
+        actions = self.actions.next()
+        if self.per_agent and len(agents) < len(actions):
+            actions = actions[[self.slot_of[agent] for agent in agents]]
+        env.step(dict(zip(agents, actions[: len(agents)].tolist())))
         if not env.agents:  # stepping MAgent2's env after the end crashes the process, so reset at once
             env.reset()
             self.episodes += 1
@@ -173,17 +190,24 @@ class OursBatchedLoop:
     ):
         from mfenvs.battle import BattleConfig, BattleCore
         from mfenvs.battlefield import battlefield_config
+        from mfenvs.combined_arms import CombinedArmsConfig, CombinedArmsCore
 
-        if game == "battlefield":
-            config = battlefield_config(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
+        limits: int | np.ndarray = N_ACTIONS
+        if game == "combined_arms":
+            config = CombinedArmsConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
+            self.core = CombinedArmsCore(config, n_battles=n_battles, view_dtype=view_dtype)
+            limits = self.core.tables.n_actions[self.core.tables.slot_type]  # melee 9, ranged 25
         else:
-            config = BattleConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, random_sides=False)
-        self.core = BattleCore(config, n_battles=n_battles, view_dtype=view_dtype)
+            if game == "battlefield":
+                config = battlefield_config(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
+            else:
+                config = BattleConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, random_sides=False)
+            self.core = BattleCore(config, n_battles=n_battles, view_dtype=view_dtype)
         first = self.core.reset(seed=seed)
         self.alive = first.alive
         self.view_dtype = first.views.dtype.name
-        self.n_agents = config.n_agents
-        self.actions = RandomActions((n_battles, self.n_agents), seed)
+        self.n_agents = self.core.n_agents
+        self.actions = RandomActions((n_battles, self.n_agents), seed, limits)
         self.battles = n_battles
         self.episodes = 0
         self.read_mean_actions = read_mean_actions
@@ -222,9 +246,15 @@ class Magent2EngineLoop:
         self.handles = self.engine.get_handles()
         self.engine.set_seed(seed)
         self._restart()
-        self.n_agents = sum(self.engine.get_num(handle) for handle in self.handles)
+        counts = [self.engine.get_num(handle) for handle in self.handles]
+        self.n_agents = sum(counts)
         self.view_dtype = self.engine.get_observation(self.handles[0])[0].dtype.name
-        self.actions = RandomActions((self.n_agents,), seed)
+        n_actions = [self.engine.get_action_space(handle)[0] for handle in self.handles]
+        #: each group's first column in the action block: its agents' actions come from its own columns
+        self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).tolist()
+        per_group = len(set(n_actions)) > 1  # combined arms: melee 9, ranged 25
+        limits = np.repeat(n_actions, counts) if per_group else N_ACTIONS
+        self.actions = RandomActions((self.n_agents,), seed, limits)
         self.episodes = 0
 
     def _restart(self) -> None:
@@ -235,10 +265,10 @@ class Magent2EngineLoop:
         engine = self.engine
         actions = self.actions.next()
         acting = 0
-        for handle in self.handles:
+        for handle, start in zip(self.handles, self.starts):
             count = engine.get_num(handle)
             engine.get_observation(handle)
-            engine.set_action(handle, actions[acting : acting + count])
+            engine.set_action(handle, actions[start : start + count])
             acting += count
         done = engine.step()
         for handle in self.handles:
@@ -266,12 +296,11 @@ def build_loop(
     if side == "ours":
         sys.path.insert(0, str(REPO_ROOT))  # measure this checkout, whatever is installed
         if api == "parallel":
-            if game == "battlefield":
-                from mfenvs import battlefield_v0
+            if game in ("battlefield", "combined_arms"):
+                import importlib
 
-                env = battlefield_v0.parallel_env(
-                    map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, view_dtype=view_dtype
-                )
+                module = importlib.import_module(f"mfenvs.{game}_v0")
+                env = module.parallel_env(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, view_dtype=view_dtype)
             else:
                 from mfenvs import battle_v0
 
@@ -497,7 +526,7 @@ def markdown_tables(cases: Sequence[Case], summaries: dict[tuple[Case, str], Sum
     game = cases[0].game if cases else "battle"
     titles = {
         "parallel": f"(a) PettingZoo parallel API: `{game}_v0.parallel_env` vs `{MAGENT2_GAMES[game]}.parallel_env`",
-        "batched": f"(b) Batched: `BattleCore` ({game}) with B battles per step vs MAgent2's group API with `get_observation`",
+        "batched": f"(b) Batched: `{'CombinedArmsCore' if game == 'combined_arms' else 'BattleCore'}` ({game}) with B battles per step vs MAgent2's group API with `get_observation`",
     }
     if any(case.mean_actions for case in cases):
         titles["batched"] += " (ours also reads the mean actions every step)"
@@ -689,13 +718,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         worker_main(argv)
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--game", choices=GAMES, default="battle", help="battle (default) or battlefield (vs battlefield_v5)")
-    parser.add_argument("--maps", type=parse_map_list, default=None, help="map sizes (default 45,80,250; battlefield 80)")
+    parser.add_argument("--game", choices=GAMES, default="battle", help="battle (default), battlefield (vs battlefield_v5) or combined_arms (vs combined_arms_v6)")
+    parser.add_argument("--maps", type=parse_map_list, default=None, help="map sizes (default 45,80,250; battlefield 80; combined_arms 45,120)")
     parser.add_argument(
         "--minimap",
         type=parse_map_list,
         default=None,
-        help="maps also measured with minimap_mode=True (default 45,80; battlefield 80; '' for none); minimap_mode=False always runs",
+        help="maps also measured with minimap_mode=True (default 45,80; battlefield 80; combined_arms 45; '' for none); minimap_mode=False always runs",
     )
     parser.add_argument(
         "--api", type=lambda text: tuple(text.split(",")), default=APIS, help="parallel,batched (default both)"
@@ -704,7 +733,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--batch",
         type=parse_batch,
         default=None,
-        help="battles per BattleCore step, per map (default 45=16,80=4,250=1, battlefield 80=32; other maps 1)",
+        help="battles per BattleCore step, per map (default 45=16,80=4,250=1, battlefield 80=32, combined_arms 45=16,120=2; other maps 1)",
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="timed seconds per run (default 5)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per side and case, interleaved (default 3)")

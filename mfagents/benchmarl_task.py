@@ -1,4 +1,4 @@
-"""Battle and Battlefield as BenchMARL tasks: IPPO, MAPPO, QMIX (any discrete-action BenchMARL algorithm) on ``BattleEnv``.
+"""Battle, Battlefield and combined arms as BenchMARL tasks: IPPO, MAPPO, QMIX (any discrete-action BenchMARL algorithm) on ``BattleEnv``.
 
 Needs the ``benchmarl`` extra (``pip install -e ".[benchmarl]"``: BenchMARL 1.5, which runs on torchrl
 0.11); ``import mfagents`` does not load this module.
@@ -34,6 +34,12 @@ and their actions are ignored; BenchMARL's losses average over all agents, dead 
 ``BattleTask.BATTLEFIELD`` is MAgent2's ``battlefield_v5`` (walls, a fixed 12 v 12 layout; ``BattlefieldEnv``)
 the same way, with ``BattlefieldTaskConfig`` (its smallest map, 46, by default). The scripted fighter walks
 straight at the nearest enemy and does not go around walls.
+
+``BattleTask.COMBINED_ARMS`` is MAgent2's ``combined_arms_v6`` (``CombinedArmsEnv``, ``CombinedArmsTaskConfig``):
+one BenchMARL group per MAgent2 group, each with its own policy and its own action count (melee 9,
+ranged 25) and observation size; red's ``redmelee`` and ``redranged`` learn against blue's two groups
+playing random actions (``opponent="random"``), or all four learn (``"none"``). Map 16 (3 per group) by
+default; kills in ``log_info`` are each side's enemy kills.
 """
 
 from __future__ import annotations
@@ -57,9 +63,9 @@ from torchrl.envs import (
 
 from mfagents.policies.scripted import team_actions
 from mfenvs.common.validation import check_int
-from mfenvs.torchrl_env import BattleEnv, BattlefieldEnv
+from mfenvs.torchrl_env import BattleEnv, BattlefieldEnv, CombinedArmsEnv
 
-__all__ = ["BattleTask", "BattleTaskClass", "BattleTaskConfig", "BattlefieldTaskConfig", "make_battle_env"]
+__all__ = ["BattleTask", "BattleTaskClass", "BattleTaskConfig", "BattlefieldTaskConfig", "CombinedArmsTaskConfig", "make_battle_env"]
 
 OPPONENTS = ("scripted", "random", "none")
 PARTS = ("observation", "features", "mean_action")
@@ -110,19 +116,46 @@ class BattlefieldTaskConfig:
         check_int("max_cycles", self.max_cycles, minimum=1)
 
 
-TASK_CONFIGS: dict[str, type] = {"battle": BattleTaskConfig, "battlefield": BattlefieldTaskConfig}
+@dataclass
+class CombinedArmsTaskConfig:
+    """The combined arms task's settings (``BattleTask.COMBINED_ARMS.get_task(config)``).
+
+    Attributes:
+        map_size: side of the square map, at least 16 (MAgent2's default: 45, 162 agents; 16: 3 per group).
+        max_cycles: steps per game (BenchMARL's ``max_steps``; MAgent2's default: 1000).
+        opponent: ``"random"`` (blue's two groups play uniform random actions, red's two learn) or
+            ``"none"`` (all four groups learn, each with its own policy). There is no scripted opponent.
+    """
+
+    map_size: int = 16
+    max_cycles: int = 200
+    opponent: str = "random"
+
+    def __post_init__(self) -> None:
+        if self.opponent not in ("random", "none"):
+            raise ValueError(f"opponent must be 'random' or 'none', got {self.opponent!r}")
+        check_int("max_cycles", self.max_cycles, minimum=1)
+
+
+TASK_CONFIGS: dict[str, type] = {
+    "battle": BattleTaskConfig,
+    "battlefield": BattlefieldTaskConfig,
+    "combined_arms": CombinedArmsTaskConfig,
+}
 """Task name (``BattleTask`` member, lower case) -> its config class."""
 
 
 def make_battle_env(
-    config: BattleTaskConfig | BattlefieldTaskConfig, *, num_envs: int, seed: int | None, device: Any = "cpu"
+    config: BattleTaskConfig | BattlefieldTaskConfig | CombinedArmsTaskConfig, *, num_envs: int, seed: int | None, device: Any = "cpu"
 ) -> TransformedEnv:
-    """``BattleEnv`` or ``BattlefieldEnv`` (kernels on one thread) with each group's observation entries concatenated
-    into ``(group, "observation")``."""
+    """``BattleEnv``, ``BattlefieldEnv`` or ``CombinedArmsEnv`` (kernels on one thread) with each group's observation
+    entries concatenated into ``(group, "observation")``."""
     opponent = {"scripted": team_actions, "random": "random", "none": None}[config.opponent]
     common = dict(num_envs=num_envs, device=device, seed=seed, opponent=opponent, threads=1, map_size=config.map_size, max_cycles=config.max_cycles)
-    if isinstance(config, BattlefieldTaskConfig):
-        env: BattleEnv = BattlefieldEnv(**common)
+    if isinstance(config, CombinedArmsTaskConfig):
+        env: EnvBase = CombinedArmsEnv(**common)
+    elif isinstance(config, BattlefieldTaskConfig):
+        env = BattlefieldEnv(**common)
     else:
         env = BattleEnv(**common, team_size=config.team_size, random_sides=config.random_sides)
     transforms = []
@@ -195,11 +228,14 @@ class BattleTaskClass(TaskClass):
 
     @staticmethod
     def log_info(batch: TensorDictBase) -> dict[str, float]:
-        """Kills per battle (red, blue) and red's win rate over the battles that ended in ``batch``."""
+        """Kills per battle (red, blue) and red's win rate over the battles that ended in ``batch`` (combined
+        arms: each side's two groups' enemy kills summed)."""
         done = batch.get(("next", "done")).squeeze(-1)
         kills = batch.get(("next", "kills"))[done].to(torch.float32)
         if not len(kills):
             return {}
+        if kills.shape[-1] == 4:  # combined arms: redmelee, redranged, bluemelee, blueranged
+            kills = torch.stack([kills[:, 0] + kills[:, 1], kills[:, 2] + kills[:, 3]], dim=-1)
         return {
             "battle/battles_ended": float(len(kills)),
             "battle/red_kills": kills[:, 0].mean().item(),
@@ -209,10 +245,12 @@ class BattleTaskClass(TaskClass):
 
 
 class BattleTask(Task):
-    """BenchMARL's task enum for Mean Field Zoo: ``BattleTask.BATTLE.get_task(config)``, ``BattleTask.BATTLEFIELD...``."""
+    """BenchMARL's task enum for Mean Field Zoo: ``BattleTask.BATTLE.get_task(config)``, ``BattleTask.BATTLEFIELD...``,
+    ``BattleTask.COMBINED_ARMS...``."""
 
     BATTLE = None
     BATTLEFIELD = None
+    COMBINED_ARMS = None
 
     @staticmethod
     def associated_class() -> type[TaskClass]:

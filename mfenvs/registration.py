@@ -32,6 +32,7 @@ ENVIRONMENTS: tuple[EnvEntry, ...] = (
     EnvEntry("ising", 0),
     EnvEntry("battle", 0),
     EnvEntry("battlefield", 0),
+    EnvEntry("combined_arms", 0),
 )
 
 

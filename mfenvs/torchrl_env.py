@@ -1,4 +1,4 @@
-"""Battle, Battlefield, Gaussian Squeeze and Ising as native batched TorchRL environments (``batch_size=[B]``).
+"""Battle, Battlefield, combined arms, Gaussian Squeeze and Ising as native batched TorchRL environments (``batch_size=[B]``).
 
 Needs the ``compat`` extra (``torchrl``, ``tensordict``); ``import mfenvs`` does not load this module.
 
@@ -29,6 +29,10 @@ with an ``opponent`` playing blue (``BattlefieldEnv``: the same on MAgent2's bat
 | ``(group, "done" / "terminated" / "truncated")`` | ``[B, n, 1]`` bool | terminated: dead, or the battle ended by a wipe-out; truncated: alive at ``max_cycles`` |
 | ``"kills"`` | ``[B, 2]`` int64 | enemies killed so far by red and by blue (more kills wins) |
 | ``"done" / "terminated" / "truncated"`` | ``[B, 1]`` bool | the battle is over |
+
+``CombinedArmsEnv`` (``CombinedArmsCore``): one group per MAgent2 group (``redmelee``, ``redranged``,
+``bluemelee``, ``blueranged``), each with its own action count and observation, feature and mean-action
+sizes (see the class).
 
 A dead agent stays ``done`` (and masked) until its battle restarts, so GAE-style code needs no special
 case. Because dead agents are ``done``, ``rollout(..., break_when_any_done=True)`` stops at the first
@@ -67,12 +71,16 @@ from mfenvs.battle.config import N_ACTIONS, BattleConfig
 from mfenvs.battle.core import BattleCore, BattleOutput
 from mfenvs.battle.env import observation_layout
 from mfenvs.battlefield.game import battlefield_config
+from mfenvs.combined_arms.core import CombinedArmsCore
+from mfenvs.combined_arms.env import observation_layout as combined_arms_layout
+from mfenvs.combined_arms.game import SIDE_OF_GROUP, CombinedArmsConfig, combined_arms_game
+from mfenvs.gridworld.core import GridOutput
 from mfenvs.common.adapter import ArrayCore, CoreOutput
 from mfenvs.common.validation import check_int
 from mfenvs.gaussian_squeeze.core import GaussianSqueezeConfig, GaussianSqueezeCore
 from mfenvs.ising.core import IsingConfig, IsingCore
 
-__all__ = ["BattleEnv", "BattlefieldEnv", "GaussianSqueezeEnv", "IsingEnv", "Opponent"]
+__all__ = ["BattleEnv", "BattlefieldEnv", "CombinedArmsEnv", "GaussianSqueezeEnv", "IsingEnv", "Opponent"]
 
 DONE_KEYS = ("done", "terminated", "truncated")
 
@@ -110,13 +118,15 @@ class _GroupedEnv(EnvBase):
         seed: int | None,
         group_slots: dict[str, slice],
         agent_names: Sequence[str],
-        n_actions: int,
+        n_actions: int | dict[str, int],
     ):
         if not isinstance(categorical_actions, bool):
             raise TypeError(f"categorical_actions must be a bool, got {categorical_actions!r}")
         super().__init__(device=torch.device(device), batch_size=torch.Size([num_envs]))
         self.categorical_actions = categorical_actions
+        #: actions of each group's agents (one number for all groups, or a group -> number dict)
         self.n_actions = n_actions
+        self.group_n_actions = n_actions if isinstance(n_actions, dict) else dict.fromkeys(group_slots, n_actions)
         #: the slots of each group in the core's agent order
         self.group_slots = group_slots
         self.group_map = {group: list(agent_names[slots]) for group, slots in group_slots.items()}
@@ -131,10 +141,11 @@ class _GroupedEnv(EnvBase):
         dones = {key: Categorical(2, (B, 1), dtype=torch.bool, device=device) for key in DONE_KEYS}
         for group, slots in self.group_slots.items():
             shape = (B, slots.stop - slots.start)
+            n_actions = self.group_n_actions[group]
             if self.categorical_actions:
-                action = Categorical(self.n_actions, shape, dtype=torch.int64, device=device)
+                action = Categorical(n_actions, shape, dtype=torch.int64, device=device)
             else:
-                action = OneHot(self.n_actions, (*shape, self.n_actions), dtype=torch.int64, device=device)
+                action = OneHot(n_actions, (*shape, n_actions), dtype=torch.int64, device=device)
             actions[group] = Composite(action=action, shape=shape)
             rewards[group] = Composite(reward=Unbounded((*shape, 1), dtype=torch.float32, device=device), shape=shape)
             dones[group] = Composite(
@@ -193,10 +204,12 @@ class _GroupedEnv(EnvBase):
             expected = (self.batch_size[0], slots.stop - slots.start)
             if tuple(action.shape) != expected:
                 raise ValueError(f"({group!r}, 'action') must have shape {list(expected)}, got {list(action.shape)}")
+            n_actions = self.group_n_actions[group]
+            if action.numel() and (action.min() < 0 or action.max() >= n_actions):
+                wrong = action[(action < 0) | (action >= n_actions)]
+                raise ValueError(f"({group!r}, 'action'): actions must be in [0, {n_actions}), got {torch.unique(wrong).tolist()}")
             actions.append(action)
         actions = torch.cat(actions, dim=1).cpu().numpy()
-        if actions.size and (actions.min() < 0 or actions.max() >= self.n_actions):
-            raise ValueError(f"actions must be in [0, {self.n_actions}), got {np.unique(actions[(actions < 0) | (actions >= self.n_actions)]).tolist()}")
         self._last, rewards = self._step_all(actions)
         result = self._last.copy()
         for group, slots in self.group_slots.items():
@@ -218,7 +231,8 @@ class _GroupedEnv(EnvBase):
         """The tensordict of every copy: per-agent ``[B, N, ...]`` arrays split into groups, and the done flags.
 
         Args:
-            agents: key -> ``[B, N, ...]`` array over all agent slots.
+            agents: key -> ``[B, N, ...]`` array over all agent slots, or a group -> ``[B, n_group, ...]``
+                dict (groups whose entries differ in shape: combined arms).
             alive: ``[B, N]`` bool; a dead agent is terminated (and done) until its copy restarts.
             done, truncated: ``[B]`` bool, the copy's episode is over / reached its time limit.
             root: more root entries (arrays, or dicts of arrays for nested keys), ``[B, ...]``.
@@ -237,7 +251,10 @@ class _GroupedEnv(EnvBase):
             group_terminated, group_truncated = agent_terminated[:, slots, None], agent_truncated[:, slots, None]
             data[group] = TensorDict(
                 {
-                    **{key: self._tensor(array[:, slots]) for key, array in agents.items()},
+                    **{
+                        key: self._tensor(array[group] if isinstance(array, dict) else array[:, slots])
+                        for key, array in agents.items()
+                    },
                     "done": self._tensor(group_terminated | group_truncated),
                     "terminated": self._tensor(group_terminated),
                     "truncated": self._tensor(group_truncated),
@@ -382,6 +399,126 @@ class BattlefieldEnv(BattleEnv):
             battlefield_config(**battlefield_kwargs), num_envs=num_envs, device=device, threads=threads,
             categorical_actions=categorical_actions, seed=seed, opponent=opponent, view_dtype=view_dtype,
         )  # fmt: skip
+
+
+class CombinedArmsEnv(_GroupedEnv):
+    """``num_envs`` independent combined arms games (``combined_arms_v0``: MAgent2's ``combined_arms_v6``) as one
+    TorchRL environment with one agent group per MAgent2 group: ``redmelee``, ``redranged``, ``bluemelee``,
+    ``blueranged``, all four acting.
+
+    Each group has its own specs: melee actions ``[B, n]`` in ``[0, 9)``, ranged in ``[0, 25)`` (one-hot
+    ``[B, n, 9]`` / ``[B, n, 25]`` with ``categorical_actions=False``); ``"observation"`` is
+    ``combined_arms_v0``'s (13 x 13 x 9 by default; with ``extra_features`` 29 channels for melee and 45 for
+    ranged); ``"features"`` the type's own MAgent2 feature vector with the position (22 melee, 38 ranged);
+    ``"mean_action"`` the mean last action of the living group mates in range (9 or 25); ``"mask"``
+    alive. The root ``"kills"`` ``[B, 4]`` counts the enemies killed by each group (friendly fire apart:
+    ``core.state.kill_table``). Done flags as ``BattleEnv``'s: a wipe-out of any one group ends the game.
+
+    Args:
+        config: the game; or pass ``CombinedArmsConfig``'s fields as keyword arguments (not both).
+        num_envs, device, threads, categorical_actions, seed, view_dtype: as ``BattleEnv``'s.
+        opponent: ``None`` (all four groups act) or ``"random"``: blue's two groups play uniform random
+            actions of their own sets (from a generator seeded with each seeded reset), and the env has the
+            groups ``redmelee`` and ``redranged`` only.
+        **config_kwargs: ``CombinedArmsConfig`` fields, e.g. ``map_size=16, max_cycles=100``.
+    """
+
+    def __init__(
+        self,
+        config: CombinedArmsConfig | None = None,
+        *,
+        num_envs: int = 1,
+        device: torch.device | str = "cpu",
+        threads: int | None = None,
+        categorical_actions: bool = True,
+        seed: int | None = None,
+        view_dtype: str = "float32",
+        opponent: str | None = None,
+        **config_kwargs,
+    ):
+        config = _resolve_config(CombinedArmsConfig, config, config_kwargs)
+        if opponent not in (None, "random"):
+            raise ValueError(f"opponent must be None or 'random', got {opponent!r}")
+        num_envs = check_int("num_envs", num_envs, minimum=1)
+        game = combined_arms_game(config)
+        tiled, bounds = combined_arms_layout(config, game, view_dtype)
+        core = CombinedArmsCore(
+            config, n_battles=num_envs, spare_view_channels=tiled.shape[1], threads=threads,
+            tiled_features=tiled, view_dtype=view_dtype,
+        )  # fmt: skip
+        groups = core.group_slices()
+        kinds = {name: game.types.index(group.agent_type) for name, group in zip(groups, game.groups)}
+        #: the slots blue's random opponent plays, and each one's number of actions
+        self.opponent = opponent
+        self._opponent_slots = np.flatnonzero(core.teams == 1) if opponent else np.zeros(0, dtype=np.int64)
+        self._opponent_actions = core.tables.n_actions[core.tables.slot_type[self._opponent_slots]]
+        self._opponent_rng = np.random.default_rng(seed)
+        if opponent:
+            groups = {name: slots for name, slots in groups.items() if SIDE_OF_GROUP[list(core.group_slices()).index(name)] == 0}
+        super().__init__(
+            num_envs=num_envs, device=device, categorical_actions=categorical_actions, seed=seed, group_slots=groups,
+            agent_names=core.agent_names, n_actions={name: game.types[kind].n_actions for name, kind in kinds.items()},
+        )  # fmt: skip
+        self.config = config
+        self.core = core
+        #: per group: (observation channels, feature length, actions)
+        self._cuts = {
+            name: (bounds[kind][0].shape[-1], game.feature_size(game.types[kind]), game.types[kind].n_actions)
+            for name, kind in kinds.items()
+        }
+        sides = np.asarray(SIDE_OF_GROUP)
+        self._enemy = sides[:, None] != sides[None, :]
+        self._truncated = np.zeros(num_envs, dtype=bool)
+        observations = {}
+        for name, slots in groups.items():
+            shape = (num_envs, slots.stop - slots.start)
+            low, high = bounds[kinds[name]]
+            _, n_features, n_actions = self._cuts[name]
+            observations[name] = Composite(
+                observation=self._box(low, high, shape, torch.from_numpy(low).dtype),
+                features=Unbounded((*shape, n_features), dtype=torch.float32, device=self.device),
+                mean_action=Bounded(0.0, 1.0, (*shape, n_actions), dtype=torch.float32, device=self.device),
+                mask=Categorical(2, shape, dtype=torch.bool, device=self.device),
+                shape=shape,
+            )
+        kills = Bounded(0, core.n_agents, (num_envs, core.n_groups), dtype=torch.int64, device=self.device)
+        self._set_specs(Composite(observations, kills=kills, shape=(num_envs,), device=self.device))
+
+    def _reset_all(self, seed: int | None) -> TensorDictBase:
+        output = self.core.reset(seed)
+        if seed is not None:
+            self._opponent_rng = np.random.default_rng(seed)
+        self._truncated[:] = False
+        return self._tensordict(output)
+
+    def _reset_some(self, which: np.ndarray) -> TensorDictBase:
+        self.core.reset_battles(which)
+        self._truncated[which] = False
+        return self._tensordict(self.core.observe())
+
+    def _step_all(self, actions: np.ndarray) -> tuple[TensorDictBase, np.ndarray]:
+        if self.opponent is not None:  # blue's slots follow red's
+            blue = self._opponent_rng.integers(0, self._opponent_actions, size=(self.batch_size[0], len(self._opponent_slots)))
+            actions = np.concatenate([actions, blue], axis=1)
+        output = self.core.step(actions)
+        self._truncated |= output.truncated
+        return self._tensordict(output), output.rewards
+
+    def _tensordict(self, output: GridOutput) -> TensorDictBase:
+        """Observations (each group's own channels, features and actions) and done flags of every game."""
+        views, features, means = output.views, output.features, output.mean_actions
+        agents: dict[str, Any] = {"observation": {}, "features": {}, "mean_action": {}, "mask": output.alive}
+        for name, slots in self.group_slots.items():
+            n_channels, n_features, n_actions = self._cuts[name]
+            agents["observation"][name] = views[:, slots, ..., :n_channels]
+            agents["features"][name] = features[:, slots, :n_features]
+            agents["mean_action"][name] = means[:, slots, :n_actions]
+        kills = (self.core.state.kill_table * self._enemy[None]).sum(axis=2)
+        return self._pack(agents, output.alive, output.done, self._truncated.copy(), {"kills": kills})
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{name}={n}" for name, n in zip(self.group_slots, self.config.group_counts))
+        return f"{type(self).__name__}(num_envs={self.batch_size[0]}, map_size={self.config.map_size}, {counts}, device={self.device})"
 
 
 class _ArrayCoresEnv(_GroupedEnv):

@@ -38,6 +38,8 @@ import pygame
 
 from mfenvs.battle.core import BattleCore
 from mfenvs.battle.env import SingleBattle
+from mfenvs.combined_arms.core import CombinedArmsCore
+from mfenvs.combined_arms.env import SingleCombinedArms
 from mfenvs.gaussian_squeeze.core import GaussianSqueezeCore
 from mfenvs.ising.core import IsingCore, energy_per_site, order_parameter
 from render import canvas, palette
@@ -208,7 +210,7 @@ def _battle(core: Any, names: Mapping[str, str]) -> HudInfo:
         SideLine(
             team=team,
             colour=palette.TEAM_COLOURS[index],
-            policy=names.get(team, "?"),
+            policy=names.get(team) or side_policy(names, team),
             alive=int(results[f"{team}_survivors"]),
             kills=int(results[f"{team}_kills"]),
             reward=float(results[f"{team}_total_reward"]),
@@ -221,7 +223,14 @@ def _battle(core: Any, names: Mapping[str, str]) -> HudInfo:
         Trace(f"{side.team} alive", side.colour, (side.alive / max(int(team_sizes[index]), 1),))
         for index, side in enumerate(sides)
     )
-    return HudInfo(int(state.steps[0]), engine.config.max_cycles, sides=sides, outcome=outcome, traces=traces)
+    return HudInfo(int(state.steps[0]), engine.max_cycles, sides=sides, outcome=outcome, traces=traces)
+
+
+def side_policy(names: Mapping[str, str], team: str) -> str:
+    """The policy of a side made of several groups (combined arms' ``redmelee``, ``redranged``): their
+    names joined, or ``"?"`` if none is given."""
+    labels = dict.fromkeys(name for group, name in names.items() if group.startswith(team))
+    return " / ".join(labels) or "?"
 
 
 def _ising(core: Any, names: Mapping[str, str]) -> HudInfo:
@@ -255,6 +264,8 @@ def _squeeze(core: Any, names: Mapping[str, str]) -> HudInfo:
 _READERS: dict[type, Callable[[Any, Mapping[str, str]], HudInfo]] = {
     SingleBattle: _battle,
     BattleCore: _battle,
+    SingleCombinedArms: _battle,
+    CombinedArmsCore: _battle,
     IsingCore: _ising,
     GaussianSqueezeCore: _squeeze,
 }

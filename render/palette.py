@@ -51,6 +51,16 @@ BLUE_TEAM: Colour = BLUE
 """The blue team (agents ``blue_*``)."""
 TEAM_COLOURS: tuple[Colour, Colour] = (RED_TEAM, BLUE_TEAM)
 """Indexed by team id: 0 = red, 1 = blue."""
+GROUP_COLOURS: dict[str, Colour] = {
+    "red": RED_TEAM,
+    "blue": BLUE_TEAM,
+    "redmelee": VERMILLION,
+    "redranged": ORANGE,
+    "bluemelee": BLUE,
+    "blueranged": SKY_BLUE,
+}
+"""Gridworld groups by name: Battle's two teams; combined arms' four groups, warm for red's side and cool
+for blue's, the darker of each pair melee and the lighter ranged (so the pairs also differ in greyscale)."""
 ATTACK: Colour = YELLOW
 """Highlight of an attack (attacker-to-target mark); the lightest colour, visible on both teams."""
 HP_FULL: Colour = BLUISH_GREEN

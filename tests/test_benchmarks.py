@@ -95,6 +95,18 @@ def test_battle_speed_times_battlefield_on_its_map():
     assert len(rows) == 2 and rows[1].startswith("| 46 | 24 | off | 3 |")  # 12 v 12, B = 3 in the batched row
 
 
+def test_battle_speed_times_combined_arms_with_each_groups_actions():
+    """Combined arms' rows: melee units draw from 9 actions, ranged from 25 (an out-of-range one would raise)."""
+    script = BENCHMARKS / "battle_speed.py"
+    arguments = ["--game", "combined_arms", "--no-magent2", "--maps", "16", "--minimap", "16", "--batch", "16=3", "--seconds", "0.2", "--repeats", "1"]
+    result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "`combined_arms_v0.parallel_env` vs `combined_arms_v6.parallel_env`" in result.stdout
+    assert "`CombinedArmsCore` (combined_arms)" in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| 16 | 12 |")]
+    assert len(rows) == 4 and rows[2].startswith("| 16 | 12 | off | 3 |")  # 3 per group; two APIs x minimap off / on
+
+
 def test_battle_speed_float16_rows_say_so_and_count_two_bytes_a_view_value():
     script = BENCHMARKS / "battle_speed.py"
     arguments = ["--no-magent2", "--maps", "20", "--minimap", "", "--api", "batched", "--seconds", "0.1", "--repeats", "1", "--view-dtype", "float16"]

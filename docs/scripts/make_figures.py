@@ -1,12 +1,14 @@
 """Draw every picture of the documentation site from the code and the committed results.
 
     python docs/scripts/make_figures.py            # all figures into docs/_static/figures/
-    python docs/scripts/make_figures.py speed      # only some: battle, battlefield, ising, gaussian_squeeze, speed
+    python docs/scripts/make_figures.py speed      # only some: battle, battlefield, combined_arms, ising, gaussian_squeeze, speed
 
 - ``battle.gif``: one battle played by two shipped policies (``zoo:mfq`` red, ``zoo:il`` blue), drawn by
   Battle's own renderer (``render.battle`` through ``mfzoo watch``'s recorder), seed 0;
 - ``battlefield.png``: ``env.render()`` of Battlefield at reset: MAgent2's map with its walls and the fixed
   12 v 12 start (every episode starts the same);
+- ``combined_arms.png``: ``env.render()`` of combined arms at MAgent2's map 45 after 10 steps of a charge (every
+  agent attacks the first enemy in its reach, else moves straight at the other side);
 - ``ising.gif``: a 32 x 32 Ising lattice, every site best-responding to its four neighbours with
   probability 0.1 per step (the others keep their spin), drawn by ``render.ising``;
 - ``gaussian_squeeze.png``: ``env.render()`` of Gaussian Squeeze (N = 1000) after one round of random play;
@@ -28,7 +30,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "_static" / "figures"
-FIGURES = ("battle", "battlefield", "ising", "gaussian_squeeze", "speed")
+FIGURES = ("battle", "battlefield", "combined_arms", "ising", "gaussian_squeeze", "speed")
 SPEED_SECTION = "## Battle on Numba kernels vs MAgent2"
 SPEED_TABLES = {"All cores (2 threads)": "all cores", "One thread": "one thread"}
 """The subsections of ``SPEED_SECTION`` drawn, and their panel titles."""
@@ -60,6 +62,41 @@ def battlefield(out: Path = OUT) -> Path:
     iio.imwrite(out / "battlefield.png", env.render())
     env.close()
     return out / "battlefield.png"
+
+
+def charge(core) -> np.ndarray:
+    """``[N]`` actions of combined arms' game 0: each living agent attacks the first enemy in its reach (its
+    type's attack order), else takes its longest straight move towards the other side."""
+    tables, state = core.tables, core.state
+    kinds = tables.slot_type
+    positions, occupant = state.positions[0], state.occupant[0]
+    size = occupant.shape[0]
+    actions = np.arange(tables.action_dx.shape[1])[None, :]
+    x = positions[:, 0, None] + tables.action_dx[kinds]
+    y = positions[:, 1, None] + tables.action_dy[kinds]
+    inside = (x >= 0) & (x < size) & (y >= 0) & (y < size)
+    target = np.where(inside, occupant[np.clip(y, 0, size - 1), np.clip(x, 0, size - 1)], -1)
+    is_attack = (actions >= tables.n_moves[kinds, None]) & (actions < tables.n_actions[kinds, None])
+    enemy = is_attack & (target >= 0) & (core.teams[np.maximum(target, 0)] != core.teams[:, None])
+    forward = np.where(core.teams == 0, 1, -1) * np.where(tables.n_moves[kinds] == 5, 1, 2)  # speed 1 or 2
+    moves = [core.game.types[kind].move_offsets.index((int(dx), 0)) for kind, dx in zip(kinds, forward)]
+    return np.where(enemy.any(axis=1), enemy.argmax(axis=1), moves)
+
+
+def combined_arms(out: Path = OUT, steps: int = 10) -> Path:
+    """Combined arms' own drawing at map 45 after ``steps`` steps of both sides charging (``charge``)."""
+    import imageio.v3 as iio
+
+    from mfenvs import combined_arms_v0
+
+    env = combined_arms_v0.parallel_env(render_mode="rgb_array", dead_agents="absorb")
+    env.reset(seed=0)
+    core = env.unwrapped.core.engine
+    for _ in range(steps):
+        env.step(dict(zip(env.agents, charge(core).tolist())))
+    iio.imwrite(out / "combined_arms.png", env.render())
+    env.close()
+    return out / "combined_arms.png"
 
 
 def ising(out: Path = OUT, size: int = 32, steps: int = 40, rate: float = 0.1) -> Path:

@@ -44,7 +44,11 @@ def run_arena_command(args: argparse.Namespace) -> dict[str, Any]:
     from mfagents.common.checkpoint import CheckpointError
     from mfagents.training.config import parse_key_values
 
+    from mfagents.common.pipeline import check_one_space_per_agent
+    from mfenvs.registration import find
+
     try:
+        check_one_space_per_agent(find(args.env), "mfzoo arena")
         env_kwargs = parse_key_values(args.env_kwarg, "--env-kwarg")
         entrants = entrant_list(args.specs, not args.no_builtins)
         print(f"arena: {args.env}, {len(entrants)} entrants, {args.rounds} rounds per pair and side, seed {args.seed}, {args.workers} worker(s)")

@@ -69,31 +69,41 @@ def time_steps(step: Callable[[], tuple[int, int]], seconds: float) -> tuple[flo
 def parallel_api_stepper(env: Any, seed: int) -> Callable[[], tuple[int, int]]:
     """One PettingZoo parallel-API step with uniform random actions per call; a new episode when one ends."""
     rng = np.random.default_rng(seed)
-    n_actions = int(env.action_space(env.possible_agents[0]).n)
+    limits = np.array([env.action_space(agent).n for agent in env.possible_agents])
+    n_actions = int(limits[0]) if (limits == limits[0]).all() else None  # per agent where groups differ (combined arms)
+    slot_of = {agent: slot for slot, agent in enumerate(env.possible_agents)}
     env.reset(seed=seed)
 
     def step() -> tuple[int, int]:
         if not env.agents:
             env.reset()
         agents = env.agents
-        env.step(dict(zip(agents, rng.integers(0, n_actions, len(agents)).tolist())))
+        if n_actions is not None:
+            actions = rng.integers(0, n_actions, len(agents))
+        else:
+            actions = rng.integers(0, limits[[slot_of[agent] for agent in agents]])
+        env.step(dict(zip(agents, actions.tolist())))
         return len(agents), 1
 
     return step
 
 
 def battle_core_stepper(config: Any, n_battles: int, seed: int) -> Callable[[], tuple[int, int]]:
-    """One ``BattleCore.step`` of ``n_battles`` battles per call; finished battles restart in place."""
+    """One ``BattleCore.step`` (or ``CombinedArmsCore.step`` for a ``CombinedArmsConfig``) of ``n_battles``
+    battles per call, uniform random actions of each agent's own set; finished battles restart in place."""
     from mfenvs.battle import BattleCore
+    from mfenvs.combined_arms import CombinedArmsConfig, CombinedArmsCore
 
-    core = BattleCore(config, n_battles=n_battles)
+    core = CombinedArmsCore(config, n_battles=n_battles) if isinstance(config, CombinedArmsConfig) else BattleCore(config, n_battles=n_battles)
     alive = core.reset(seed=seed).alive
     rng = np.random.default_rng(seed)
+    limits = core.tables.n_actions[core.tables.slot_type]
+    n_actions = int(limits[0]) if (limits == limits[0]).all() else limits
 
     def step() -> tuple[int, int]:
         nonlocal alive
         acting = int(alive.sum())
-        out = core.step(rng.integers(0, 21, size=(n_battles, core.n_agents)))
+        out = core.step(rng.integers(0, n_actions, size=(n_battles, core.n_agents)))
         alive = out.alive
         if out.done.any():
             core.reset_battles(out.done)
@@ -154,7 +164,7 @@ def run_bench(args: argparse.Namespace) -> Summary:
         print(f"timing {entry.env_id} ({n_agents} agents) for {args.seconds:g} s per workload...", flush=True)
         rates = time_steps(parallel_api_stepper(env, args.seed), args.seconds)
         rows.append(BenchRow(entry.short_name, "PettingZoo parallel API", n_agents, *rates))
-        if entry.short_name == "battle":
+        if entry.short_name in ("battle", "combined_arms"):
             rates = time_steps(battle_core_stepper(env.unwrapped.core.config, BENCH_BATTLES, args.seed), args.seconds)
             rows.append(BenchRow(entry.short_name, f"batched core, B={BENCH_BATTLES}", n_agents, *rates))
     if args.magent2:

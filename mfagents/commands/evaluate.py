@@ -42,8 +42,11 @@ def run_eval(args: argparse.Namespace) -> Summary:
     from mfagents.evaluation.rounds import evaluate
     from mfagents.training.config import parse_key_values
 
+    from mfagents.common.pipeline import check_one_space_per_agent
+
     try:
         entry = find(args.env)
+        check_one_space_per_agent(entry, "mfzoo eval")
         env_kwargs = parse_key_values(args.env_kwarg, "--env-kwarg")
         sides = f"red {args.red} vs blue {args.blue}" if args.policy is None else f"policy {args.policy}"
         play = "stochastic" if args.stochastic else "greedy"

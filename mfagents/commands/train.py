@@ -106,8 +106,11 @@ def run_train(args: argparse.Namespace) -> Summary:
     )
     from mfagents.training.loop import RunSetupError
 
+    from mfagents.common.pipeline import check_one_space_per_agent
+
     try:
         entry = find(args.env)
+        check_one_space_per_agent(entry, "mfzoo train")
         algo, seed = args.algo or DEFAULT_ALGO, args.seed if args.seed is not None else 0
         out = args.out if args.out is not None else Path("runs") / f"{entry.short_name}-{algo}-s{seed}"
         config = RunConfig(

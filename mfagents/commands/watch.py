@@ -40,6 +40,7 @@ import numpy as np
 from mfagents.common.pipeline import (
     ALL,
     BATTLE_GAMES,
+    PER_GROUP_SPACES,
     TEAM_GROUPS,
     make_parallel_env,
     training_env_kwargs,
@@ -99,6 +100,10 @@ class OneCopyPipeline:
             names = np.array(self.possible_agents)
             self.groups = {team: np.flatnonzero(np.char.startswith(names, f"{team}_")) for team in teams}
         self.group_sizes = {group: len(rows) for group, rows in self.groups.items()}
+        first = {group: self.possible_agents[rows[0]] for group, rows in self.groups.items()}
+        #: group -> its agents' number of actions / observation space (the same for every group but in combined arms)
+        self.group_n_actions = {group: int(self.env.action_space(agent).n) for group, agent in first.items()}
+        self.group_observation_spaces = {group: self.env.observation_space(agent) for group, agent in first.items()}
 
     @property
     def copies(self) -> list[Any]:
@@ -187,7 +192,9 @@ class WatchSession:
         self.episode_steps = 0
         self._finished = True
         self._infos: dict[str, dict[str, Any]] = {}
-        self._observations = self._mean_actions = self._alive = np.zeros(0)
+        self._observations: dict[str, np.ndarray] = {}
+        self._mean_actions: dict[str, np.ndarray] = {}
+        self._alive = np.zeros(0, dtype=bool)
 
     @property
     def env(self) -> Any:
@@ -230,7 +237,7 @@ class WatchSession:
         actions = np.zeros(self.pipeline.n_rows, dtype=np.int64)
         for group, rows in self.pipeline.groups.items():
             context = GroupContext(self.pipeline, group, rows, self._alive[rows])
-            actions[rows] = self.policies[group](self._observations[rows], self._mean_actions[rows], context)
+            actions[rows] = self.policies[group](self._observations[group], self._mean_actions[group], context)
         # every possible agent is in play until the end (Battle absorbs its dead), so rows are agents
         observations, _, _, _, infos = self.env.step(dict(zip(self.env.agents, actions.tolist())))
         self.episode_steps += 1
@@ -240,13 +247,20 @@ class WatchSession:
     def _store(self, observations: dict[str, Any], infos: dict[str, dict[str, Any]]) -> None:
         agents = self.pipeline.possible_agents
         self._infos = infos
-        self._observations = np.stack([observations[agent] for agent in agents]).astype(np.float32, copy=False)
-        self._mean_actions = np.stack([infos[agent]["mean_action"] for agent in agents]).astype(np.float32, copy=False)
+        # by group: groups may have observations and mean actions of different shapes (combined arms)
+        self._observations = {
+            group: np.stack([observations[agents[row]] for row in rows]).astype(np.float32, copy=False)
+            for group, rows in self.pipeline.groups.items()
+        }
+        self._mean_actions = {
+            group: np.stack([infos[agents[row]]["mean_action"] for row in rows]).astype(np.float32, copy=False)
+            for group, rows in self.pipeline.groups.items()
+        }
         self._alive = np.fromiter((infos[agent].get("alive", True) for agent in agents), dtype=bool, count=len(agents))
 
     def results(self) -> dict[str, Any]:
         """The episode so far: Battle's winner, kills, survivors and rewards per team; xi / energy; x, G, G*."""
-        if self.entry.short_name in BATTLE_GAMES:
+        if self.entry.short_name in BATTLE_GAMES or self.entry.short_name in PER_GROUP_SPACES:
             return dict(self.core.engine.results(0))
         shared = self._infos[self.pipeline.possible_agents[0]]
         return {key: shared[key] for key in RESULT_KEYS.get(self.entry.short_name, ()) if key in shared}

@@ -56,17 +56,52 @@ BATTLE_GAMES: tuple[str, ...] = ("battle", "battlefield")
 """Environments played on Battle's engine, by short name: teams ``red`` and ``blue``, Battle's observation layout,
 end-of-episode infos and actions, so the same learners, scorer and scripted fighter serve them all."""
 
-TRAINING_ENV_KWARGS: dict[str, dict[str, Any]] = {name: {"extra_features": True, "dead_agents": "absorb"} for name in BATTLE_GAMES}
+TRAINING_ENV_KWARGS: dict[str, dict[str, Any]] = {
+    **{name: {"extra_features": True, "dead_agents": "absorb"} for name in BATTLE_GAMES},
+    "combined_arms": {"dead_agents": "absorb"},  # the watch command's rows are a fixed agent set
+}
 """Environment arguments the trainers set unless the user overrides them (by short name)."""
 
-REQUIRED_ENV_KWARGS: dict[str, dict[str, Any]] = {name: {"dead_agents": "absorb"} for name in BATTLE_GAMES}
+REQUIRED_ENV_KWARGS: dict[str, dict[str, Any]] = {name: {"dead_agents": "absorb"} for name in (*BATTLE_GAMES, "combined_arms")}
 """Environment arguments the pipeline cannot work without (SuperSuit needs a fixed agent set)."""
 
-TEAM_GROUPS: dict[str, tuple[str, ...]] = {name: ("red", "blue") for name in BATTLE_GAMES}
-"""Environments whose agents form teams, by short name; an agent belongs to team T if its name starts ``T_``."""
+TEAM_GROUPS: dict[str, tuple[str, ...]] = {
+    **{name: ("red", "blue") for name in BATTLE_GAMES},
+    "combined_arms": ("redmelee", "redranged", "bluemelee", "blueranged"),
+}
+"""Environments whose agents form teams, by short name; an agent belongs to team T if its name starts ``T_``.
+Combined arms' teams are MAgent2's four groups, each with its own spaces (``PER_GROUP_SPACES``)."""
+
+PER_GROUP_SPACES: tuple[str, ...] = ("combined_arms",)
+"""Environments whose groups have different observation and action spaces (MAgent2's combined arms: melee
+9 actions, ranged 25). The watch command and the random, ``module:callable`` policies play them group by
+group; the trainers, evaluation and arena, which build one learner shape per run, refuse them."""
 
 ALL = "all"
 """The group name of environments without teams."""
+
+
+class PerGroupSpacesError(ValueError):
+    """An environment whose groups have different spaces (``PER_GROUP_SPACES``) where one shape is needed."""
+
+
+def check_one_space_per_agent(entry: EnvEntry, what: str) -> None:
+    """Raise ``PerGroupSpacesError`` for environments whose groups have different spaces: SuperSuit's vector
+    env and the learners (one observation and action shape per run) cannot take them.
+
+    Combined arms' melee units have 9 actions and its ranged 25 (and with ``extra_features`` observations of
+    29 and 45 channels): training one side means one learner per group, two per side, which the training
+    loop does not do yet. Play it with ``mfzoo watch combined_arms --policy random`` (or a
+    ``module:callable`` policy), TorchRL (``mfenvs.torchrl_env.CombinedArmsEnv``) or BenchMARL
+    (``mfagents.benchmarl_task.BattleTask.COMBINED_ARMS``).
+    """
+    if entry.short_name in PER_GROUP_SPACES:
+        raise PerGroupSpacesError(
+            f"{what}: {entry.short_name} is not supported yet: its groups have different observation and action "
+            f"spaces (melee 9 actions, ranged 25), so a side needs one learner per group, which mfzoo's training "
+            f"loop does not build; use mfzoo watch {entry.short_name} --policy random (or module:callable), the "
+            f"TorchRL env mfenvs.torchrl_env.CombinedArmsEnv or the BenchMARL task BattleTask.COMBINED_ARMS"
+        )
 
 
 def training_env_kwargs(entry: EnvEntry, env_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -164,6 +199,7 @@ class VecPipeline:
 
     def __init__(self, env_name: str, env_kwargs: dict[str, Any] | None = None, n_envs: int = 1):
         self.entry = find(env_name)
+        check_one_space_per_agent(self.entry, "the trainers, evaluation and arena")
         self.env_kwargs = training_env_kwargs(self.entry, env_kwargs)
         parallel_env = make_parallel_env(self.entry.env_id, self.env_kwargs)
         self.possible_agents: list[str] = list(parallel_env.possible_agents)

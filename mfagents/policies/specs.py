@@ -36,7 +36,7 @@ from mfagents.common.checkpoint import (
     load_checkpoint,
     resolve_checkpoint_path,
 )
-from mfagents.common.pipeline import BATTLE_GAMES, VecPipeline
+from mfagents.common.pipeline import BATTLE_GAMES, VecPipeline, check_one_space_per_agent
 from mfagents.policies.zoo import POLICY_KIND, ZOO_PREFIX, zoo_path
 
 LEARNER = "learner"
@@ -207,8 +207,10 @@ def load_policy(spec: str, pipeline: VecPipeline, group: str, seed: int = 0, dev
     """
     if not isinstance(spec, str) or not spec:
         raise ValueError(f"policy SPEC must be a non-empty string, got {spec!r}")
+    # the group's own number of actions where groups differ (combined arms' watch pipeline), else the one
+    n_actions = getattr(pipeline, "group_n_actions", {}).get(group, pipeline.n_actions)
     if spec == "random":
-        return RandomPolicy(pipeline.n_actions, seed)
+        return RandomPolicy(n_actions, seed)
     if spec == "scripted":
         if pipeline.entry.short_name not in BATTLE_GAMES:
             raise ValueError(f"the scripted policy plays {', '.join(BATTLE_GAMES)} only, not {pipeline.entry.short_name}")
@@ -216,16 +218,19 @@ def load_policy(spec: str, pipeline: VecPipeline, group: str, seed: int = 0, dev
     if spec.startswith(SB3_PREFIX):
         from mfagents.policies.sb3 import load_sb3_policy
 
+        check_one_space_per_agent(pipeline.entry, "SB3 policies")
         try:
             sb3_act = load_sb3_policy(spec[len(SB3_PREFIX) :])
         except FileNotFoundError as error:
             raise ValueError(f"policy SPEC {spec!r}: {error}") from None
         return CallablePolicy(lambda observations, mean_actions, context: sb3_act(observations), spec, pipeline.n_actions)
     if spec.startswith(ZOO_PREFIX):
+        check_one_space_per_agent(pipeline.entry, "zoo policies")
         learner, _ = load_learner(zoo_path(spec), pipeline.observation_space, pipeline.n_actions, seed, device)
         return LearnerPolicy(learner, explore=False, name=spec)
     path_text, _ = split_learner_spec(spec)
     if Path(path_text).exists():
+        check_one_space_per_agent(pipeline.entry, "learner policies")
         learner, _ = load_learner(spec, pipeline.observation_space, pipeline.n_actions, seed, device)
         return LearnerPolicy(learner, explore=False, name=spec)
     module_name, separator, attribute = spec.partition(":")
@@ -238,7 +243,7 @@ def load_policy(spec: str, pipeline: VecPipeline, group: str, seed: int = 0, dev
             raise ValueError(f"policy SPEC {spec!r}: cannot import {attribute!r} from {module_name!r} ({error})") from None
         if not callable(target):
             raise ValueError(f"policy SPEC {spec!r}: {attribute!r} is not callable")
-        return CallablePolicy(target, spec, pipeline.n_actions)
+        return CallablePolicy(target, spec, n_actions)
     raise ValueError(
         f"unknown policy SPEC {spec!r}: expected a run directory or checkpoint file (not found), "
         f"'zoo:NAME', 'random', 'scripted', 'sb3:PATH.zip' or 'module:callable'"

@@ -26,7 +26,8 @@ class CoreOutput:
     """What a core returns from ``reset`` and ``step``: one row per agent slot.
 
     Attributes:
-        observations: ``[n_agents, *obs_shape]``, a fresh array (never reused by the core).
+        observations: ``[n_agents, *obs_shape]``, an array the core never writes again while anything
+            refers to it, or a sequence of per-slot rows (cores with per-slot spaces).
         rewards: ``[n_agents]`` float32 reward of this step (zeros at reset).
         terminated: ``[n_agents]`` bool, the agent's episode ended by the rules this step.
         truncated: the episode hit ``max_cycles`` this step (applies to every agent still in it).
@@ -49,7 +50,13 @@ class CoreOutput:
 
 
 class ArrayCore(Protocol):
-    """What ``ArrayParallelEnv`` needs from an environment core."""
+    """What ``ArrayParallelEnv`` needs from an environment core.
+
+    Every agent has the core's ``observation_space`` and ``action_space``, unless the core also has
+    ``observation_spaces`` and ``action_spaces``: one space per slot (games whose groups differ, e.g.
+    combined arms' melee and ranged units). Then ``CoreOutput.observations`` and ``mean_actions`` may be
+    sequences of per-slot rows of different shapes.
+    """
 
     agent_names: tuple[str, ...]
     observation_space: gymnasium.Space
@@ -92,6 +99,12 @@ class ArrayParallelEnv(ParallelEnv):
         self._finished = True
         self._started = False
         self._renderer = None
+        self._observation_spaces = getattr(core, "observation_spaces", None)
+        self._action_spaces = getattr(core, "action_spaces", None)
+        #: the number of actions of every slot (one int when all agents share the action space)
+        self._n_actions: int | np.ndarray = (
+            int(core.action_space.n) if self._action_spaces is None else np.array([space.n for space in self._action_spaces])
+        )
         #: The infos of the last step of the latest finished episode, kept across ``reset()``: vector
         #: envs that reset finished copies at once (SuperSuit) hand on the new episode's infos instead.
         self.final_infos: dict[str, dict[str, Any]] = {}
@@ -112,11 +125,15 @@ class ArrayParallelEnv(ParallelEnv):
 
     def observation_space(self, agent: str) -> gymnasium.Space:
         self._check_agent_name(agent)
-        return self.core.observation_space
+        if self._observation_spaces is None:
+            return self.core.observation_space
+        return self._observation_spaces[self._slot_of[agent]]
 
     def action_space(self, agent: str) -> gymnasium.spaces.Discrete:
         self._check_agent_name(agent)
-        return self.core.action_space
+        if self._action_spaces is None:
+            return self.core.action_space
+        return self._action_spaces[self._slot_of[agent]]
 
     def state(self) -> np.ndarray:
         if not self._started:
@@ -195,12 +212,13 @@ class ArrayParallelEnv(ParallelEnv):
             self._check_no_unexpected_agents(actions)  # report an unknown name before the missing one
             raise ValueError(f"live agent {missing.args[0]!r} is missing from the actions dict") from None
         values = _integer_array(names, values)
-        n_actions = int(self.core.action_space.n)
-        if len(values) and (values.min() < 0 or values.max() >= n_actions):
+        n_actions = self._n_actions
+        if not isinstance(n_actions, int):  # one limit per slot: those of the acting agents, in their order
+            n_actions = n_actions if len(values) == len(n_actions) else n_actions[self._slots[acting]]
+        if len(values) and (values.min() < 0 or (values >= n_actions).any()):
             index = int(np.argmax((values < 0) | (values >= n_actions)))
-            raise ValueError(
-                f"action {int(values[index])} of agent {names[index]!r} is out of range [0, {n_actions})"
-            )
+            limit = n_actions if isinstance(n_actions, int) else int(n_actions[index])
+            raise ValueError(f"action {int(values[index])} of agent {names[index]!r} is out of range [0, {limit})")
         if len(values) == len(self.possible_agents):  # every slot acts, in slot order
             return values.astype(np.int64)
         action_array = np.zeros(len(self.possible_agents), dtype=np.int64)
@@ -224,7 +242,7 @@ class ArrayParallelEnv(ParallelEnv):
             return  # a dead agent's action is ignored, as in the parallel API
         if not _is_integer_action(action):
             raise TypeError(f"action of agent {agent!r} must be an integer, got {action!r}")
-        n_actions = int(self.core.action_space.n)
+        n_actions = self._n_actions if isinstance(self._n_actions, int) else int(self._n_actions[slot])
         if not 0 <= int(action) < n_actions:
             raise ValueError(f"action {int(action)} of agent {agent!r} is out of range [0, {n_actions})")
 

@@ -2,7 +2,8 @@
 
 A game is a ``Game`` (``mfenvs.gridworld.game``): agent types, groups, reward rules, walls and a
 placement, like MAgent's ``get_config`` + ``generate_map``. ``GridCore`` steps B games of one ``Game``
-at once; Battle (``mfenvs.battle``) and Battlefield (``mfenvs.battlefield``) are games of it.
+at once; Battle (``mfenvs.battle``), Battlefield (``mfenvs.battlefield``) and combined arms
+(``mfenvs.combined_arms``) are games of it.
 """
 
 from mfenvs.gridworld.core import GridCore, GridOutput

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -31,7 +32,10 @@ from mfenvs.gridworld.state import EMPTY, NO_ACTION, GridState
 
 @dataclass
 class GridOutput:
-    """Arrays of one ``reset`` or ``step`` of all games (fresh arrays, never reused).
+    """Arrays of one ``reset`` or ``step`` of all games.
+
+    The arrays are the caller's: the core never writes into an array that anything still refers to
+    (it reuses a views buffer only once every reference to it, and to its views, is gone).
 
     Attributes:
         views: ``[B, N, V, V, C]`` view windows (zeros for dead agents): float32, or float16 with
@@ -61,6 +65,31 @@ class GridOutput:
         return self.compute_mean_actions()
 
 
+def tiled_feature_table(
+    game: Game, tiled_features: Sequence[int] | Sequence[Sequence[int]] | np.ndarray, spare_view_channels: int
+) -> np.ndarray:
+    """``tiled_features`` as a ``[T, K]`` int64 table, one row per agent type (a flat list: the same row
+    for every type), checked: at most ``spare_view_channels`` columns, each a feature index or -1."""
+    table = np.asarray(tiled_features, dtype=np.int64)
+    n_types = len(game.types)
+    if table.ndim <= 1:
+        table = np.tile(table.reshape(1, -1), (n_types, 1))
+    if table.ndim != 2 or len(table) != n_types or table.shape[1] > spare_view_channels or not np.all(
+        (table >= -1) & (table < game.n_features)
+    ):
+        raise ValueError(
+            f"tiled_features must be at most spare_view_channels ({spare_view_channels}) feature indices in "
+            f"[0, {game.n_features}), or a table of such rows (-1 for a zero channel) per agent type ({n_types}), "
+            f"got {np.asarray(tiled_features).tolist()}"
+        )
+    return np.ascontiguousarray(table)
+
+
+_POOLED_REFERENCES = 2
+"""``sys.getrefcount`` of a pooled views storage nothing else refers to: the pool's tuple and the
+call's argument (checked by tests/mfenvs/gridworld/test_engine.py)."""
+
+
 class GridCore:
     """The gridworld engine over ``n_battles`` independent games of one ``Game``.
 
@@ -79,7 +108,9 @@ class GridCore:
             ``mfenvs.common.jit.PARALLEL_MIN_WORK`` agents (all games together) run on one thread.
             The results are the same whatever the thread count.
         tiled_features: indices into the features repeated over the window in the first spare
-            channels (what the PettingZoo envs do with ``extra_features``, as MAgent2 does).
+            channels (what the PettingZoo envs do with ``extra_features``, as MAgent2 does): one list
+            for every agent type, or a ``[T, K]`` table with a row per type (``Game.types`` order;
+            -1: a zero channel), for games whose types have features of different lengths.
         view_dtype: ``"float32"`` (the default) or ``"float16"``: opt-in half-size views, each value
             exactly the float32 view's value cast to float16. Features stay float32.
     """
@@ -92,7 +123,7 @@ class GridCore:
         mean_action_radius: float | None = None,
         spare_view_channels: int = 0,
         threads: int | None = None,
-        tiled_features: Sequence[int] = (),
+        tiled_features: Sequence[int] | Sequence[Sequence[int]] | np.ndarray = (),
         view_dtype: str = "float32",
     ):
         if not isinstance(game, Game):
@@ -105,14 +136,7 @@ class GridCore:
         self.spare_view_channels = check_int("spare_view_channels", spare_view_channels, minimum=0)
         self.threads = jit.check_threads(threads)
         self.view_dtype = observe.check_view_dtype(view_dtype)
-        self.tiled_features = np.asarray(tiled_features, dtype=np.int64).reshape(-1)
-        if len(self.tiled_features) > self.spare_view_channels or not np.all(
-            (self.tiled_features >= 0) & (self.tiled_features < game.n_features)
-        ):
-            raise ValueError(
-                f"tiled_features must be at most spare_view_channels ({self.spare_view_channels}) "
-                f"feature indices in [0, {game.n_features}), got {list(tiled_features)}"
-            )
+        self.tiled_features = tiled_feature_table(game, tiled_features, self.spare_view_channels)
         keep_freed_memory_for_reuse()
         self.game = game
         self.tables = game.tables()
@@ -134,6 +158,7 @@ class GridCore:
         # scratch of the views: each game seen by each group, and the cells the agents were drawn on
         self._pictures = observe.empty_pictures(n_battles, game, self.walls, self.view_dtype, self.spare_view_channels)
         self._drawn = np.full((n_battles, self.n_agents), -1, dtype=np.int64)
+        self._view_buffers: list[tuple[np.ndarray, np.ndarray]] = []  # see _views_buffer
 
     @property
     def slot_group(self) -> np.ndarray:
@@ -179,6 +204,7 @@ class GridCore:
         state.last_deaths[which] = False
         state.steps[which] = 0
         state.kills[which] = 0
+        state.kill_table[which] = 0
         state.total_rewards[which] = 0.0
         state.done[which] = False
 
@@ -210,19 +236,43 @@ class GridCore:
                 *tables, self.n_groups, self.max_cycles, *self.game.move_bands, self.walls, actions, self._victims,
                 self._first_attack, order, state.positions, state.hp, state.alive, state.occupant,
                 state.last_actions, state.last_rewards, state.last_hits, state.last_deaths, state.steps,
-                state.kills, state.done, rewards, terminated, truncated,
+                state.kill_table, state.done, rewards, terminated, truncated,
             )  # fmt: skip
+        state.kills[:] = state.kill_table.sum(axis=2)
         starts = self.group_starts
         for group in range(self.n_groups):
             state.total_rewards[:, group] += rewards[:, starts[group] : starts[group + 1]].sum(axis=1)
         return self._output(rewards, terminated, truncated)
 
     # -- outputs ---------------------------------------------------------------------------------
+    VIEW_BUFFERS = 3
+    """Views buffers a core keeps for reuse: a step's output is usually still held while the next is made."""
+
+    def _views_buffer(self) -> tuple[np.ndarray, np.ndarray]:
+        """A views buffer nothing outside the core refers to (reused: its dead agents' zero rows stay
+        unwritten, ``observe.write_observations``), or a new one, kept if there are fewer than ``VIEW_BUFFERS``.
+
+        A buffer is free when its reference count is the pool's own: every array handed out (the views,
+        a float16 view of them, a slice, a tensor that shares the memory) refers to it until it is gone.
+        """
+        for buffer in self._view_buffers:
+            if sys.getrefcount(buffer[0]) == _POOLED_REFERENCES:
+                return buffer
+        buffer = observe.empty_views(self.n_battles, self.n_agents, len(self._half_widths), self._pictures)
+        if len(self._view_buffers) < self.VIEW_BUFFERS:
+            self._view_buffers.append(buffer)
+        return buffer
+
+    def __getstate__(self) -> dict:
+        """Pickled and copied without the views buffers (a copy makes its own)."""
+        return {**self.__dict__, "_view_buffers": []}
+
     def _output(self, rewards: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> GridOutput:
         state = self.state
         with jit.threads(self.threads, self._work):
             views, features = observe.observations(
-                state, self.game, self.tables, self._half_widths, self._pictures, self._drawn, self.tiled_features
+                state, self.game, self.tables, self._half_widths, self._pictures, self._drawn, self.tiled_features,
+                self._views_buffer(),
             )
         return GridOutput(
             views=views,

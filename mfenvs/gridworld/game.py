@@ -17,8 +17,9 @@ Example (Battle, as ``mfenvs.battle.game`` declares it)::
 What the engine does not do yet (later games of issue 25): agent types with different view radii in
 one game, bodies larger than 1 x 1, negative ``step_recover`` (starvation), heal-on-kill, reward rules
 paid to the victim or on an AND of events, walls or spawns drawn per episode, groups that never act;
-and the PettingZoo / TorchRL adapters are still Battle's (one action space, one feature layout of the
-largest action set).
+Each type's features are MAgent's layout for its own action set
+(``Game.feature_size``; rows of shorter types are padded with zeros), and a core can tile a different
+list of feature columns per type (combined arms).
 """
 
 from __future__ import annotations
@@ -252,8 +253,13 @@ class Game:
 
     @cached_property
     def n_features(self) -> int:
-        """Id bits, last action one-hot (of the largest action set), last reward, normalised (x, y)."""
+        """Length of the core's feature rows: the longest type's ``feature_size``."""
         return ID_BITS + self.max_actions + 1 + 2
+
+    def feature_size(self, agent_type: AgentType) -> int:
+        """A type's features (MAgent's layout, with the position): id bits, last action one-hot of its
+        own actions, last reward, normalised (x, y). Rows of shorter types are padded with zeros."""
+        return ID_BITS + agent_type.n_actions + 1 + 2
 
     @cached_property
     def move_bands(self) -> tuple[int, int]:

@@ -67,10 +67,11 @@ def minimap_densities(battle, positions, alive, last_deaths, slot_group, map_siz
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, max_actions, row):
+def feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, n_actions, row):
     """Write agent ``slot``'s features into ``row``: 10 id bits (the slot, least significant bit
-    first: MAgent's engine id), last action one-hot (``max_actions``), last reward, (x, y) / map_size.
-    Zeros if dead.
+    first: MAgent's engine id), last action one-hot (``n_actions``: its type's actions), last reward,
+    (x, y) / map_size, then zeros up to the longest type's features (MAgent's layout per type). Zeros
+    if dead.
 
     Unlike MAgent2, whose observation shows the reward of the step before last, the reward is that of
     the last step.
@@ -82,9 +83,9 @@ def feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_
         row[bit] = (slot >> bit) & 1
     if last_actions[battle, slot] >= 0:
         row[ID_BITS + last_actions[battle, slot]] = 1.0
-    row[ID_BITS + max_actions] = last_rewards[battle, slot]
-    row[ID_BITS + max_actions + 1] = np.float32(positions[battle, slot, 0] / map_size)
-    row[ID_BITS + max_actions + 2] = np.float32(positions[battle, slot, 1] / map_size)
+    row[ID_BITS + n_actions] = last_rewards[battle, slot]
+    row[ID_BITS + n_actions + 1] = np.float32(positions[battle, slot, 0] / map_size)
+    row[ID_BITS + n_actions + 2] = np.float32(positions[battle, slot, 1] / map_size)
 
 
 def circle_half_widths(radius: int) -> np.ndarray:
@@ -148,7 +149,8 @@ def view_window(battle, slot, positions, alive, slot_group, groups, pictures, n_
     Channels (MAgent2's order): wall, then per group block (its own group first) presence,
     hp / max_hp, [minimap] (the ``n_view`` view channels; ``density`` is ``[G, V * V]`` float32, or
     ``[0, V * V]`` without the minimap; ``stored_density`` the same values as ``window`` stores them),
-    then the features ``tiled`` repeated over the window, then zeros (spare channels). Inside the
+    then the features ``tiled`` (indices into the features, -1 for a zero channel) repeated over the
+    window, then zeros (spare channels). Inside the
     view circle each window row is a copy of a row of its group's picture (``pictures`` ``[B, G, P, P,
     C]``, with the window's channels, stored as ``window``); the minimaps and the tiled features then
     cover the whole window, with MAgent2's +1 at the agent's own bin in every minimap (added in
@@ -197,7 +199,7 @@ def view_window(battle, slot, positions, alive, slot_group, groups, pictures, n_
             channel = own_bin * n_channels + np.uint64(3 + 3 * block)
             window[channel] = encode(density[shown, own_bin] + np.float32(1.0), window)
     for k in range(len(tiled)):
-        value = encode(features[battle, slot, tiled[k]], window)
+        value = encode(features[battle, slot, tiled[k]] if tiled[k] >= 0 else np.float32(0.0), window)
         channel = np.uint64(n_view + k)
         for cell in range(n_cells):
             window[cell * n_channels + channel] = value
@@ -205,11 +207,14 @@ def view_window(battle, slot, positions, alive, slot_group, groups, pictures, n_
 
 @kernel(parallel=True)
 def write_observations(
-    positions, hp, alive, last_actions, last_rewards, last_deaths, slot_type, slot_group, groups, max_hp, max_actions,
-    minimap, n_view, tiled, half_widths, pictures, drawn, views, features,
+    positions, hp, alive, last_actions, last_rewards, last_deaths, slot_type, slot_group, groups, max_hp, n_actions,
+    minimap, n_view, tiled, half_widths, pictures, drawn, views, zero_rows, features,
 ):  # fmt: skip
     """Fill ``views`` ``[B, N, V, V, C]`` and ``features`` ``[B, N, F]`` of every agent (in parallel),
-    after redrawing the agents on ``pictures`` (see ``draw_agents``). ``views`` and ``pictures`` share
+    after redrawing the agents on ``pictures`` (see ``draw_agents``). ``tiled`` is ``[T, K]``: each
+    type's tiled feature columns (-1: a zero channel); ``n_actions`` each type's action count.
+    ``zero_rows`` ``[B, N]`` bool marks the rows of ``views`` known to hold zeros already (a reused
+    buffer): a dead agent's row is written (zeros) only if it is not marked; the marks are updated. ``views`` and ``pictures`` share
     one storage type: float32, or uint16 float16 bit patterns; ``features`` are float32. ``groups`` and
     ``half_widths`` are tuples (see ``view_window``)."""
     n_battles, n_agents = alive.shape
@@ -230,11 +235,14 @@ def write_observations(
             )
     for agent in prange(n_battles * n_agents):
         battle, slot = agent // n_agents, agent % n_agents
-        feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, max_actions, features[battle, slot])
-        view_window(
-            battle, slot, positions, alive, slot_group, groups, pictures, n_view, density[battle], stored_density[battle],
-            features, tiled, half_widths, flat_views[battle, slot],
-        )  # fmt: skip
+        kind = slot_type[slot]
+        feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, n_actions[kind], features[battle, slot])
+        if alive[battle, slot] or not zero_rows[battle, slot]:  # a dead agent's zeros are written once per buffer
+            view_window(
+                battle, slot, positions, alive, slot_group, groups, pictures, n_view, density[battle], stored_density[battle],
+                features, tiled[kind], half_widths, flat_views[battle, slot],
+            )  # fmt: skip
+        zero_rows[battle, slot] = not alive[battle, slot]
 
 
 def observations(
@@ -245,6 +253,7 @@ def observations(
     pictures: np.ndarray,
     drawn: np.ndarray,
     tiled: np.ndarray | None = None,
+    buffer: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(views, features)`` of every agent: ``[B, N, V, V, C + spare]`` and ``[B, N, F]`` float32.
 
@@ -253,24 +262,31 @@ def observations(
     patterns the kernels write).
 
     Views: wall, then per group block (own group first) presence, hp / max_hp, [minimap], then the
-    spare channels, which repeat the features ``tiled`` (indices into the F) and hold zeros after
-    them. The agent sees itself at the centre (r, r). Dead agents: zeros. ``pictures`` and ``drawn``
+    spare channels, which repeat the features ``tiled`` (``[T, K]``: per agent type, indices into the
+    F, -1 for a zero channel) and hold zeros after them. The agent sees itself at the centre (r, r). Dead agents: zeros. ``pictures`` and ``drawn``
     (``[B, N]`` int64, -1 at first) are the caller's scratch, kept between calls so that only the
-    agents' cells are redrawn.
+    agents' cells are redrawn. ``buffer``: ``(views storage, zero_rows)`` to write the views into
+    (``empty_views``; a reused one skips the dead agents' rows that hold zeros already), else a new one.
     """
     n_battles, n_agents = state.alive.shape
-    view_size = len(half_widths)
-    views = np.empty((n_battles, n_agents, view_size, view_size, pictures.shape[4]), dtype=pictures.dtype)
+    views, zero_rows = buffer if buffer is not None else empty_views(n_battles, n_agents, len(half_widths), pictures)
     features = np.empty((n_battles, n_agents, game.n_features), dtype=np.float32)
-    tiled = np.zeros(0, dtype=np.int64) if tiled is None else tiled
+    tiled = np.zeros((len(game.types), 0), dtype=np.int64) if tiled is None else tiled
     write_observations(
         state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths,
-        tables.slot_type, tables.slot_group, tuple(range(game.n_groups)), tables.max_hp, game.max_actions,
-        game.minimap_mode, game.n_view_channels, tiled, half_widths, pictures, drawn, views, features,
+        tables.slot_type, tables.slot_group, tuple(range(game.n_groups)), tables.max_hp, tables.n_actions,
+        game.minimap_mode, game.n_view_channels, tiled, half_widths, pictures, drawn, views, zero_rows, features,
     )  # fmt: skip
     if views.dtype == np.uint16:
         views = views.view(np.float16)
     return views, features
+
+
+def empty_views(n_battles: int, n_agents: int, view_size: int, pictures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A new ``(views storage [B, N, V, V, C], zero_rows [B, N])`` for ``observations``: uninitialised,
+    no row known to be zero."""
+    views = np.empty((n_battles, n_agents, view_size, view_size, pictures.shape[4]), dtype=pictures.dtype)
+    return views, np.zeros((n_battles, n_agents), dtype=bool)
 
 
 @kernel(parallel=True)

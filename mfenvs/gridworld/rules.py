@@ -95,7 +95,8 @@ def resolve_attacks(
     the victim are still alive at its turn: the victim loses the attacker type's ``damage`` and dies
     when its hp drops below 0; that attack is the killing blow (the victim type's ``kill_reward`` plus
     the "kill" rules, ``kill_bonus``), any other landing hit earns the "attack" rules' ``hit_reward``.
-    The dead leave the map at once and get their ``dead_penalty`` for the step.
+    The dead leave the map at once and get their ``dead_penalty`` for the step. ``kills[b, a, v]``
+    counts the agents of group v killed by group a.
 
     ``turns``: the turn of each of the game's attacks, in slot order of the attackers.
     """
@@ -125,7 +126,7 @@ def resolve_attacks(
         pair_attacker, pair_victim = slot_group[attacker], slot_group[victim]
         if hp[battle, victim] < 0:
             rewards[battle, attacker] += kill_reward[slot_type[victim]] + kill_bonus[pair_attacker, pair_victim]
-            kills[battle, pair_attacker] += 1
+            kills[battle, pair_attacker, pair_victim] += 1
             alive[battle, victim] = False
             hp[battle, victim] = 0.0
             last_deaths[battle, victim] = True

@@ -27,7 +27,9 @@ class GridState:
         last_deaths: ``[B, N]`` bool, the agent died in the last step.
         occupant: ``[B, H, W]`` int64 slot of the living agent in each cell, ``EMPTY`` if none.
         steps: ``[B]`` int64 steps taken since reset.
-        kills: ``[B, G]`` int64 agents killed by each group.
+        kills: ``[B, G]`` int64 agents killed by each group (of any group: ``kill_table`` sums).
+        kill_table: ``[B, G, G]`` int64 agents of group v killed by group a at ``[b, a, v]`` (friendly
+            fire apart from kills of the other side, in games where groups can hit their own side).
         total_rewards: ``[B, G]`` float64 summed rewards of each group.
         done: ``[B]`` bool, the episode of that battle is over.
     """
@@ -42,6 +44,7 @@ class GridState:
     occupant: np.ndarray
     steps: np.ndarray
     kills: np.ndarray
+    kill_table: np.ndarray
     total_rewards: np.ndarray
     done: np.ndarray
 
@@ -60,6 +63,7 @@ class GridState:
             occupant=np.full((b, map_size, map_size), EMPTY, dtype=np.int64),
             steps=np.zeros(b, dtype=np.int64),
             kills=np.zeros((b, n_groups), dtype=np.int64),
+            kill_table=np.zeros((b, n_groups, n_groups), dtype=np.int64),
             total_rewards=np.zeros((b, n_groups), dtype=np.float64),
             done=np.zeros(b, dtype=bool),
         )

@@ -164,3 +164,27 @@ def test_battlefield_task_builds_battlefield_and_trains(tmp_path):
     before = [p.detach().clone() for p in experiment.losses["red"].parameters()]
     experiment.run()
     assert any(not torch.equal(old, new) for old, new in zip(before, experiment.losses["red"].parameters()))
+
+
+@pytest.mark.parametrize("algorithm, opponent", [(MappoConfig, "random"), (IppoConfig, "none")], ids=["mappo-red-learns", "ippo-all-four-learn"])
+def test_combined_arms_task_trains_a_policy_per_magent2_group(algorithm, opponent, tmp_path):
+    torch.set_num_threads(1)
+    task = BattleTask.COMBINED_ARMS.get_task({"max_cycles": 10, "opponent": opponent})
+    assert task.config == {"map_size": 16, "max_cycles": 10, "opponent": opponent}
+    with pytest.raises(ValueError, match="opponent"):
+        BattleTask.COMBINED_ARMS.get_task({"opponent": "scripted"})  # no scripted fighter for combined arms
+    env = task.get_env_fun(2, False, 0, "cpu")()
+    check_env_specs(env)
+    assert env.base_env.__class__.__name__ == "CombinedArmsEnv"
+    groups = ["redmelee", "redranged"] + (["bluemelee", "blueranged"] if opponent == "none" else [])
+    assert list(env.group_map) == groups
+    n_actions = {"redmelee": 9, "redranged": 25, "bluemelee": 9, "blueranged": 25}
+    experiment = tiny_experiment(task, algorithm, tmp_path)
+    before = {group: [p.detach().clone() for p in experiment.losses[group].parameters()] for group in groups}
+    experiment.run()
+    for group in groups:  # every group's own networks were trained
+        assert any(not torch.equal(old, new) for old, new in zip(before[group], experiment.losses[group].parameters())), group
+    td = experiment.policy(env.reset())
+    for group in groups:
+        action = td[group, "action"]
+        assert action.shape == (2, 3) and 0 <= action.min() and action.max() < n_actions[group]

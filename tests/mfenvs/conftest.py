@@ -63,6 +63,14 @@ ENV_KWARG_SETS: dict[str, list[dict[str, Any]]] = {
         {"map_size": 46, "minimap_mode": True, "extra_features": True, "dead_agents": "absorb", "action_mask": True, "max_cycles": 30},
         {"max_cycles": 20, "mean_action_radius": None},
     ],
+    # MAgent2's smallest combined arms (16: 3 per group, the groups two cells apart, so fights and
+    # wipe-outs come fast), the default (45: 162 agents), and small maps with every flag
+    "combined_arms": [
+        {"map_size": 16, "max_cycles": 60},
+        {"map_size": 16, "minimap_mode": True, "extra_features": True, "dead_agents": "absorb", "action_mask": True, "max_cycles": 60},
+        {"map_size": 20, "extra_features": True, "mean_action_radius": None, "view_dtype": "float16", "max_cycles": 40},
+        {"max_cycles": 15},
+    ],
 }
 
 

@@ -103,3 +103,15 @@ def test_building_the_magent2_virtualenv_is_quiet_and_a_failure_is_one_line(monk
     assert "--quiet" in pip and "--disable-pip-version-check" in pip
     assert all(kwargs.get("capture_output") for _, kwargs in calls[1:])  # nothing of pip's reaches the terminal
     assert "noise" not in capsys.readouterr().err
+
+
+def test_bench_times_combined_arms_through_both_apis(capsys):
+    """Each agent draws from its own action set (melee 9, ranged 25): a ranged action for a melee unit would raise."""
+    assert cli.main(["bench", "combined_arms", "--seconds", "0.05"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    rows = [(row["env"], row["workload"], row["agents"]) for row in summary["results"]]
+    assert rows == [
+        ("combined_arms", "PettingZoo parallel API", 162),
+        ("combined_arms", f"batched core, B={bench.BENCH_BATTLES}", 162),
+    ]
+    assert all(row["agent_steps_per_s"] > 0 for row in summary["results"])

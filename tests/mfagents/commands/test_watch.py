@@ -56,6 +56,27 @@ def test_recorded_frames_show_the_battle_and_the_hud(tmp_path):
     assert not np.array_equal(frames[0], frames[-1])
 
 
+def test_combined_arms_is_watched_group_by_group_in_its_colours(tmp_path, capsys):
+    """Each MAgent2 group plays with its own action set (melee 9, ranged 25); the frames show all four colours."""
+    video = tmp_path / "combined_arms.gif"
+    argv = ["watch", "combined_arms", "--policy", "random", "--record", str(video), "--max-steps", "6", "--env-kwarg", "map_size=16"]
+    assert cli.main(argv) == 0
+    summary = last_json_line(capsys.readouterr().out)
+    assert [summary[group] for group in ("redmelee", "redranged", "bluemelee", "blueranged")] == ["random"] * 4
+    assert summary["frames"] == 7 and "red_kills" in summary["results"]
+    frame = iio.imread(video, index=0)[..., :3]
+    colours = {tuple(c) for c in np.unique(frame.reshape(-1, 3), axis=0).tolist()}
+    for group in ("redmelee", "redranged", "bluemelee", "blueranged"):
+        assert palette.GROUP_COLOURS[group] in colours, group
+    session = WatchSession("combined_arms", {g: "random" for g in ("redmelee", "redranged", "bluemelee", "blueranged")}, seed=1)
+    session.reset()
+    for _ in range(3):
+        session.step()  # a melee unit given a ranged action would raise here
+    session.close()
+    with pytest.raises(ValueError, match="learner policies: combined_arms is not supported yet"):
+        WatchSession("combined_arms", {g: str(tmp_path) for g in ("redmelee", "redranged", "bluemelee", "blueranged")})
+
+
 def test_an_episode_runs_to_its_end_and_keeps_its_last_state():
     # SuperSuit's vector env would reset a finished battle inside the last step; the session does not
     session = WatchSession("battle", {"red": "scripted", "blue": "random"}, seed=1, env_kwargs={"map_size": 16, "team_size": 4})

@@ -296,3 +296,103 @@ def test_move_order_is_band_by_band_then_the_boundary_columns_in_slot_order():
     order = rules.move_order(0, positions, 8, 15)
     # interior: slot 5 (band 0, column 11), slot 4 (band 1), slot 2 (band 3), slot 1 (band 7); boundary: 0 (2), 3 (14)
     assert order.tolist() == [5, 4, 2, 1, 0, 3]
+
+
+# -- per-type features (MAgent's get_feature_size: the one-hot is the type's own action set) -------
+def test_features_follow_each_types_own_action_count():
+    from mfenvs.gridworld.game import ID_BITS
+
+    game = three_groups()
+    core = core_of(game)
+    actions = stay_all()
+    actions[3] = ranged_attack(2, 0)  # b1 attacks an empty cell: -0.02 - 0.2
+    out = core.step(actions[None])
+    features = out.features[0]
+    assert features.shape[1] == game.n_features == ID_BITS + 25 + 3
+    assert [game.feature_size(t) for t in game.types] == [ID_BITS + 9 + 3, ID_BITS + 25 + 3]
+    a0, b1 = features[0], features[3]
+    assert a0[ID_BITS + MELEE.stay] == 1.0 and a0[ID_BITS : ID_BITS + 9].sum() == 1.0
+    assert a0[ID_BITS + 9] == out.rewards[0, 0]  # the reward right after the melee one-hot
+    assert a0[ID_BITS + 10] == np.float32(2 / 9) and a0[ID_BITS + 11] == np.float32(2 / 9)
+    assert not a0[ID_BITS + 12 :].any()  # padding
+    assert b1[ID_BITS + ranged_attack(2, 0)] == 1.0 and b1[ID_BITS + 25] == out.rewards[0, 3]
+    assert b1[ID_BITS + 26] == np.float32(6 / 9)
+
+
+def test_tiled_features_take_a_row_per_type():
+    from mfenvs.gridworld.game import ID_BITS
+
+    game = three_groups(minimap_mode=False)
+    table = [[ID_BITS + 9, -1], [ID_BITS + 25, ID_BITS + 26]]  # each type's reward, then the ranged x
+    core = core_of(game, spare_view_channels=2, tiled_features=table)
+    out = core.step(stay_all()[None])
+    views, rewards = out.views[0], out.rewards[0]
+    n_view = game.n_view_channels
+    assert (views[0, ..., n_view] == rewards[0]).all() and not views[0, ..., n_view + 1].any()
+    assert (views[2, ..., n_view] == rewards[2]).all() and (views[2, ..., n_view + 1] == np.float32(2 / 9)).all()
+    with pytest.raises(ValueError, match="per agent type"):
+        GridCore(game, spare_view_channels=2, tiled_features=[[0, 1]])
+
+
+# -- views buffers: reused only when nothing refers to them; a dead agent's zeros written once ------
+def packed_combined_arms(**kwargs):
+    from mfenvs.combined_arms import CombinedArmsConfig, CombinedArmsCore
+
+    positions = {
+        "redmelee": [(x, y) for x in (2, 6) for y in (2, 4, 6, 8)],
+        "redranged": [(x, y) for x in (4, 8) for y in (2, 4, 6, 8)],
+        "bluemelee": [(x, y) for x in (3, 7) for y in (3, 5, 7, 9)],
+        "blueranged": [(x, y) for x in (5, 9) for y in (3, 5, 7, 9)],
+    }
+    core = CombinedArmsCore(CombinedArmsConfig(map_size=12, positions=positions, max_cycles=10**6), **kwargs)
+    core.reset(seed=0)
+    return core
+
+
+@pytest.mark.parametrize("view_dtype", ["float32", "float16"])
+def test_reused_views_buffers_give_the_views_of_fresh_ones(monkeypatch, view_dtype):
+    """Outputs dropped at once (buffers reused, dead rows left as they are) against a core that never reuses."""
+    reusing, fresh = packed_combined_arms(n_battles=2, view_dtype=view_dtype), packed_combined_arms(n_battles=2, view_dtype=view_dtype)
+    monkeypatch.setattr(fresh, "VIEW_BUFFERS", 0)
+    fresh._view_buffers.clear()  # the reset's buffer: from here on every step writes a new one
+    rng = np.random.default_rng(1)
+    limits = reusing.tables.n_actions[reusing.tables.slot_type]
+    storages = set()
+    for _ in range(40):
+        actions = rng.integers(0, limits, size=(2, reusing.n_agents))
+        views = reusing.step(actions).views
+        storages.add(id(views if views.base is None else views.base))
+        np.testing.assert_array_equal(views, fresh.step(actions).views)
+        del views
+    assert not reusing.state.alive.all(), "the test needs deaths"
+    assert len(reusing._view_buffers) == 1 and len(fresh._view_buffers) == 0
+
+
+def test_held_outputs_are_never_written_again():
+    core = packed_combined_arms()
+    rng = np.random.default_rng(2)
+    limits = core.tables.n_actions[core.tables.slot_type]
+    held = []
+    for _ in range(12):  # more outputs held than the pool keeps buffers
+        out = core.step(rng.integers(0, limits, size=(1, core.n_agents)))
+        held.append((out, out.views.copy(), out.views[0, 3]))  # the output, its copy and a row view
+    for out, copied, row in held:
+        np.testing.assert_array_equal(out.views, copied)
+        np.testing.assert_array_equal(row, copied[0, 3])
+    assert all(not np.shares_memory(a[0].views, b[0].views) for a, b in zip(held, held[1:]))
+
+
+def test_a_buffer_is_free_once_its_output_and_every_view_of_it_are_gone():
+    core = packed_combined_arms()
+    actions = core.tables.stay[core.tables.slot_type][None]
+    first = core.step(actions)
+    storage = first.views
+    row = first.views[0, 0]
+    del first
+    assert not np.shares_memory(core.step(actions).views, storage)  # still referred to by storage and row
+    del storage
+    assert not np.shares_memory(core.step(actions).views, row)  # row keeps it alive
+    del row
+    second = core.step(actions).views
+    assert any(np.shares_memory(second, buffer[0]) for buffer in core._view_buffers)
+    assert len(core._view_buffers) <= GridCore.VIEW_BUFFERS

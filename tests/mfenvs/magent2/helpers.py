@@ -24,8 +24,13 @@ import numpy as np
 import pytest
 
 from mfenvs.battle import BattleConfig, BattleCore
-from mfenvs.battle.config import ATTACK_OFFSETS, N_ACTIONS, N_MOVES, STAY
-from mfenvs.battle.state import EMPTY
+from mfenvs.combined_arms import GROUPS as COMBINED_ARMS_GROUPS
+from mfenvs.combined_arms import CombinedArmsConfig, CombinedArmsCore
+from mfenvs.gridworld import GridCore
+from mfenvs.gridworld.state import EMPTY
+
+Config = BattleConfig | CombinedArmsConfig
+"""A game these helpers replay: Battle (and Battlefield, Battle's game on its map) or combined arms."""
 
 REPLAY_SCRIPT = Path(__file__).with_name("replay_in_magent2.py")
 
@@ -55,20 +60,32 @@ class Episode:
     """One engine's record of a scripted episode: per step t (0 = start), per agent slot."""
 
     views: np.ndarray  # [T + 1, N, 13, 13, C] float32, NaN where the agent is gone
-    features: np.ndarray  # [T + 1, N, F]
+    features: np.ndarray  # [T + 1, N, F] (F: the longest type's; MAgent2's shorter rows NaN-padded)
     positions: np.ndarray  # [T + 1, N, 2] (x, y)
     alive: np.ndarray  # [T + 1, N]
     rewards: np.ndarray  # [T + 1, N]
     done: np.ndarray  # [T + 1] game over (a team wiped out)
 
 
-def replay_in_magent2(tmp_path: Path, config: BattleConfig, actions: np.ndarray) -> Episode:
-    """Replay ``actions`` ``[T, N]`` on ``config``'s placement and walls in MAgent2's engine."""
+def make_core(config: Config) -> GridCore:
+    """Our engine on ``config``: a ``BattleCore`` or a ``CombinedArmsCore``."""
+    return BattleCore(config) if isinstance(config, BattleConfig) else CombinedArmsCore(config)
+
+
+def groups_of(config: Config) -> tuple[str, ...]:
+    return ("red", "blue") if isinstance(config, BattleConfig) else COMBINED_ARMS_GROUPS
+
+
+def replay_in_magent2(tmp_path: Path, config: Config, actions: np.ndarray) -> Episode:
+    """Replay ``actions`` ``[T, N]`` on ``config``'s placement and walls in MAgent2's engine (its
+    ``battle.get_config`` or ``combined_arms.get_config``)."""
+    battle = isinstance(config, BattleConfig)
     spec = {
+        "game": "battle" if battle else "combined_arms",
         "map_size": config.map_size,
         "minimap_mode": config.minimap_mode,
-        "walls": [list(cell) for cell in config.walls],
-        "positions": [[list(cell) for cell in config.positions[team]] for team in ("red", "blue")],
+        "walls": [list(cell) for cell in config.walls] if battle else [],
+        "positions": [[list(cell) for cell in config.positions[group]] for group in groups_of(config)],
         "actions": np.asarray(actions).tolist(),
     }
     spec_path, out_path = tmp_path / "spec.json", tmp_path / "magent2.npz"
@@ -88,51 +105,65 @@ def magent2_layout(tmp_path: Path, game: str, map_size: int) -> tuple[np.ndarray
         return data["walls"], [data[key] for key in groups]
 
 
-ADVANCE = {0: 8, 1: 4}
-"""Per team, the move towards the other side: red (left) (2, 0), blue (right) (-2, 0)."""
+def advance_actions(core: GridCore) -> np.ndarray:
+    """``[N]`` each slot's longest straight move towards the other side (red, side 0, starts on the left)."""
+    moves = []
+    for slot in range(core.n_agents):
+        offsets = core.game.types[core.tables.slot_type[slot]].move_offsets
+        ahead = max(dx for dx, dy in offsets if dy == 0)
+        moves.append(offsets.index((ahead if core.teams[slot] == 0 else -ahead, 0)))
+    return np.array(moves)
 
 
 def scripted_actions(
-    config: BattleConfig, n_steps: int, seed: int, attack_share: float = 0.5, focus: float = 0.5, advance: float = 0.0
+    config: Config, n_steps: int, seed: int, attack_share: float = 0.5, focus: float = 0.5, advance: float = 0.0
 ) -> np.ndarray:
     """``[T, N]`` random actions made order-independent step by step: ``attack_share`` of them attacks;
-    besides, an agent with an enemy next to it attacks one of them with probability ``focus``, and
-    otherwise moves two cells towards the other side with probability ``advance``.
+    besides, an agent with an agent it can hit next to it (an enemy; in combined arms a friend too:
+    friendly fire) attacks one of them with probability ``focus``, and otherwise moves straight
+    towards the other side with probability ``advance``.
 
     The episode is played in our engine as the actions are made (no side swap: ``config`` has
     explicit positions). Each step, an agent that can die this step (its hp minus the damage of the
     attacks on it below 0) does not attack, and only its first attacker (in slot order) does. The
-    list stops when a team is wiped out.
+    list stops when a group is wiped out.
     """
-    core = BattleCore(config)
+    core = make_core(config)
     core.reset(seed=seed)
     rng = np.random.default_rng(seed)
-    n = core.n_agents
-    offsets = np.array(ATTACK_OFFSETS)
-    damage = np.float32(config.damage)
+    n, tables = core.n_agents, core.tables
+    kinds = tables.slot_type
+    n_moves, n_actions, stays = tables.n_moves[kinds], tables.n_actions[kinds], tables.stay[kinds]
+    damage = tables.damage[kinds]
+    ahead = advance_actions(core)
     steps = []
     for _ in range(n_steps):
         state = core.state
         alive, positions, hp = state.alive[0], state.positions[0], state.hp[0]
-        actions = np.where(rng.random(n) < attack_share, rng.integers(N_MOVES, N_ACTIONS, n), rng.integers(0, N_MOVES, n))
+        attacks = rng.random(n) < attack_share
+        actions = np.where(attacks, rng.integers(n_moves, n_actions), rng.integers(0, n_moves))
         marching = rng.random(n) < advance
-        actions[marching] = np.where(core.teams == 0, ADVANCE[0], ADVANCE[1])[marching]
+        actions[marching] = ahead[marching]
         masks = core.action_masks()[0]
         for slot in np.flatnonzero(alive & (rng.random(n) < focus)):
-            targets = np.flatnonzero(masks[slot, N_MOVES:])
+            targets = np.flatnonzero(masks[slot, n_moves[slot] : n_actions[slot]])
             if len(targets):
-                actions[slot] = N_MOVES + rng.choice(targets)
+                actions[slot] = n_moves[slot] + rng.choice(targets)
         attackers: dict[int, list[int]] = {}
-        for slot in np.flatnonzero(alive & (actions >= N_MOVES)):
-            x, y = positions[slot] + offsets[actions[slot] - N_MOVES]
+        for slot in np.flatnonzero(alive & (actions >= n_moves)):
+            kind = kinds[slot]
+            x = positions[slot, 0] + tables.action_dx[kind, actions[slot]]
+            y = positions[slot, 1] + tables.action_dy[kind, actions[slot]]
+            if not (0 <= x < config.map_size and 0 <= y < config.map_size):
+                continue
             victim = state.occupant[0, y, x]
-            if victim != EMPTY and core.teams[victim] != core.teams[slot]:
+            if victim != EMPTY and (tables.slot_group[victim] != tables.slot_group[slot] or tables.attack_in_group[kind]):
                 attackers.setdefault(int(victim), []).append(int(slot))
         for victim, slots in sorted(attackers.items()):
-            if hp[victim] - damage * len(slots) < 0:
-                actions[slots[1:]] = STAY
-                if actions[victim] >= N_MOVES:
-                    actions[victim] = STAY
+            if hp[victim] - damage[slots].sum(dtype=np.float32) < 0:
+                actions[slots[1:]] = stays[slots[1:]]
+                if actions[victim] >= n_moves[victim]:
+                    actions[victim] = stays[victim]
         steps.append(actions)
         out = core.step(actions)
         if out.done[0]:
@@ -140,9 +171,9 @@ def scripted_actions(
     return np.array(steps)
 
 
-def replay_in_ours(config: BattleConfig, actions: np.ndarray) -> Episode:
+def replay_in_ours(config: Config, actions: np.ndarray) -> Episode:
     """Replay ``actions`` in our engine; the same record as ``replay_in_magent2``'s."""
-    core = BattleCore(config)
+    core = make_core(config)
     outputs = [core.reset(seed=0)]
     positions = [core.state.positions[0].copy()]
     for step_actions in actions:

@@ -2,10 +2,12 @@
 
 Usage: ``python replay_in_magent2.py SPEC.json OUT.npz``, or ``python replay_in_magent2.py --layout GAME
 MAP_SIZE OUT.npz`` for the walls (``[H, W]`` bool, indexed [y, x]) and each group's cells (``(x, y)``, in
-agent id order) right after ``reset()`` of MAgent2's ``GAME`` environment (e.g. ``battlefield_v5``). The spec gives the game (``"battle"``: MAgent2's
+agent id order) right after ``reset()`` of MAgent2's ``GAME`` environment (e.g. ``battlefield_v5``),
+or ``--spaces GAME MAP_SIZE OUT.json`` for its agents' spaces under each flag. The spec gives the game (``"battle"``: MAgent2's
 ``battle.get_config``, which ``battlefield_v5`` imports too), the map size, the minimap flag, the
 interior walls ``[(x, y)]``, each group's start cells ``[[(x, y)]]`` and the actions ``[steps][agents]``
-(agent id order: group 0's agents, then group 1's). The engine is driven as MAgent2's PettingZoo
+(agent id order: group 0's agents, then group 1's, ...); ``"combined_arms"`` plays MAgent2's
+``combined_arms.get_config`` with its four groups. The engine is driven as MAgent2's PettingZoo
 wrapper drives it (``magent_env.step``): set each group's actions, ``step``, read the observations,
 rewards and alive flags, then ``clear_dead``; but with every group's own actions from the first step
 (the wrapper plays group 0's actions for every group on the first step after a reset, a bug).
@@ -24,11 +26,14 @@ import numpy as np
 
 
 def main(spec_path: str, out_path: str) -> None:
+    import importlib
+
     import magent2
-    from magent2.environments.battle.battle import get_config
 
     with open(spec_path) as file:
         spec = json.load(file)
+    game = spec.get("game", "battle")
+    get_config = importlib.import_module(f"magent2.environments.{game}.{game}").get_config
     reward_args = {"step_reward": -0.005, "dead_penalty": -0.1, "attack_penalty": -0.1, "attack_opponent_reward": 0.2}
     reward_args.update(spec.get("reward_args", {}))
     size = spec["map_size"]
@@ -44,8 +49,8 @@ def main(spec_path: str, out_path: str) -> None:
     actions = np.asarray(spec["actions"], dtype=np.int32).reshape(-1, n_agents)
     n_steps = len(actions)
 
-    view_shape = env.get_view_space(handles[0])
-    n_features = env.get_feature_space(handles[0])[0]
+    view_shape = env.get_view_space(handles[0])  # the same for every group of these games
+    n_features = max(env.get_feature_space(handle)[0] for handle in handles)  # shorter rows: NaN-padded
     views = np.full((n_steps + 1, n_agents, *view_shape), np.nan, dtype=np.float32)
     features = np.full((n_steps + 1, n_agents, n_features), np.nan, dtype=np.float32)
     positions = np.full((n_steps + 1, n_agents, 2), -1, dtype=np.int64)
@@ -57,7 +62,7 @@ def main(spec_path: str, out_path: str) -> None:
         for handle in handles:
             ids = env.get_agent_id(handle)
             view, feature = env.get_observation(handle)
-            views[t, ids], features[t, ids] = view, feature
+            views[t, ids], features[t, ids, : feature.shape[1]] = view, feature
             positions[t, ids] = env.get_pos(handle)
             alive[t, ids] = env.get_alive(handle)
             if t > 0:
@@ -89,8 +94,29 @@ def layout(game: str, map_size: int, out_path: str) -> None:
     np.savez(out_path, walls=walls, **cells)
 
 
+def spaces(game: str, map_size: int, out_path: str) -> None:
+    """Every agent's observation shape and action count, and the state shape, of MAgent2's ``game`` under
+    each combination of ``minimap_mode`` and ``extra_features``, as JSON."""
+    import importlib
+
+    module = importlib.import_module(f"magent2.environments.{game}")
+    result = {}
+    for minimap_mode in (False, True):
+        for extra_features in (False, True):
+            env = module.parallel_env(map_size=map_size, minimap_mode=minimap_mode, extra_features=extra_features)
+            result[f"{minimap_mode},{extra_features}"] = {
+                "observations": {agent: list(env.observation_space(agent).shape) for agent in env.possible_agents},
+                "actions": {agent: int(env.action_space(agent).n) for agent in env.possible_agents},
+                "state": list(env.state_space.shape),
+            }
+    with open(out_path, "w") as file:
+        json.dump(result, file)
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "--layout":
+    if sys.argv[1] == "--spaces":
+        spaces(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif sys.argv[1] == "--layout":
         layout(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
         main(sys.argv[1], sys.argv[2])

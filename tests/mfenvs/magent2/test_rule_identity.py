@@ -16,10 +16,13 @@ import pytest
 
 from mfenvs.battle import BattleConfig
 from mfenvs.battle.config import ID_BITS, N_ACTIONS
-from mfenvs.battlefield import battlefield_config, start_cells, wall_cells
+from mfenvs.battlefield import battlefield_config, start_cells as battlefield_start_cells, wall_cells
+from mfenvs.combined_arms import GROUPS as COMBINED_ARMS_GROUPS
+from mfenvs.combined_arms import CombinedArmsConfig, start_cells
 from tests.mfenvs.magent2.helpers import (
     Episode,
     magent2_layout,
+    make_core,
     needs_magent2,
     replay_in_magent2,
     replay_in_ours,
@@ -27,9 +30,6 @@ from tests.mfenvs.magent2.helpers import (
 )
 
 pytestmark = needs_magent2
-
-REWARD = ID_BITS + N_ACTIONS
-"""Column of the last reward in the features (then x, y with the minimap)."""
 
 #: Two interleaved columns per team on a 12 x 12 map: every agent starts next to enemies.
 INTERLEAVED = {
@@ -49,28 +49,36 @@ CORRIDOR = {
 }
 
 
-def assert_same_episode(ours: Episode, theirs: Episode, minimap: bool) -> None:
+def assert_same_episode(ours: Episode, theirs: Episode, minimap: bool, n_actions: np.ndarray | None = None) -> None:
+    """``n_actions``: ``[N]`` each slot's action count, which places its features' last reward (Battle's 21 if None)."""
     assert len(ours.alive) == len(theirs.alive), "the episodes end at different steps"
+    n_actions = np.full(ours.alive.shape[1], N_ACTIONS) if n_actions is None else np.asarray(n_actions)
     for t in range(len(ours.alive)):
         alive = theirs.alive[t]
         np.testing.assert_array_equal(ours.alive[t], alive, err_msg=f"alive, step {t}")
         np.testing.assert_array_equal(ours.positions[t][alive], theirs.positions[t][alive], err_msg=f"positions, step {t}")
         np.testing.assert_allclose(ours.rewards[t], theirs.rewards[t], atol=1e-6, err_msg=f"rewards, step {t}")
         np.testing.assert_allclose(ours.views[t][alive], theirs.views[t][alive], atol=1e-6, err_msg=f"views, step {t}")
-        # features: id bits and last action one-hot; MAgent2's reward lags one step; (x, y) with the minimap
-        np.testing.assert_array_equal(ours.features[t][alive, :REWARD], theirs.features[t][alive, :REWARD], err_msg=f"features, step {t}")
-        lagged = ours.features[t - 1][alive, REWARD] if t > 0 else np.zeros(alive.sum(), np.float32)
-        np.testing.assert_allclose(theirs.features[t][alive, REWARD], lagged, atol=1e-6, err_msg=f"feature reward, step {t}")
-        if minimap:
-            np.testing.assert_allclose(ours.features[t][alive, REWARD + 1 :], theirs.features[t][alive, REWARD + 1 :], atol=1e-6)
+        for n in np.unique(n_actions):  # each agent type's features: its own action one-hot, then the reward
+            rows, reward = alive & (n_actions == n), ID_BITS + n
+            # id bits and last action one-hot; MAgent2's reward lags one step; (x, y) with the minimap
+            np.testing.assert_array_equal(ours.features[t][rows, :reward], theirs.features[t][rows, :reward], err_msg=f"features, step {t}")
+            lagged = ours.features[t - 1][rows, reward] if t > 0 else np.zeros(rows.sum(), np.float32)
+            np.testing.assert_allclose(theirs.features[t][rows, reward], lagged, atol=1e-6, err_msg=f"feature reward, step {t}")
+            if minimap:
+                np.testing.assert_allclose(ours.features[t][rows, reward + 1 : reward + 3], theirs.features[t][rows, reward + 1 : reward + 3], atol=1e-6)
         assert ours.done[t] == theirs.done[t], f"game over, step {t}"
 
 
-def check(tmp_path, config: BattleConfig, actions: np.ndarray, min_kills: int = 0) -> None:
+def check(tmp_path, config, actions: np.ndarray, min_kills: int = 0) -> Episode:
+    """Replay ``actions`` in both engines and compare; returns our episode."""
     ours = replay_in_ours(config, actions)
     kills = int((ours.rewards > 4).sum())
     assert kills >= min_kills, f"the script was meant to kill at least {min_kills} agents, it killed {kills}"
-    assert_same_episode(ours, replay_in_magent2(tmp_path, config, actions), config.minimap_mode)
+    core = make_core(config)
+    n_actions = core.tables.n_actions[core.tables.slot_type]
+    assert_same_episode(ours, replay_in_magent2(tmp_path, config, actions), config.minimap_mode, n_actions)
+    return ours
 
 
 @pytest.mark.parametrize("minimap_mode", [False, True])
@@ -108,7 +116,7 @@ def test_battlefield_layout_is_magent2s(tmp_path, map_size):
     for x, y in wall_cells(map_size):
         expected[y, x] = True
     np.testing.assert_array_equal(walls, expected)
-    cells = start_cells(map_size)
+    cells = battlefield_start_cells(map_size)
     np.testing.assert_array_equal(red, cells["red"])
     np.testing.assert_array_equal(blue, cells["blue"])
     assert config.team_counts == (len(red), len(blue))
@@ -163,3 +171,125 @@ def test_battlefield_on_a_large_map_matches_magent2(tmp_path):
     config = battlefield_config(120, max_cycles=10**6)
     actions = scripted_actions(config, 200, seed=1, advance=0.3)
     check(tmp_path, config, actions)
+
+
+# -- combined arms (MAgent2's combined_arms_v6): two types, four groups, kill rules, friendly fire ----
+#: The four groups in interleaved columns on a 16 x 16 map: every agent starts within reach of
+#: enemies, of its own group and of its side's other group (friendly fire lands across groups too).
+COMBINED = {
+    "redmelee": [(x, y) for x in (3, 7) for y in range(2, 14, 2)],
+    "redranged": [(x, y) for x in (5, 9) for y in range(2, 14, 2)],
+    "bluemelee": [(x, y) for x in (4, 8) for y in range(3, 15, 2)],
+    "blueranged": [(x, y) for x in (6, 10) for y in range(3, 15, 2)],
+}
+
+
+def combined_config(**changes) -> CombinedArmsConfig:
+    return CombinedArmsConfig(**{"map_size": 16, "positions": COMBINED, "max_cycles": 10**6, **changes})
+
+
+@pytest.mark.parametrize("map_size", [16, 45, 80, 120])
+def test_combined_arms_layout_is_magent2s(tmp_path, map_size):
+    walls, groups = magent2_layout(tmp_path, "combined_arms_v6", map_size)
+    expected = np.zeros((map_size, map_size), dtype=bool)
+    expected[[0, -1], :] = expected[:, [0, -1]] = True
+    np.testing.assert_array_equal(walls, expected)
+    cells = start_cells(map_size)
+    assert len(groups) == 4
+    for group, theirs in zip(COMBINED_ARMS_GROUPS, groups):
+        np.testing.assert_array_equal(theirs, cells[group], err_msg=group)
+    assert CombinedArmsConfig(map_size=map_size).group_counts == tuple(len(g) for g in groups)
+
+
+@pytest.mark.parametrize("minimap_mode", [False, True])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_combined_arms_matches_magent2_with_attacks_kills_and_friendly_fire(tmp_path, minimap_mode, seed):
+    config = combined_config(minimap_mode=minimap_mode)
+    actions = scripted_actions(config, 300, seed=seed, attack_share=0.25, focus=0.2)
+    ours = check(tmp_path, config, actions, min_kills=5)
+    assert len(actions) >= 50, "the episode should last a while"
+    friendly = friendly_fire_hits(config, actions, ours)
+    assert friendly >= 50, f"the script should hit its own side, it did {friendly} times"
+
+
+def friendly_fire_hits(config: CombinedArmsConfig, actions: np.ndarray, ours: Episode) -> int:
+    """Attacks that hit an agent of the attacker's own side (its group or the side's other group)."""
+    core = make_core(config)
+    core.reset(seed=0)
+    hits = 0
+    for step_actions in actions:
+        state = core.state
+        kinds = core.tables.slot_type
+        for slot in np.flatnonzero(state.alive[0] & (step_actions >= core.tables.n_moves[kinds])):
+            x = state.positions[0, slot, 0] + core.tables.action_dx[kinds[slot], step_actions[slot]]
+            y = state.positions[0, slot, 1] + core.tables.action_dy[kinds[slot], step_actions[slot]]
+            if 0 <= x < config.map_size and 0 <= y < config.map_size:
+                victim = state.occupant[0, y, x]
+                hits += bool(victim >= 0 and core.teams[victim] == core.teams[slot])
+        core.step(step_actions[None])
+    return hits
+
+
+def test_combined_arms_ends_when_one_group_is_wiped_out_as_magent2(tmp_path):
+    """Four blue ranged units among many: the game is over for all when they are gone (MAgent2#20)."""
+    positions = dict(COMBINED, blueranged=COMBINED["blueranged"][:4])
+    config = combined_config(positions=positions)
+    actions = scripted_actions(config, 400, seed=0, focus=0.9)
+    ours = replay_in_ours(config, actions)
+    assert ours.done[-1] and len(actions) < 400, "the script should wipe a group out"
+    counts = config.group_counts
+    groups_alive = [ours.alive[-1][start : start + n].any() for start, n in zip(np.cumsum((0,) + counts[:-1]), counts)]
+    assert not all(groups_alive) and any(groups_alive)
+    check(tmp_path, config, actions)
+
+
+@pytest.mark.parametrize("minimap_mode", [False, True])
+def test_combined_arms_matches_magent2_from_its_start(tmp_path, minimap_mode):
+    """MAgent2's own map at its default size (45: 162 agents), marching into each other."""
+    config = CombinedArmsConfig(minimap_mode=minimap_mode, max_cycles=10**6, positions=start_cells(45))
+    actions = scripted_actions(config, 120, seed=0, attack_share=0.3, advance=0.4)
+    check(tmp_path, config, actions, min_kills=3)
+
+
+def test_combined_arms_on_a_large_map_matches_magent2(tmp_path):
+    """MAgent2's map at 120 (1,152 agents): moves in MAgent's x-band order, then the fight."""
+    config = CombinedArmsConfig(map_size=120, max_cycles=10**6, positions=start_cells(120))
+    actions = scripted_actions(config, 40, seed=1, attack_share=0.2, focus=0.3, advance=0.5)
+    check(tmp_path, config, actions)
+
+
+def test_the_combined_arms_large_map_test_sees_the_band_order(tmp_path, monkeypatch):
+    """With the moves in plain slot order, the large-map combined arms episode above is not MAgent2's."""
+    from mfenvs.gridworld.game import Game
+
+    config = CombinedArmsConfig(map_size=120, max_cycles=10**6, positions=start_cells(120))
+    actions = scripted_actions(config, 40, seed=1, attack_share=0.2, focus=0.3, advance=0.5)
+    theirs = replay_in_magent2(tmp_path, config, actions)
+    monkeypatch.setattr(Game, "move_bands", property(lambda self: (0, 0)))
+    core = make_core(config)
+    with pytest.raises(AssertionError, match="positions|alive|rewards|views"):
+        assert_same_episode(replay_in_ours(config, actions), theirs, False, core.tables.n_actions[core.tables.slot_type])
+
+
+@pytest.mark.parametrize("map_size", [16, 45])
+def test_combined_arms_spaces_are_magent2s(tmp_path, map_size):
+    """Every agent's observation shape and action count under each flag; the state's unless extra_features
+    (ours never carries the features, a documented difference)."""
+    import json
+    import subprocess
+
+    from mfenvs import combined_arms_v0
+    from tests.mfenvs.magent2.helpers import REPLAY_SCRIPT, magent2_python
+
+    out = tmp_path / "spaces.json"
+    subprocess.run([magent2_python(), str(REPLAY_SCRIPT), "--spaces", "combined_arms_v6", str(map_size), str(out)], check=True)
+    theirs = json.loads(out.read_text())
+    for minimap_mode in (False, True):
+        for extra_features in (False, True):
+            env = combined_arms_v0.parallel_env(map_size=map_size, minimap_mode=minimap_mode, extra_features=extra_features)
+            expected = theirs[f"{minimap_mode},{extra_features}"]
+            assert env.possible_agents == list(expected["observations"])
+            assert {agent: list(env.observation_space(agent).shape) for agent in env.possible_agents} == expected["observations"]
+            assert {agent: int(env.action_space(agent).n) for agent in env.possible_agents} == expected["actions"]
+            if not extra_features:
+                assert list(env.state_space.shape) == expected["state"]
