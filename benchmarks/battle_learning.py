@@ -9,11 +9,18 @@ claim about them: every seed of the first against every seed of the second, on b
 seeds differ from the training seeds. Win rates carry 95 % Wilson intervals over the games (games of
 one pair of seeds are not independent of each other, so the per-pair table is printed too).
 
+A candidate recipe before it becomes the default: ``--opponent SPEC`` and ``--rounds N`` are passed to
+``mfzoo train`` (and named in the table), ``--checkpoint best`` evaluates each run's ``best.safetensors`` (its
+best evaluation while training, on the panel's seeds, not on the ones reported here). As a guard (issue 23),
+``--guard 0.8`` exits with status 1 unless every seed's team wins at least that share of its rounds against
+``scripted`` and every round against ``random``.
+
 Run::
 
     python benchmarks/battle_learning.py                      # 3 seeds of MF-Q and IL: ~1 hour of one core per run
     python benchmarks/battle_learning.py --eval-only --write  # evaluate finished runs, update BENCHMARKS.md
     python benchmarks/battle_learning.py --algos mfac,ac --seeds 0,1 --write  # MF-AC and AC, their own section
+    python benchmarks/battle_learning.py --opponent pool:scripted=2,self=2,random=1 --rounds 1000 --checkpoint best --guard 0.8
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ sys.path.insert(0, str(BENCHMARKS_DIR))
 import mfagents  # noqa: E402
 from _timing import machine_description, publish  # noqa: E402
 from battle_zoo import EVAL_SEED, train_command, train_run, wall_time_s  # noqa: E402
+from mfagents.common.checkpoint import BEST_CHECKPOINT_NAME  # noqa: E402
 from mfagents.evaluation.stats import wilson_interval  # noqa: E402
+from mfagents.experiments.reproduce import mean_interval  # noqa: E402
 
 SECTION = "## Battle learning with the defaults (issue 10)"
 """The section of the default run (MF-Q and IL); other algorithm sets get their own (``section_title``)."""
@@ -48,6 +57,7 @@ OPPONENTS = ("random", "scripted")
 
 
 def evaluate_team(run_dir: Path, opponent: str, rounds: int, seed: int) -> dict:
+    """``run_dir`` (a run directory or checkpoint file) as red against ``opponent``, greedy."""
     result = mfagents.evaluate("battle", red=str(run_dir), blue=opponent, rounds=rounds, seed=seed)
     return {key: result[key] for key in ("red_wins", "draws", "blue_wins", "red_mean_kills", "blue_mean_kills")}
 
@@ -78,41 +88,56 @@ def main() -> None:
     parser.add_argument("--eval-rounds", type=int, default=20, help="rounds against each opponent (default: 20)")
     parser.add_argument("--cross-rounds", type=int, default=10, help="with two algorithms, cross-play rounds per pairing and side (default: 10)")
     parser.add_argument("--eval-only", action="store_true", help="do not train: evaluate finished runs")
+    parser.add_argument("--opponent", default=None, metavar="SPEC", help="mfzoo train --opponent (default: the defaults')")
+    parser.add_argument("--rounds", type=int, default=None, help="mfzoo train --rounds (default: the defaults')")
+    parser.add_argument("--checkpoint", choices=("last", "best"), default="last", help="evaluate each run's last or best checkpoint (default: last)")
+    parser.add_argument("--guard", type=float, default=None, metavar="RATE", help="exit 1 unless every seed wins >= RATE against scripted and every round against random")
     parser.add_argument("--write", action="store_true", help="write the tables into BENCHMARKS.md")
     args = parser.parse_args()
     algos = [a for a in args.algos.split(",") if a]
     seeds = [int(s) for s in args.seeds.split(",") if s]
     runs = {(algo, seed): args.runs / f"{algo}-s{seed}" for algo in algos for seed in seeds}
+    train_options = {"opponent": args.opponent, "rounds": args.rounds}
     if not args.eval_only:
         for (algo, seed), run_dir in runs.items():
-            train_run(algo, seed, run_dir)
+            train_run(algo, seed, run_dir, **train_options)
+    played = {key: run_dir / BEST_CHECKPOINT_NAME if args.checkpoint == "best" else run_dir for key, run_dir in runs.items()}
 
     lines = [
         section_title(algos),
         "",
-        f"Command: `python benchmarks/battle_learning.py --algos {args.algos} --seeds {args.seeds} --eval-rounds "
-        f"{args.eval_rounds} --cross-rounds {args.cross_rounds}`  ",
+        f"Command: `python {' '.join(sys.argv)}`  ",
         f"Machine: {machine_description()}  ",
-        "Training: `mfzoo train battle --algo ALGO --seed SEED` with no other flag (the paper's 40 x 40, 64 v 64,",
-        "400-step rounds, self-play with refresh-on-win; the defaults' 250 rounds). Every seed that ran is listed.",
-        f"Evaluation: greedy, as red, on the paper's map, seed {EVAL_SEED} (never a training seed); W-D-L, the win",
-        "rate with its 95 % Wilson interval, and mean kills per round (trained team v opponent).",
+        "Training: `mfzoo train battle --algo ALGO --seed SEED` with " + (f"`{train_flags(train_options).strip()}`" if train_flags(train_options) else "no other flag") + " (the paper's 40 x 40,",
+        "64 v 64, 400-step rounds, minimap and features; the defaults' opponent and budget unless named). Every seed that ran is listed.",
+        f"Evaluation: greedy, as red, on the paper's map, seed {EVAL_SEED} (never a training seed), each run's "
+        + ("`best.safetensors` (its best evaluation while training)" if args.checkpoint == "best" else "last checkpoint")
+        + "; W-D-L, the win rate with its 95 % Wilson interval, and mean kills per round (trained team v opponent).",
         "",
         "| run | training time | vs random: W-D-L, win rate (CI), kills | vs scripted: W-D-L, win rate (CI), kills |",
         "|---|---|---|---|",
     ]
+    win_rates: dict[str, dict[str, list[float]]] = {algo: {o: [] for o in OPPONENTS} for algo in algos}
     for (algo, seed), run_dir in runs.items():
         cells = []
         for opponent in OPPONENTS:
-            r = evaluate_team(run_dir, opponent, args.eval_rounds, EVAL_SEED)
+            r = evaluate_team(played[algo, seed], opponent, args.eval_rounds, EVAL_SEED)
             print(f"{algo} seed {seed} vs {opponent}: {json.dumps(r)}", flush=True)
             games = r["red_wins"] + r["draws"] + r["blue_wins"]
+            win_rates[algo][opponent].append(r["red_wins"] / games)
             cells.append(
                 f"{r['red_wins']}-{r['draws']}-{r['blue_wins']}, {rate_text(r['red_wins'], games)}, "
                 f"{r['red_mean_kills']:.1f} v {r['blue_mean_kills']:.1f}"
             )
         minutes = wall_time_s(run_dir) / 60
-        lines.append(f"| `{train_command(algo, seed, run_dir)}` | {minutes:.0f} min | {cells[0]} | {cells[1]} |")
+        lines.append(f"| `{train_command(algo, seed, run_dir)}{train_flags(train_options)}` | {minutes:.0f} min | {cells[0]} | {cells[1]} |")
+    lines += ["", "Seed level (mean of the per-seed win rates, Student-t 95 % interval over seeds):", ""]
+    for algo in algos:
+        parts = []
+        for opponent in OPPONENTS:
+            mean, low, high = mean_interval(win_rates[algo][opponent])
+            parts.append(f"against {opponent} {mean:.2f} ({low:.2f}-{high:.2f})")
+        lines.append(f"- {LABELS.get(algo, algo)}, {len(seeds)} seeds: {'; '.join(parts)}")
 
     if len(algos) == 2:
         first, second = algos
@@ -144,6 +169,21 @@ def main() -> None:
             + (f"; the paper reports {paper:.2f} after 2000 rounds." if paper is not None else "."),
         ]
     publish(section_title(algos), "\n".join(lines), args.write, BENCHMARKS_DIR.parent / "BENCHMARKS.md")
+    if args.guard is not None:
+        failing = [
+            f"{algo}: scripted {min(rates['scripted']):.2f} < {args.guard}" if min(rates["scripted"]) < args.guard else f"{algo}: lost a round to random"
+            for algo, rates in win_rates.items()
+            if min(rates["scripted"]) < args.guard or min(rates["random"]) < 1.0
+        ]
+        if failing:
+            print("GUARD FAILED: " + "; ".join(failing), file=sys.stderr)
+            sys.exit(1)
+        print(f"guard passed: every seed won >= {args.guard} against scripted and every round against random")
+
+
+def train_flags(options: dict) -> str:
+    """`` --opponent X --rounds N`` for the options that were given."""
+    return "".join(f" --{key} {value}" for key, value in options.items() if value is not None)
 
 
 if __name__ == "__main__":

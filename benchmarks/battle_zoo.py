@@ -43,9 +43,10 @@ def train_command(algo: str, seed: int, out: Path) -> str:
     return f"mfzoo train battle --algo {algo} --seed {seed} --out {out}"
 
 
-def train_run(algo: str, seed: int, out: Path) -> dict[str, Any]:
-    """Train (or resume, or skip) the default run of ``algo``; return the last training summary."""
-    budget = resolve(RunConfig(env="battle", algo=algo)).rounds
+def train_run(algo: str, seed: int, out: Path, opponent: str | None = None, rounds: int | None = None) -> dict[str, Any]:
+    """Train (or resume, or skip) the default run of ``algo`` (with another ``opponent`` / ``rounds`` if given);
+    return the last training summary."""
+    budget = resolve(RunConfig(env="battle", algo=algo, opponent=opponent, rounds=rounds)).rounds
     checkpoint = out / CHECKPOINT_NAME
     if checkpoint.exists():
         done = load_checkpoint(checkpoint)[1]["counters"]["rounds"]
@@ -55,7 +56,7 @@ def train_run(algo: str, seed: int, out: Path) -> dict[str, Any]:
         print(f"{algo}: resuming {out} at round {done} of {budget}", flush=True)
     else:
         print(f"{algo}: {train_command(algo, seed, out)}", flush=True)
-    return mfagents.train("battle", algo, seed=seed, out=out, resume=checkpoint.exists(), progress_bar=True)
+    return mfagents.train("battle", algo, seed=seed, out=out, resume=checkpoint.exists(), progress_bar=True, opponent=opponent, rounds=rounds)
 
 
 def wall_time_s(run_dir: Path) -> float:
