@@ -39,8 +39,8 @@ policy sees its group's unpadded observations and mean actions and answers with 
 
 Sides. ``SIDES`` lists the groups of each side (Battle: ``red`` / ``blue``; combined arms: ``redmelee``,
 ``redranged`` / ``bluemelee``, ``blueranged``); the first side is the learner's, and the other sides list
-their groups in the same order, so group ``k`` of every side has the same spaces (self-play's frozen copies and
-a run played on the other side rely on it).
+their groups in the same order: where group ``k`` of every side has the same spaces (``mirrored_sides``),
+self-play's frozen copies and a run played on the other side use that order.
 
 The one workaround for SuperSuit lives in ``make_vec_env``: its vector envs predate Gymnasium 1.x's
 ``single_observation_space`` / ``single_action_space`` attributes and name the single-agent spaces
@@ -86,9 +86,9 @@ SIDES: dict[str, dict[str, tuple[str, ...]]] = {
     "combined_arms": {"red": ("redmelee", "redranged"), "blue": ("bluemelee", "blueranged")},
 }
 """Environments whose agents form sides, by short name: side -> its groups (an agent belongs to group G if its
-name starts ``G_``). The first side is the run's learner side. Sides listed with their groups in the same order
-are *mirrors*: group ``k`` of one side has the spaces of group ``k`` of the other (checked by ``VecPipeline``),
-which self-play and a run played on the other side rely on. Combined arms' sides are MAgent2's four groups, two
+name starts ``G_``). The first side is the run's learner side. Sides list their groups in the same order: group
+``k`` of one side mirrors group ``k`` of the other (same spaces: ``mirrored_sides``), which self-play and a run
+played on the other side rely on. Combined arms' sides are MAgent2's four groups, two
 per side, each with its own spaces."""
 
 TEAM_GROUPS: dict[str, tuple[str, ...]] = {name: tuple(g for groups in sides.values() for g in groups) for name, sides in SIDES.items()}
@@ -255,13 +255,11 @@ def group_spaces(parallel_env: ParallelEnv, groups: dict[str, np.ndarray]) -> di
     return spaces
 
 
-def check_mirrored_sides(short_name: str, spaces: dict[str, GroupSpaces]) -> None:
-    """Raise ``ValueError`` unless group ``k`` of every side has the spaces of group ``k`` of the first side."""
+def mirrored_sides(short_name: str, spaces: dict[str, GroupSpaces]) -> bool:
+    """Group ``k`` of every side has the spaces of group ``k`` of the first side (Battle, combined arms; not a
+    game of predators and prey): what self-play's frozen copies need."""
     sides = list(SIDES.get(short_name, {}).values())
-    for groups in sides[1:]:
-        for own, mirror in zip(groups, sides[0]):
-            if spaces[own] != spaces[mirror]:
-                raise ValueError(f"{short_name}: group {own} does not mirror {mirror} (other spaces); SIDES must list mirrored groups in the same order")
+    return all(len(groups) == len(sides[0]) and all(spaces[g] == spaces[m] for g, m in zip(groups, sides[0])) for groups in sides[1:])
 
 
 class VecPipeline:
@@ -283,6 +281,8 @@ class VecPipeline:
         groups: group name -> ``[n_group_rows]`` row indices (``red``/``blue`` for Battle, combined arms' four
             groups, else ``all``), copy-major, in the order the learners see their rows.
         group_spaces: group name -> its own spaces (``GroupSpaces``); ``group_inputs`` cuts a step to them.
+        mirrored_sides: group ``k`` of every side has the spaces of group ``k`` of the first (``mirrored_sides``).
+        per_group_spaces: the groups' spaces differ (the vector env's are padded; checkpoints name learners by group).
         group_sizes: group name -> agents of the group in one copy.
         first_rows: ``[n_envs]`` the first row of every copy.
         vec_env: the SuperSuit vector env itself.
@@ -293,8 +293,9 @@ class VecPipeline:
         self.env_kwargs = training_env_kwargs(self.entry, env_kwargs)
         parallel_env = make_parallel_env(self.entry.env_id, self.env_kwargs)
         self.possible_agents: list[str] = list(parallel_env.possible_agents)
+        self.per_group_spaces = not has_one_space(parallel_env)
         self.group_spaces = group_spaces(parallel_env, group_rows(self.possible_agents, self.entry.short_name))
-        check_mirrored_sides(self.entry.short_name, self.group_spaces)
+        self.mirrored_sides = mirrored_sides(self.entry.short_name, self.group_spaces)
         self.vec_env = make_vec_env(parallel_env, n_envs)
         self.observation_space = self.vec_env.single_observation_space
         self.n_actions = int(self.vec_env.single_action_space.n)
@@ -305,7 +306,6 @@ class VecPipeline:
         self.groups = group_rows(self.possible_agents, self.entry.short_name, n_envs)
         self.group_sizes = {group: len(rows) // n_envs for group, rows in self.groups.items()}
         self.first_rows = np.arange(n_envs) * self.agents_per_env
-        self._padded = any(space.n_actions != self.n_actions for space in self.group_spaces.values())
 
     @property
     def copies(self) -> list[ParallelEnv]:
@@ -332,7 +332,7 @@ class VecPipeline:
         actions = np.asarray(actions)
         if actions.shape != (self.n_rows,):
             raise ValueError(f"actions must have shape ({self.n_rows},), one per row, got {actions.shape}")
-        if self._padded:  # before any copy steps (PaddedSpaces checks it too, per agent)
+        if self.per_group_spaces:  # before any copy steps (PaddedSpaces checks it too, per agent)
             for group, rows in self.groups.items():
                 n_actions = self.group_spaces[group].n_actions
                 if (actions[rows] >= n_actions).any():
@@ -342,7 +342,7 @@ class VecPipeline:
         return self._vec_step(observations, np.asarray(rewards, dtype=np.float32), dones, infos)
 
     def _vec_step(self, observations: np.ndarray, rewards: np.ndarray, dones: np.ndarray, infos: list[dict]) -> VecStep:
-        if self._padded:  # each group's mean action is as long as its own action count: pad them to one length
+        if self.per_group_spaces:  # each group's mean action is as long as its own action count: pad them to one length
             mean_actions = np.zeros((self.n_rows, self.n_actions), dtype=np.float32)
             for group, rows in self.groups.items():
                 mean_actions[rows, : self.group_spaces[group].n_actions] = np.stack([infos[row]["mean_action"] for row in rows])
