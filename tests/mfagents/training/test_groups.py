@@ -15,7 +15,14 @@ from mfagents.common.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from mfagents.common.pipeline import VecPipeline
 from mfagents.evaluation.arena import run_arena
 from mfagents.evaluation.rounds import evaluate, play_rounds
-from mfagents.policies.specs import LEARNER, OPPONENT, RandomPolicy, checkpoint_names, load_policy, spec_learner_name
+from mfagents.policies.specs import (
+    LEARNER,
+    OPPONENT,
+    RandomPolicy,
+    checkpoint_names,
+    load_policy,
+    spec_learner_name,
+)
 from mfagents.training import loop
 from mfagents.training.config import RunConfig, resolve
 from mfagents.training.loop import RunSetupError, setup_players
@@ -138,8 +145,8 @@ def test_self_play_refreshes_every_frozen_copy_from_its_mirror_group_when_red_wi
     pipeline.close()
 
     # the loop refreshes (both copies at once) exactly when red wins a round; the winner is the env's red_won
+    original = loop.BattleScorer.on_finish
     for winner, refreshes in (("red", 3), ("blue", 0), ("draw", 0)):
-        original = loop.BattleScorer.on_finish
         monkeypatch.setattr(loop.BattleScorer, "on_finish", lambda self, copy, step, w=winner: {**original(self, copy, step), "winner": w})
         summary = tiny_run(tmp_path / winner, rounds=3)
         monkeypatch.undo()
