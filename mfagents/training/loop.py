@@ -210,15 +210,15 @@ class RoundStats:
             else:
                 self.metric_sums[name], self.metric_counts[name] = value, 1
 
-    def summary(self, learner_side: str) -> dict[str, float]:
+    def summary(self, learner_side: str, other_side: str | None = None) -> dict[str, float]:
         """Means over the rounds and metric reports since the last call (``learner_side``: whose wins and kills
-        count, ``red``); then forget them."""
+        count, ``red``; ``other_side``: the opponents', ``blue``); then forget them."""
         out: dict[str, float] = {}
         if self.rounds:
             out["charts/episodic_return"] = float(np.mean([r["return"] for r in self.rounds]))
             out["charts/episode_length"] = float(np.mean([r["length"] for r in self.rounds]))
             if "winner" in self.rounds[0]:
-                other = "blue" if learner_side == "red" else "red"
+                other = other_side
                 winners = [r["winner"] for r in self.rounds]
                 out["charts/win_rate"] = winners.count(learner_side) / len(winners)
                 out["charts/draw_rate"] = winners.count("draw") / len(winners)
@@ -248,6 +248,7 @@ class Players:
 
     Attributes:
         learner_side: the side of the run's learners: ``red`` for Battle and combined arms, else ``all``.
+        other_side: the opponents' side (``blue``), None without sides.
         learner_groups: the groups of that side, each with its own learner.
         policies: group -> the policy acting for it (learners explore).
         learners: group -> learner trained by this run (the learner side's, and the other side's with ``train:ALGO``).
@@ -259,6 +260,7 @@ class Players:
     """
 
     learner_side: str
+    other_side: str | None
     learner_groups: tuple[str, ...]
     policies: dict[str, Policy]
     learners: dict[str, Any]
@@ -324,6 +326,7 @@ def setup_players(run: ResolvedRun, pipeline: VecPipeline) -> Players:
         }
         players = Players(
             learner_side=learner_side,
+            other_side=sides[1][0] if len(sides) > 1 else None,
             learner_groups=tuple(learner_groups),
             policies={group: LearnerPolicy(learner, explore=True) for group, learner in learners.items()},
             learners=dict(learners),
@@ -684,7 +687,7 @@ def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[
         log_due = counters.rounds - counters.rounds_at_last_log >= run.log_every_rounds
         if (stats.rounds and (log_due or fraction >= 1.0)) or eval_metrics:
             now = time.perf_counter()
-            metrics = stats.summary(learner_side)
+            metrics = stats.summary(learner_side, players.other_side)
             if players.self_play:
                 metrics["charts/opponent_refreshes"] = float(counters.opponent_refreshes)
             if players.pool is not None:
