@@ -187,3 +187,11 @@ def test_the_arena_and_watch_play_a_combined_arms_run(tmp_path):
     assert session.results()["winner"] in ("red", "blue", "draw")
     session.close()
     assert np.isfinite(summary["ratings"][0]["elo"])
+
+
+@pytest.mark.parametrize("algo", ["mfac", "ac"])
+def test_the_actor_critics_train_a_learner_per_group_too(tmp_path, algo):
+    summary = tiny_run(tmp_path, algo=algo, rounds=2, eval_every=2, eval_rounds=1)
+    assert summary["rounds"] == 2 and set(summary["eval"]) == {"random"}
+    learners = load_checkpoint(tmp_path / CHECKPOINT_NAME)[1]["learners"]
+    assert {name: info["algo"] for name, info in learners.items()} == dict.fromkeys(GROUPS, algo)
