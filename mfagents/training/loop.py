@@ -352,7 +352,10 @@ def setup_players(run: ResolvedRun, pipeline: VecPipeline) -> Players:
                 players.frozen[group] = mirror
         elif run.opponent.startswith(POOL_PREFIX):
             if len(other_groups) != 1 or len(learner_groups) != 1:
-                raise RunSetupError(f"--opponent pool:...: opponent pools play sides of one group (battle), not {pipeline.entry.short_name}'s sides of several groups; use self, train:ALGO or a policy SPEC")
+                raise RunSetupError(
+                    f"--opponent pool:...: opponent pools play sides of one group (battle), not {pipeline.entry.short_name}'s "
+                    "sides of several groups; use self, train:ALGO or a policy SPEC"
+                )
             players.pool = build_pool(run, pipeline, other_groups[0], opponent_seed, learners[learner_groups[0]])
             players.policies[other_groups[0]] = players.pool
         elif run.opponent.startswith(TRAIN_PREFIX):
