@@ -344,7 +344,7 @@ def setup_players(run: ResolvedRun, pipeline: VecPipeline) -> Players:
                     f"--opponent self: {pipeline.entry.short_name}'s sides have different groups, so no side can play "
                     "a copy of the other; use --opponent train:ALGO or a policy SPEC (random)"
                 )
-            for k, (group, mirror) in enumerate(zip(other_groups, learner_groups)):
+            for k, (group, mirror) in enumerate(zip(other_groups, learner_groups, strict=True)):
                 frozen = build_learner(run.algo, pipeline, group, group_seed(opponent_seed, k), run.device, run.algo_kwargs)
                 frozen.load_state_dict(learners[mirror].state_dict())
                 players.policies[group] = LearnerPolicy(frozen, explore=True, name="self-play copy")
