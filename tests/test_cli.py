@@ -215,11 +215,12 @@ def test_eval_squeeze_and_ising_report_their_measures(capsys):
         (["eval", "battle", "--policy", "random"], "give both --red SPEC and --blue SPEC"),
         (["eval", "ising", "--red", "random", "--blue", "random"], "give --policy SPEC"),
         (["eval", "ising", "--policy", "nobody"], "unknown policy SPEC"),
-        # combined arms' groups have different spaces: one learner shape per run cannot play it (issue 25)
-        (["train", "combined_arms", "--algo", "mfq"], "mfzoo train: combined_arms is not supported yet"),
-        (["train", "combined_arms", "--algo", "il"], "a side needs one learner per group"),
-        (["eval", "combined_arms", "--policy", "random"], "mfzoo eval: combined_arms is not supported yet"),
-        (["arena", "combined_arms"], "mfzoo arena: combined_arms is not supported yet"),
+        # combined arms trains a learner per group (issue 25); the scripted fighter and opponent pools are Battle's
+        (["train", "combined_arms", "--opponent", "scripted", "--eval-every", "0", "--env-kwarg", "map_size=16"], "the scripted policy plays battle"),
+        (["train", "combined_arms", "--opponent", "pool:random=1", "--eval-every", "0", "--env-kwarg", "map_size=16"], "opponent pools play sides of one group"),
+        (["train", "combined_arms", "--eval-panel", "scripted", "--env-kwarg", "map_size=16"], "the scripted policy plays battle"),
+        (["eval", "combined_arms", "--policy", "random"], "give both --red SPEC and --blue SPEC"),
+        (["arena", "combined_arms", "scripted", "random", "--no-builtins", "--env-kwarg", "map_size=16"], "the scripted policy plays battle"),
     ],
 )
 def test_bad_train_and_eval_arguments_exit_with_status_2(argv, message, capsys):

@@ -10,6 +10,7 @@ from mfagents.commands.shared import add_env_kwarg_argument
 from mfagents.evaluation.arena import (
     BUILTIN_ENTRANTS,
     DEFAULT_OUT,
+    check_arena_env,
     entrant_list,
     run_arena,
 )
@@ -20,7 +21,7 @@ def add_arena_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``mfzoo arena``."""
     from mfagents.commands.helptext import spec_forms
 
-    parser.add_argument("env", help="a team environment: battle")
+    parser.add_argument("env", help="a team environment: battle, battlefield, combined_arms")
     parser.add_argument("specs", nargs="*", metavar="SPEC", help=f"entrants (default: only the built-ins). {spec_forms()}")
     parser.add_argument("--rounds", type=int, default=10, help="rounds per pair and side (default: 10; each pair plays twice as many)")
     parser.add_argument("--seed", type=int, default=0, help="arena seed; every pairing's seed derives from it (default: 0)")
@@ -44,13 +45,15 @@ def run_arena_command(args: argparse.Namespace) -> dict[str, Any]:
     from mfagents.common.checkpoint import CheckpointError
     from mfagents.training.config import parse_key_values
 
-    from mfagents.common.pipeline import check_one_space_per_agent
+    from mfagents.common.pipeline import BATTLE_GAMES
     from mfenvs.registration import find
 
     try:
-        check_one_space_per_agent(find(args.env), "mfzoo arena")
+        short_name = find(args.env).short_name
+        check_arena_env(short_name)
+        scripted = short_name in BATTLE_GAMES
         env_kwargs = parse_key_values(args.env_kwarg, "--env-kwarg")
-        entrants = entrant_list(args.specs, not args.no_builtins)
+        entrants = entrant_list(args.specs, not args.no_builtins, scripted)
         print(f"arena: {args.env}, {len(entrants)} entrants, {args.rounds} rounds per pair and side, seed {args.seed}, {args.workers} worker(s)")
         summary = run_arena(
             args.env, args.specs, args.rounds, args.seed, args.out, args.workers, env_kwargs, not args.no_builtins,

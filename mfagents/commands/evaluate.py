@@ -18,9 +18,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``mfzoo eval``."""
     from mfagents.commands.helptext import spec_forms
 
-    parser.add_argument("env", help="environment short name or id: battle, ising, gaussian_squeeze")
-    parser.add_argument("--red", default=None, metavar="SPEC", help="battle: policy of the red team (required for battle)")
-    parser.add_argument("--blue", default=None, metavar="SPEC", help="battle: policy of the blue team (required for battle)")
+    parser.add_argument("env", help="environment short name or id: battle, battlefield, combined_arms, ising, gaussian_squeeze")
+    parser.add_argument("--red", default=None, metavar="SPEC", help="battle, combined_arms: policy of the red side (required there; combined_arms: both red groups)")
+    parser.add_argument("--blue", default=None, metavar="SPEC", help="battle, combined_arms: policy of the blue side (required there; combined_arms: both blue groups)")
     parser.add_argument(
         "--policy", default=None, metavar="SPEC",
         help=f"gaussian_squeeze / ising: policy of every agent (required there). {spec_forms()}",
@@ -42,11 +42,8 @@ def run_eval(args: argparse.Namespace) -> Summary:
     from mfagents.evaluation.rounds import evaluate
     from mfagents.training.config import parse_key_values
 
-    from mfagents.common.pipeline import check_one_space_per_agent
-
     try:
         entry = find(args.env)
-        check_one_space_per_agent(entry, "mfzoo eval")
         env_kwargs = parse_key_values(args.env_kwarg, "--env-kwarg")
         sides = f"red {args.red} vs blue {args.blue}" if args.policy is None else f"policy {args.policy}"
         play = "stochastic" if args.stochastic else "greedy"

@@ -24,7 +24,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         spec_forms,
     )
 
-    parser.add_argument("env", help="environment short name or id: battle, ising, gaussian_squeeze")
+    parser.add_argument("env", help="environment short name or id: battle, battlefield, combined_arms, ising, gaussian_squeeze")
     parser.add_argument(
         "--algo", default=None,
         help="learner: mfq, il, mfac, ac, or tabular_mfq (ising only); mfac and ac keep one actor per agent on "
@@ -45,8 +45,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--opponent", default=None, metavar="SPEC",
-        help="battle's blue team: self (self-play: a frozen copy of the learner, the default), train:ALGO "
-        "(a second learner), pool:MEMBER=WEIGHT,... (an opponent pool drawn anew every round, e.g. "
+        help="the blue side (battle; combined_arms: both blue groups): self (self-play: a frozen copy of the learner, "
+        "the default), train:ALGO (a second learner, per group), pool:MEMBER=WEIGHT,... (battle) (an opponent pool drawn anew every round, e.g. "
         "pool:scripted=2,self=2,random=1; self: the learner's recent snapshots), "
         f"or a policy {spec_forms()}",
     )  # fmt: skip
@@ -106,11 +106,8 @@ def run_train(args: argparse.Namespace) -> Summary:
     )
     from mfagents.training.loop import RunSetupError
 
-    from mfagents.common.pipeline import check_one_space_per_agent
-
     try:
         entry = find(args.env)
-        check_one_space_per_agent(entry, "mfzoo train")
         algo, seed = args.algo or DEFAULT_ALGO, args.seed if args.seed is not None else 0
         out = args.out if args.out is not None else Path("runs") / f"{entry.short_name}-{algo}-s{seed}"
         config = RunConfig(

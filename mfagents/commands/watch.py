@@ -41,8 +41,12 @@ from mfagents.common.pipeline import (
     ALL,
     BATTLE_GAMES,
     PER_GROUP_SPACES,
-    TEAM_GROUPS,
+    SIDES,
+    group_rows,
+    group_spaces,
+    has_one_space,
     make_parallel_env,
+    mirrored_sides,
     training_env_kwargs,
 )
 from mfagents.training.config import parse_key_values
@@ -52,7 +56,7 @@ if TYPE_CHECKING:  # mfagents.policies.specs imports torch: loaded when a sessio
     from mfagents.policies.specs import Policy
 
 DEFAULT_BATTLE_SPECS = {"red": "scripted", "blue": "random"}
-"""What ``mfzoo watch battle`` plays when no SPEC is given."""
+"""What ``mfzoo watch battle`` plays when no SPEC is given (combined arms: ``random`` for both sides)."""
 DEFAULT_SPEC = "random"
 """What ``mfzoo watch ising`` / ``gaussian_squeeze`` plays when no SPEC is given."""
 RECORD_FRAME_SIZE = (640, 720)
@@ -78,8 +82,9 @@ class OneCopyPipeline:
     agents, so every row exists until the episode ends).
 
     Attributes:
-        entry, env_kwargs, possible_agents, observation_space, n_actions, n_envs, agents_per_env,
-        n_rows, groups, group_sizes, first_rows: as ``VecPipeline``'s.
+        entry, env_kwargs, possible_agents, n_envs, agents_per_env, n_rows, sides, groups, group_spaces,
+        group_sizes, per_group_spaces, mirrored_sides, first_rows: as ``VecPipeline``'s (nothing is padded here:
+        every group's observations and mean actions are its own).
         env: the PettingZoo parallel env.
     """
 
@@ -88,22 +93,15 @@ class OneCopyPipeline:
         self.env_kwargs = training_env_kwargs(entry, dict(env_kwargs))
         self.env = make_parallel_env(entry.env_id, self.env_kwargs)
         self.possible_agents: list[str] = list(self.env.possible_agents)
-        self.observation_space = self.env.observation_space(self.possible_agents[0])
-        self.n_actions = int(self.env.action_space(self.possible_agents[0]).n)
         self.n_envs = 1
         self.agents_per_env = self.n_rows = len(self.possible_agents)
         self.first_rows = np.zeros(1, dtype=np.int64)
-        teams = TEAM_GROUPS.get(entry.short_name)
-        if teams is None:
-            self.groups = {ALL: np.arange(self.n_rows)}
-        else:
-            names = np.array(self.possible_agents)
-            self.groups = {team: np.flatnonzero(np.char.startswith(names, f"{team}_")) for team in teams}
+        self.sides = dict(SIDES.get(entry.short_name, {ALL: (ALL,)}))
+        self.groups = group_rows(self.possible_agents, entry.short_name)
         self.group_sizes = {group: len(rows) for group, rows in self.groups.items()}
-        first = {group: self.possible_agents[rows[0]] for group, rows in self.groups.items()}
-        #: group -> its agents' number of actions / observation space (the same for every group but in combined arms)
-        self.group_n_actions = {group: int(self.env.action_space(agent).n) for group, agent in first.items()}
-        self.group_observation_spaces = {group: self.env.observation_space(agent) for group, agent in first.items()}
+        self.group_spaces = group_spaces(self.env, self.groups)
+        self.per_group_spaces = not has_one_space(self.env)
+        self.mirrored_sides = mirrored_sides(entry.short_name, self.group_spaces)
 
     @property
     def copies(self) -> list[Any]:
@@ -115,12 +113,13 @@ class OneCopyPipeline:
 
 
 def policy_specs(entry: EnvEntry, red: str | None = None, blue: str | None = None, policy: str | None = None) -> dict[str, str]:
-    """Group -> SPEC: Battle's ``red`` / ``blue`` (``policy`` sets both; defaults scripted vs random), else ``all``.
+    """Side -> SPEC: ``red`` / ``blue`` (``policy`` sets both; defaults: Battle's scripted vs random, combined arms'
+    random vs random), else ``all``.
 
     Raises:
         WatchError: ``--red`` / ``--blue`` on an environment without teams, or both kinds of options.
     """
-    teams = TEAM_GROUPS.get(entry.short_name)
+    teams = SIDES.get(entry.short_name)
     if teams is None:
         if red is not None or blue is not None:
             raise WatchError(f"{entry.short_name} has no teams: give --policy SPEC (not --red / --blue)")
@@ -129,7 +128,8 @@ def policy_specs(entry: EnvEntry, red: str | None = None, blue: str | None = Non
         raise WatchError("give --policy SPEC (both teams) or --red / --blue SPECs, not both")
     if policy is not None:
         return {team: policy for team in teams}
-    return {"red": red or DEFAULT_BATTLE_SPECS["red"], "blue": blue or DEFAULT_BATTLE_SPECS["blue"]}
+    defaults = DEFAULT_BATTLE_SPECS if entry.short_name in BATTLE_GAMES else {"red": DEFAULT_SPEC, "blue": DEFAULT_SPEC}
+    return {"red": red or defaults["red"], "blue": blue or defaults["blue"]}
 
 
 def policy_label(policy: Policy, spec: str) -> str:
@@ -146,9 +146,10 @@ class WatchSession:
 
     Args:
         env_name: registered id or short name.
-        specs: group -> policy SPEC (``policy_specs``).
+        specs: side -> policy SPEC (``policy_specs``; a side's SPEC plays each of its groups, as in
+            ``mfagents.evaluate``), or group -> policy SPEC.
         seed: episode ``k`` (0, 1, ... over restarts) is reset with ``seed + k``; policies get
-            ``seed``, ``seed + 1``... in group order, as in ``mfagents.evaluate``.
+            ``seed``, ``seed + 1``... in side order (the groups of a side: ``group_seed``), as in ``mfagents.evaluate``.
         env_kwargs: ``--env-kwarg`` values (on top of the defaults; see the module docstring).
         max_steps: end an episode after this many steps (None: when the environment ends it).
         device: torch device of learner policies.
@@ -171,6 +172,7 @@ class WatchSession:
     ):
         from mfagents.common.device import check_device
         from mfagents.policies.specs import load_policy
+        from mfagents.training.loop import group_seed
         from mfagents.training.run_settings import merge_env_kwargs
 
         if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1):
@@ -179,12 +181,16 @@ class WatchSession:
         self.entry = find(env_name)
         kwargs = merge_env_kwargs(self.entry, specs, env_kwargs, override=override_run_settings)
         self.pipeline = OneCopyPipeline(self.entry, kwargs)
-        if set(specs) != set(self.pipeline.groups):
-            raise WatchError(f"{self.entry.short_name} needs SPECs for {sorted(self.pipeline.groups)}, got {sorted(specs)}")
+        sides = self.pipeline.sides
+        if set(specs) == set(sides):  # a side's SPEC plays each of its groups
+            seeds = {group: group_seed(seed + index, k) for index, side in enumerate(sides) for k, group in enumerate(sides[side])}
+            specs = {group: specs[side] for side in sides for group in sides[side]}
+        elif set(specs) == set(self.pipeline.groups):
+            seeds = {group: seed + index for index, group in enumerate(self.pipeline.groups)}
+        else:
+            raise WatchError(f"{self.entry.short_name} needs SPECs for {sorted(sides)} (or {sorted(self.pipeline.groups)}), got {sorted(specs)}")
         self.specs = {group: specs[group] for group in self.pipeline.groups}
-        self.policies = {
-            group: load_policy(spec, self.pipeline, group, seed + index, device) for index, (group, spec) in enumerate(self.specs.items())
-        }
+        self.policies = {group: load_policy(spec, self.pipeline, group, seeds[group], device) for group, spec in self.specs.items()}
         self.policy_names = {group: policy_label(self.policies[group], spec) for group, spec in self.specs.items()}
         self.seed = seed
         self.max_steps = max_steps
@@ -361,8 +367,8 @@ def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
     from mfagents.commands.helptext import spec_forms
 
     parser.add_argument("env", help="environment short name or id: battle, ising, gaussian_squeeze")
-    parser.add_argument("--red", default=None, metavar="SPEC", help=f"battle: red team's policy (default: {DEFAULT_BATTLE_SPECS['red']})")
-    parser.add_argument("--blue", default=None, metavar="SPEC", help=f"battle: blue team's policy (default: {DEFAULT_BATTLE_SPECS['blue']})")
+    parser.add_argument("--red", default=None, metavar="SPEC", help=f"battle, combined_arms: red side's policy (default: battle {DEFAULT_BATTLE_SPECS['red']}, combined_arms random)")
+    parser.add_argument("--blue", default=None, metavar="SPEC", help=f"battle, combined_arms: blue side's policy (default: {DEFAULT_BATTLE_SPECS['blue']})")
     parser.add_argument(
         "--policy", default=None, metavar="SPEC",
         help=f"every agent's policy (battle: both teams; default for ising / gaussian_squeeze: {DEFAULT_SPEC}). {spec_forms()}",

@@ -15,8 +15,9 @@ Outputs (``--out``, default ``runs/arena``):
 | ``arena.json`` | all of the above, the win-rate matrix, and every pairing's raw result |
 | ``win_rates.png`` | heat map of the win-rate matrix (row entrant's win rate against the column entrant), best rated first |
 
-Built-in entrants ``random`` and ``scripted`` join every arena as reference points unless
-``--no-builtins`` is given (or they are named already).
+Built-in entrants ``random`` and ``scripted`` (Battle's games only) join every arena as reference points unless
+``--no-builtins`` is given (or they are named already). Combined arms plays too: an entrant plays all groups of
+its side (a run directory: its learner of each group, ``mfagents.policies.specs``).
 """
 
 from __future__ import annotations
@@ -338,8 +339,17 @@ def format_tables(entrants: Sequence[str], tables: Mapping[str, Any]) -> str:
 
 
 # == the whole arena ==================================================================================
-def entrant_list(specs: Sequence[str], builtins: bool = True) -> list[str]:
-    """The SPECs followed by the built-in entrants not among them (with ``builtins``).
+def check_arena_env(short_name: str) -> None:
+    """Raise ``ArenaError`` unless ``short_name`` is a game of two sides (Battle's games, combined arms)."""
+    from mfagents.common.pipeline import SIDES
+
+    if short_name not in SIDES:
+        raise ArenaError(f"the arena plays team games (battle, combined_arms), not {short_name}")
+
+
+def entrant_list(specs: Sequence[str], builtins: bool = True, scripted: bool = True) -> list[str]:
+    """The SPECs followed by the built-in entrants not among them (with ``builtins``; ``scripted`` only where
+    ``scripted``: Battle's games).
 
     Raises:
         ArenaError: a SPEC named twice, or fewer than two entrants.
@@ -349,7 +359,7 @@ def entrant_list(specs: Sequence[str], builtins: bool = True) -> list[str]:
     if duplicates:
         raise ArenaError(f"entrant {duplicates[0]!r} is named more than once")
     if builtins:
-        entrants += [spec for spec in BUILTIN_ENTRANTS if spec not in entrants]
+        entrants += [spec for spec in BUILTIN_ENTRANTS if spec not in entrants and (scripted or spec != "scripted")]
     if len(entrants) < 2:
         raise ArenaError(f"an arena needs at least two entrants, got {entrants}")
     return entrants
@@ -390,20 +400,19 @@ def run_arena(
     Raises:
         ArenaError: bad settings; ``ValueError`` from ``evaluate`` for a bad SPEC.
     """
-    from mfagents.common.pipeline import TEAM_GROUPS
+    from mfagents.common.pipeline import BATTLE_GAMES
     from mfagents.training.run_settings import merge_env_kwargs
     from mfenvs.registration import find
 
     entry = find(env)
-    if entry.short_name not in TEAM_GROUPS:
-        raise ArenaError(f"the arena plays team games (battle), not {entry.short_name}")
+    check_arena_env(entry.short_name)
     for name, value in (("rounds", rounds), ("workers", workers)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ArenaError(f"{name} must be a positive integer, got {value!r}")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ArenaError(f"--out {out} is a file, not a folder; choose a folder (it is created if missing)")
-    entrants = entrant_list(specs, builtins)
+    entrants = entrant_list(specs, builtins, scripted=entry.short_name in BATTLE_GAMES)
     env_kwargs = merge_env_kwargs(entry, {spec: spec for spec in entrants}, env_kwargs, override=override_run_settings)
     pairings = schedule(entrants, rounds, seed, entry.env_id, env_kwargs)
     results = play_all(pairings, workers, address)

@@ -1,8 +1,9 @@
 """The evaluation panel: strength while training, as SB3's ``EvalCallback`` or BenchMARL's ``evaluation_interval``.
 
-Every ``eval_every`` finished training rounds (and once at the end) the training loop hands the learner to an
-``EvalPanel``, which plays a greedy copy of it (red) against each opponent of a fixed panel of policy SPECs
-(Battle's default: ``random``, ``scripted``) for ``eval_rounds`` rounds each, and returns per opponent NAME:
+Every ``eval_every`` finished training rounds (and once at the end) the training loop hands the learners of its
+first side (Battle's red learner; combined arms' redmelee and redranged learners) to an ``EvalPanel``, which plays
+greedy copies of them (red) against each opponent of a fixed panel of policy SPECs, every group of the other
+side played by that SPEC (Battle's default: ``random``, ``scripted``; combined arms': ``random``) for ``eval_rounds`` rounds each, and returns per opponent NAME:
 
 * ``eval/NAME/win_rate``: rounds won (a draw is not a win), with ``eval/NAME/win_low`` / ``eval/NAME/win_high``,
   its Wilson 95 % interval (``mfagents.evaluation.stats.wilson_interval``);
@@ -37,7 +38,7 @@ from mfagents.evaluation.rounds import EVAL_COPIES, play_rounds
 from mfagents.evaluation.stats import wilson_interval
 from mfagents.policies.specs import LearnerPolicy, Policy, load_policy
 from mfagents.training.config import ResolvedRun
-from mfagents.training.loop import LEARNER_GROUP, RunSetupError, derived_seed
+from mfagents.training.loop import RunSetupError, build_learner, derived_seed, group_seed
 
 EVAL_SEED_BASE = 2**33
 """Evaluation reset seeds are at or above this; training reset seeds are below it (see the module docstring)."""
@@ -72,8 +73,6 @@ class EvalPanel:
     """
 
     def __init__(self, run: ResolvedRun):
-        from mfagents.algos import make_learner
-
         self.specs = tuple(run.eval_panel)
         self.rounds = run.eval_rounds
         self.seed = eval_seed(run.seed)
@@ -85,48 +84,56 @@ class EvalPanel:
             self.pipeline = VecPipeline(run.env_id, run.env_kwargs, min(self.rounds, EVAL_COPIES))
         except (ValueError, TypeError) as error:
             raise RunSetupError(str(error)) from error
-        self.learner_group = LEARNER_GROUP.get(self.pipeline.entry.short_name)
-        other_groups = [group for group in self.pipeline.groups if group != self.learner_group]
-        if self.learner_group is None or len(other_groups) != 1:
+        sides = list(self.pipeline.sides.items())
+        if len(sides) != 2:
             self.pipeline.close()
             raise RunSetupError(f"--eval-every: {self.pipeline.entry.short_name} has no opponents to evaluate against")
-        self.opponent_group = other_groups[0]
-        self.opponents: list[Policy] = []
+        (self.learner_side, self.learner_groups), (self.opponent_side, self.opponent_groups) = sides
+        #: per panel opponent, group -> its policy for every group of the other side
+        self.opponents: list[dict[str, Policy]] = []
         try:
             for index, spec in enumerate(self.specs):
                 opponent_seed = derived_seed(run.seed, EVAL_SEED_TAG, index + 1)
-                self.opponents.append(load_policy(spec, self.pipeline, self.opponent_group, opponent_seed, run.device))
-            learner = make_learner(
-                run.algo, self.pipeline.observation_space, self.pipeline.n_actions,
-                self.pipeline.group_sizes[self.learner_group], derived_seed(run.seed, EVAL_SEED_TAG), run.device, **run.algo_kwargs,
-            )  # fmt: skip
+                self.opponents.append(
+                    {group: load_policy(spec, self.pipeline, group, group_seed(opponent_seed, k), run.device) for k, group in enumerate(self.opponent_groups)}
+                )
+            learner_seed = derived_seed(run.seed, EVAL_SEED_TAG)
+            self.players = {
+                group: LearnerPolicy(
+                    build_learner(run.algo, self.pipeline, group, group_seed(learner_seed, k), run.device, run.algo_kwargs),
+                    explore=False,
+                    name="evaluated learner",
+                )
+                for k, group in enumerate(self.learner_groups)
+            }
         except (ValueError, TypeError, CheckpointError) as error:
             self.pipeline.close()
             raise RunSetupError(f"--eval-panel: {error}") from error
-        self.player = LearnerPolicy(learner, explore=False, name="evaluated learner")
-        # every player's random generator as it starts: restored before each evaluation (a stateless panel)
-        self.players: list[Policy] = [self.player, *self.opponents]
-        self.rng_states = [policy.rng.bit_generator.state if hasattr(policy, "rng") else None for policy in self.players]
+        # every policy's random generator as it starts: restored before each evaluation (a stateless panel)
+        every_policy = [*self.players.values(), *(p for opponent in self.opponents for p in opponent.values())]
+        self.rng_states = {id(policy): policy.rng.bit_generator.state for policy in every_policy if hasattr(policy, "rng")}
 
-    def __call__(self, learner: Any) -> dict[str, float]:
-        """Play the panel against a greedy copy of ``learner``'s current policy; ``eval/NAME/FIELD`` metrics."""
-        self.player.learner.load_policy_state_dict(learner.policy_state_dict())
+    def __call__(self, learners: dict[str, Any]) -> dict[str, float]:
+        """Play the panel against greedy copies of the learner side's current policies (group -> learner);
+        ``eval/NAME/FIELD`` metrics."""
+        for group, learner in learners.items():
+            self.players[group].learner.load_policy_state_dict(learner.policy_state_dict())
         metrics: dict[str, float] = {}
         for name, opponent in zip(self.names, self.opponents):
-            policies = {self.learner_group: self.player, self.opponent_group: opponent}
+            policies = {**self.players, **opponent}
             for group, policy in policies.items():  # every match starts from the same state
-                state = self.rng_states[self.players.index(policy)]
+                state = self.rng_states.get(id(policy))
                 if state is not None:
                     policy.rng.bit_generator.state = state
                 if isinstance(policy, LearnerPolicy):  # no action remembered from an earlier match
                     policy.learner.end_episodes(np.ones(len(self.pipeline.groups[group]), dtype=bool))
             results = play_rounds(self.pipeline, policies, self.rounds, self.seed)
-            wins = sum(result["winner"] == self.learner_group for result in results)
+            wins = sum(result["winner"] == self.learner_side for result in results)
             low, high = wilson_interval(wins, len(results))
             metrics[f"eval/{name}/win_rate"] = wins / len(results)
             metrics[f"eval/{name}/win_low"], metrics[f"eval/{name}/win_high"] = low, high
-            metrics[f"eval/{name}/kills"] = float(np.mean([r[f"{self.learner_group}_kills"] for r in results]))
-            metrics[f"eval/{name}/opponent_kills"] = float(np.mean([r[f"{self.opponent_group}_kills"] for r in results]))
+            metrics[f"eval/{name}/kills"] = float(np.mean([r[f"{self.learner_side}_kills"] for r in results]))
+            metrics[f"eval/{name}/opponent_kills"] = float(np.mean([r[f"{self.opponent_side}_kills"] for r in results]))
         return metrics
 
     def close(self) -> None:

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from mfagents.common.device import check_device
-from mfagents.common.pipeline import ALL, TEAM_GROUPS, VecPipeline
+from mfagents.common.pipeline import ALL, SIDES, VecPipeline
 from mfagents.evaluation.stats import rate_with_interval
 from mfagents.policies.specs import GroupContext, LearnerPolicy, Policy, load_policy
-from mfagents.training.loop import make_scorer, torch_threads
+from mfagents.training.loop import group_seed, make_scorer, torch_threads
 from mfagents.training.run_settings import merge_env_kwargs
 from mfenvs.registration import find
 
@@ -46,8 +46,9 @@ def evaluate(
 
     Args:
         env: registered id or short name.
-        red, blue: Battle's policy SPECs (a run directory or checkpoint file, ``random``, ``scripted``,
-            ``module:callable``); both are required for Battle.
+        red, blue: the sides' policy SPECs (a run directory or checkpoint file, ``random``, ``scripted``,
+            ``module:callable``); both are required for Battle and combined arms, where a SPEC plays every group
+            of its side (a run directory: its learner of each group).
         policy: the policy SPEC of every agent (Gaussian Squeeze, Ising).
         rounds: rounds (episodes) to play, summed over copies.
         seed: seeds the environments and random policies.
@@ -75,7 +76,7 @@ def evaluate(
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
     check_device(device)
-    if entry.short_name not in TEAM_GROUPS:
+    if entry.short_name not in SIDES:
         if policy is None or red is not None or blue is not None:
             raise ValueError(f"{entry.short_name} has no teams: give --policy SPEC (not --red / --blue)")
         specs = {ALL: policy}
@@ -86,7 +87,12 @@ def evaluate(
     copies = n_envs if n_envs is not None else min(rounds, EVAL_COPIES)
     kwargs = merge_env_kwargs(entry, specs, env_kwargs, override=override_run_settings)
     pipeline = VecPipeline(entry.env_id, kwargs, copies)
-    policies = {group: load_policy(spec, pipeline, group, seed + index, device) for index, (group, spec) in enumerate(specs.items())}
+    # a side's SPEC plays each of its groups (combined arms: a run directory's learner of that group)
+    policies = {
+        group: load_policy(spec, pipeline, group, group_seed(seed + index, k), device)
+        for index, (side, spec) in enumerate(specs.items())
+        for k, group in enumerate(pipeline.sides[side])
+    }
     for group_policy in policies.values():
         if isinstance(group_policy, LearnerPolicy):
             group_policy.explore = stochastic
@@ -132,7 +138,7 @@ def play_rounds(pipeline: VecPipeline, policies: Mapping[str, Policy], rounds: i
         actions = np.empty(pipeline.n_rows, dtype=np.int64)
         for group, rows in pipeline.groups.items():
             context = GroupContext(pipeline, group, rows, step.alive[rows])
-            actions[rows] = policies[group](step.observations[rows], step.mean_actions[rows], context)
+            actions[rows] = policies[group](*pipeline.group_inputs(step, group), context)
         step = pipeline.step(actions)
         for group, group_policy in policies.items():  # learners with revision_rate < 1 start each episode afresh
             if isinstance(group_policy, LearnerPolicy):

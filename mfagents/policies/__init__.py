@@ -10,7 +10,7 @@ from typing import Any
 
 _SPEC_NAMES = (
     "LEARNER", "OPPONENT", "SB3_PREFIX", "GroupContext", "Policy", "LearnerPolicy", "RandomPolicy", "ScriptedPolicy",
-    "CallablePolicy", "split_learner_spec", "load_learner", "load_policy",
+    "CallablePolicy", "checkpoint_names", "spec_learner_name", "split_learner_spec", "load_learner", "load_policy",
 )  # fmt: skip
 __all__ = list(_SPEC_NAMES)
 

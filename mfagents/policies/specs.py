@@ -19,6 +19,10 @@ SPECs (``load_policy``):
 
 Checkpoints hold one or two learners (``LEARNER`` and, for self-play or two learners, ``OPPONENT``):
 tensors under ``"<name>/..."`` and metadata ``learners[<name>] = {algo, config, group, n_agents}``.
+Where the groups' spaces differ (combined arms), a learner plays only its own group and a side has one learner
+per group: checkpoints name them by group (``redmelee``, ``redranged``; the second side's ``bluemelee``...), and a
+run directory is a SPEC for a whole side: ``PATH`` plays each group with the learner of the group at the same
+place in the run's first side, ``PATH#opponent`` with its second side's (``checkpoint_names``, ``spec_learner_name``).
 """
 
 from __future__ import annotations
@@ -145,6 +149,28 @@ class CallablePolicy:
         return actions.astype(np.int64, copy=False)
 
 
+def checkpoint_names(pipeline: VecPipeline) -> dict[str, str]:
+    """Group -> the name of its learner in this environment's checkpoints.
+
+    ``LEARNER`` for the first side's group and ``OPPONENT`` for the second's where every group has the same spaces
+    (Battle's names, which any group can play); the group's own name where the groups' spaces differ.
+    """
+    if pipeline.per_group_spaces:
+        return {group: group for group in pipeline.groups}
+    sides = list(pipeline.sides.values())
+    return {group: LEARNER if index == 0 else OPPONENT for index, groups in enumerate(sides) for group in groups}
+
+
+def spec_learner_name(pipeline: VecPipeline, group: str, role: str) -> str:
+    """The checkpoint learner that plays ``group`` for a run SPEC: ``role`` is ``LEARNER`` (``PATH``) or ``OPPONENT``
+    (``PATH#opponent``), the run's first or second side; its group at ``group``'s place in its own side."""
+    sides = list(pipeline.sides.values())
+    if len(sides) < 2:
+        return role
+    position = next(groups.index(group) for groups in sides if group in groups)
+    return checkpoint_names(pipeline)[sides[0 if role == LEARNER else 1][position]]
+
+
 def split_learner_spec(spec: str) -> tuple[str, str]:
     """``"runs/a#opponent"`` -> ``("runs/a", "opponent")``; without ``#`` the learner is ``LEARNER``."""
     path, separator, name = spec.rpartition("#")
@@ -159,8 +185,11 @@ def load_learner(
     n_actions: int,
     seed: int = 0,
     device: str = "cpu",
+    name: str | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Rebuild a learner from a run directory or checkpoint file (``PATH#opponent`` for the second one).
+
+    ``name`` picks the checkpoint's learner instead of the SPEC's ``#`` part (a group's learner: ``redranged``).
 
     Returns:
         ``(learner, metadata)``.
@@ -171,7 +200,8 @@ def load_learner(
     """
     from mfagents.algos import make_learner
 
-    path_text, name = split_learner_spec(str(spec))
+    path_text, role = split_learner_spec(str(spec))
+    name = name or role
     path = resolve_checkpoint_path(path_text)
     tensors, metadata = load_checkpoint(path)
     learners = metadata.get("learners", {})
@@ -199,7 +229,8 @@ def load_learner(
 
 
 def load_policy(spec: str, pipeline: VecPipeline, group: str, seed: int = 0, device: str = "cpu") -> Policy:
-    """Turn a policy SPEC (see the module docstring) into a ``Policy`` for ``group`` of ``pipeline``.
+    """Turn a policy SPEC (see the module docstring) into a ``Policy`` for ``group`` of ``pipeline``, which it plays in
+    the group's own spaces (``pipeline.group_spaces[group]``: its observations and mean actions, its actions).
 
     Raises:
         ValueError: an unknown SPEC, ``scripted`` outside Battle, or a ``module:callable`` that does not import.
@@ -207,8 +238,8 @@ def load_policy(spec: str, pipeline: VecPipeline, group: str, seed: int = 0, dev
     """
     if not isinstance(spec, str) or not spec:
         raise ValueError(f"policy SPEC must be a non-empty string, got {spec!r}")
-    # the group's own number of actions where groups differ (combined arms' watch pipeline), else the one
-    n_actions = getattr(pipeline, "group_n_actions", {}).get(group, pipeline.n_actions)
+    space = pipeline.group_spaces[group]  # the group's own spaces (combined arms' groups differ)
+    n_actions = space.n_actions
     if spec == "random":
         return RandomPolicy(n_actions, seed)
     if spec == "scripted":
@@ -223,15 +254,15 @@ def load_policy(spec: str, pipeline: VecPipeline, group: str, seed: int = 0, dev
             sb3_act = load_sb3_policy(spec[len(SB3_PREFIX) :])
         except FileNotFoundError as error:
             raise ValueError(f"policy SPEC {spec!r}: {error}") from None
-        return CallablePolicy(lambda observations, mean_actions, context: sb3_act(observations), spec, pipeline.n_actions)
+        return CallablePolicy(lambda observations, mean_actions, context: sb3_act(observations), spec, n_actions)
     if spec.startswith(ZOO_PREFIX):
         check_one_space_per_agent(pipeline.entry, "zoo policies")
-        learner, _ = load_learner(zoo_path(spec), pipeline.observation_space, pipeline.n_actions, seed, device)
+        learner, _ = load_learner(zoo_path(spec), space.observation_space, n_actions, seed, device)
         return LearnerPolicy(learner, explore=False, name=spec)
-    path_text, _ = split_learner_spec(spec)
+    path_text, role = split_learner_spec(spec)
     if Path(path_text).exists():
-        check_one_space_per_agent(pipeline.entry, "learner policies")
-        learner, _ = load_learner(spec, pipeline.observation_space, pipeline.n_actions, seed, device)
+        name = spec_learner_name(pipeline, group, role)
+        learner, _ = load_learner(path_text, space.observation_space, n_actions, seed, device, name=name)
         return LearnerPolicy(learner, explore=False, name=spec)
     module_name, separator, attribute = spec.partition(":")
     if separator and module_name and attribute:

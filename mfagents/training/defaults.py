@@ -225,6 +225,11 @@ TRAINING_DEFAULTS: dict[str, EnvDefaults] = {
 # Battlefield (MAgent2's battlefield_v5: 12 v 12 among walls on an 80 x 80 map, rounds of up to 1000 steps) trains
 # with Battle's learner settings and panel; nothing has been tuned or measured on it yet.
 TRAINING_DEFAULTS["battlefield"] = dataclasses.replace(TRAINING_DEFAULTS["battle"], env_kwargs={"map_size": 80})
+# Combined arms (MAgent2's combined_arms_v6 at its map 45: 45 melee + 36 ranged per side, rounds of up to 1000 steps)
+# trains a learner per group with Battle's learner settings (each group's learner is Battle's network on its own
+# observation and actions); nothing has been tuned or measured on it yet. Its panel is random only: the scripted
+# fighter plays Battle's games.
+TRAINING_DEFAULTS["combined_arms"] = dataclasses.replace(TRAINING_DEFAULTS["battle"], env_kwargs={}, eval_panel=("random",))
 """The ONE table of training defaults, by environment short name."""
 
 PRESETS: dict[str, dict[str, EnvDefaults]] = {

@@ -2,7 +2,7 @@
 
 ``train(run)`` reads top to bottom like a CleanRL main block. Every step it
 
-1. **collects**: asks each group's policy for actions (the learner explores; Battle's other team is
+1. **collects**: asks each group's policy for actions (the learners explore; Battle's other team is
    driven by the opponent), steps every environment copy, and hands each learner its rows
    (obs_t, a_t, abar_t, r_t, done_t, active_t);
 2. **learns**: ``learner.update()`` on the learner's own schedule, ``set_progress`` for its schedules;
@@ -22,6 +22,16 @@ learner, replaced by the learner's current parameters whenever the learner wins 
 policy SPEC (``random``, ``scripted``, a run directory...). The learner always plays red; the sides
 red and blue start on are random every round (Battle's ``random_sides``), so this favours neither.
 
+Sides of several groups (combined arms: ``redmelee`` + ``redranged`` against ``bluemelee`` + ``blueranged``, whose
+spaces differ): every group of the learner side gets its own learner of ``run.algo``, which sees only its group's
+observations and mean actions (``VecPipeline.group_inputs``) and answers with its group's actions. ``self`` makes
+each blue group a frozen copy of the red group at the same place (bluemelee of redmelee, blueranged of
+redranged), and all copies are refreshed together when red wins a round (the env's ``red_won``: at the end of
+the round red's two groups killed more enemies than blue's); ``train:ALGO`` trains a learner per blue group; a
+policy SPEC plays every blue group (a run directory: its learner of that group). Checkpoints name these learners
+by group (``mfagents.policies.specs.checkpoint_names``). Sides that do not mirror each other (a game of
+predators and prey) train with ``train:ALGO`` or against a policy SPEC; self-play refuses them.
+
 Counting: a *round* is one finished episode of one copy; ``global_step`` counts environment steps
 summed over copies (CleanRL's convention); ``agent_steps`` counts rows stepped (every agent of every
 copy, dead absorbed agents included), the unit SB3 counts for the same vector env.
@@ -40,7 +50,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,13 +63,13 @@ from mfagents.common.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from mfagents.common.pipeline import ALL, BATTLE_GAMES, VecPipeline, VecStep
+from mfagents.common.pipeline import BATTLE_GAMES, VecPipeline, VecStep
 from mfagents.policies.specs import (
     LEARNER,
-    OPPONENT,
     GroupContext,
     LearnerPolicy,
     Policy,
+    checkpoint_names,
     load_policy,
 )
 from mfagents.training.config import SELF_PLAY, TRAIN_PREFIX, ResolvedRun
@@ -67,8 +77,6 @@ from mfagents.training.opponent_pool import POOL_PREFIX, SNAPSHOT_MEMBER, Oppone
 from mfagents.training.logger import RunLogger
 from mfagents.training.run_settings import CONFIG_NAME
 
-LEARNER_GROUP = {name: "red" for name in BATTLE_GAMES}
-"""The group the (first) learner drives, by environment short name (default: ``all``)."""
 RESUME_KEYS = ("env_id", "algo", "seed", "env_kwargs", "algo_kwargs", "opponent", "n_envs")
 """Run settings a resumed run must share with the run it continues (budgets may change)."""
 
@@ -146,7 +154,13 @@ class BattleScorer(Scorer):
         return {"winner": winner, **{key: info[key] for key in self.KEYS}}
 
 
-SCORERS: dict[str, type[Scorer]] = {"gaussian_squeeze": SqueezeScorer, "ising": IsingScorer, **dict.fromkeys(BATTLE_GAMES, BattleScorer)}
+SCORERS: dict[str, type[Scorer]] = {
+    "gaussian_squeeze": SqueezeScorer,
+    "ising": IsingScorer,
+    **dict.fromkeys((*BATTLE_GAMES, "combined_arms"), BattleScorer),
+}
+"""Scorer by short name. Combined arms reports Battle's keys per side (its ``red_won`` / ``blue_won``: at the end, the
+side whose two groups killed more enemies wins, equal kills draw; ``red_kills``... count kills of enemies only)."""
 
 
 def make_scorer(pipeline: VecPipeline) -> Scorer:
@@ -196,20 +210,21 @@ class RoundStats:
             else:
                 self.metric_sums[name], self.metric_counts[name] = value, 1
 
-    def summary(self, learner_group: str) -> dict[str, float]:
-        """Means over the rounds and metric reports since the last call; then forget them."""
+    def summary(self, learner_side: str, other_side: str | None = None) -> dict[str, float]:
+        """Means over the rounds and metric reports since the last call (``learner_side``: whose wins and kills
+        count, ``red``; ``other_side``: the opponents', ``blue``); then forget them."""
         out: dict[str, float] = {}
         if self.rounds:
             out["charts/episodic_return"] = float(np.mean([r["return"] for r in self.rounds]))
             out["charts/episode_length"] = float(np.mean([r["length"] for r in self.rounds]))
             if "winner" in self.rounds[0]:
-                other = "blue" if learner_group == "red" else "red"
+                other = other_side
                 winners = [r["winner"] for r in self.rounds]
-                out["charts/win_rate"] = winners.count(learner_group) / len(winners)
+                out["charts/win_rate"] = winners.count(learner_side) / len(winners)
                 out["charts/draw_rate"] = winners.count("draw") / len(winners)
-                out["charts/kills"] = float(np.mean([r[f"{learner_group}_kills"] for r in self.rounds]))
+                out["charts/kills"] = float(np.mean([r[f"{learner_side}_kills"] for r in self.rounds]))
                 out["charts/opponent_kills"] = float(np.mean([r[f"{other}_kills"] for r in self.rounds]))
-                out["charts/total_reward"] = float(np.mean([r[f"{learner_group}_total_reward"] for r in self.rounds]))
+                out["charts/total_reward"] = float(np.mean([r[f"{learner_side}_total_reward"] for r in self.rounds]))
             for key in ("G_ratio", "G_ratio_last", "xi_late", "xi_final"):
                 if key in self.rounds[0]:
                     out[f"charts/{key}"] = float(np.mean([r[key] for r in self.rounds]))
@@ -228,22 +243,31 @@ class RunSetupError(ValueError):
 class Players:
     """The acting policy of every group, and which of them learn or are saved in checkpoints.
 
+    A side is one group (Battle's ``red``, every agent ``all``) or several (combined arms' ``redmelee`` and
+    ``redranged``); every group of the learner side gets its own learner of the run's algorithm.
+
     Attributes:
-        learner_group: the group of the run's (first) learner: ``red`` for Battle, else ``all``.
+        learner_side: the side of the run's learners: ``red`` for Battle and combined arms, else ``all``.
+        other_side: the opponents' side (``blue``), None without sides.
+        learner_groups: the groups of that side, each with its own learner.
         policies: group -> the policy acting for it (learners explore).
-        learners: group -> learner trained by this run (one, or two with ``train:ALGO``).
-        names: group -> checkpoint name (``learner`` / ``opponent``).
+        learners: group -> learner trained by this run (the learner side's, and the other side's with ``train:ALGO``).
+        names: group -> checkpoint name (``learner`` / ``opponent``, or the group's name: ``checkpoint_names``).
         algos: checkpoint name -> algorithm, for every learner-backed policy.
-        self_play: blue is a frozen copy of the learner, refreshed when the learner wins a round.
-        pool: blue's opponent pool (``--opponent pool:...``), None otherwise.
+        self_play: the other side's groups are frozen copies of the learners, refreshed when the learner side wins a round.
+        frozen: self-play: frozen group -> the learner group it copies (group ``k`` of the other side copies group ``k``).
+        pool: the other side's opponent pool (``--opponent pool:...``), None otherwise.
     """
 
-    learner_group: str
+    learner_side: str
+    other_side: str | None
+    learner_groups: tuple[str, ...]
     policies: dict[str, Policy]
     learners: dict[str, Any]
     names: dict[str, str]
     algos: dict[str, str]
     self_play: bool
+    frozen: dict[str, str] = field(default_factory=dict)
     pool: OpponentPool | None = None
 
     @property
@@ -251,64 +275,106 @@ class Players:
         """Checkpoint name -> learner of every learner-backed policy (trained, frozen or loaded)."""
         return {self.names[g]: p.learner for g, p in self.policies.items() if isinstance(p, LearnerPolicy)}
 
-    @property
-    def frozen_copy(self) -> Any:
-        """Self-play's frozen opponent learner."""
-        return next(p.learner for g, p in self.policies.items() if g != self.learner_group)
+    def refresh_frozen_copies(self) -> None:
+        """Self-play: every frozen copy takes its learner's current parameters (all together)."""
+        for frozen, group in self.frozen.items():
+            self.policies[frozen].learner.load_state_dict(self.learners[group].state_dict())
+
+    def metrics_prefix(self, group: str) -> str:
+        """How a learner's metrics are named: ``losses/q`` for Battle's learner, ``losses/opponent_q`` for its
+        opponent, ``losses/redmelee_q`` where learners are named by group."""
+        return "" if self.names[group] == LEARNER else self.names[group]
+
+
+GROUP_SEED_TAG = 0x47524F55
+"""Mixed into the seeds of a side's second and later groups (``"GROU"`` in ASCII)."""
+
+
+def group_seed(side_seed: int, position: int) -> int:
+    """The seed of group ``position`` of a side seeded ``side_seed``: the side's own for its first group (so Battle's
+    one-group sides keep their seeds), a mix of both for the others."""
+    return side_seed if position == 0 else derived_seed(side_seed, GROUP_SEED_TAG, position)
 
 
 def build_learner(algo: str, pipeline: VecPipeline, group: str, seed: int, device: str, overrides: dict[str, Any]) -> Any:
-    """A registered learner for ``group`` of ``pipeline``."""
+    """A registered learner for ``group`` of ``pipeline``, in the group's own spaces (and its view channels where
+    the groups' spaces differ)."""
     from mfagents.algos import make_learner
 
-    return make_learner(
-        algo, pipeline.observation_space, pipeline.n_actions, pipeline.group_sizes[group], seed, device, **overrides
-    )
+    space = pipeline.group_spaces[group]
+    if space.view_channels is not None:
+        overrides = {**overrides, "view_channels": space.view_channels}
+    return make_learner(algo, space.observation_space, space.n_actions, pipeline.group_sizes[group], seed, device, **overrides)
 
 
 def setup_players(run: ResolvedRun, pipeline: VecPipeline) -> Players:
-    """Build the learner(s) and the opponent of ``run``.
+    """Build the learners and the opponents of ``run``: a learner per group of the first side; the other side's
+    groups as ``run.opponent`` says (self-play copies, second learners, or a policy SPEC per group).
 
     Raises:
-        RunSetupError: a bad learner setting (unknown config field, invalid value) or opponent SPEC.
+        RunSetupError: a bad learner setting (unknown config field, invalid value) or opponent SPEC, self-play
+            between sides that do not mirror each other, or a pool against a side of several groups.
     """
-    learner_group = LEARNER_GROUP.get(pipeline.entry.short_name, ALL)
-    other_group = next((g for g in pipeline.groups if g != learner_group), None)
+    sides = list(pipeline.sides.items())
+    learner_side, learner_groups = sides[0]
+    other_groups = sides[1][1] if len(sides) > 1 else ()
+    names = checkpoint_names(pipeline)
     try:
-        learner = build_learner(run.algo, pipeline, learner_group, run.seed, run.device, run.algo_kwargs)
+        learners = {
+            group: build_learner(run.algo, pipeline, group, group_seed(run.seed, k), run.device, run.algo_kwargs)
+            for k, group in enumerate(learner_groups)
+        }
         players = Players(
-            learner_group=learner_group,
-            policies={learner_group: LearnerPolicy(learner, explore=True)},
-            learners={learner_group: learner},
-            names={learner_group: LEARNER},
-            algos={LEARNER: run.algo},
+            learner_side=learner_side,
+            other_side=sides[1][0] if len(sides) > 1 else None,
+            learner_groups=tuple(learner_groups),
+            policies={group: LearnerPolicy(learner, explore=True) for group, learner in learners.items()},
+            learners=dict(learners),
+            names={group: names[group] for group in learner_groups},
+            algos={names[group]: run.algo for group in learner_groups},
             self_play=run.opponent == SELF_PLAY,
         )
-        if other_group is None:
+        if not other_groups:
             return players
-        players.names[other_group] = OPPONENT
+        players.names.update({group: names[group] for group in other_groups})
         opponent_seed = derived_seed(run.seed, 1)
-        if players.self_play:  # a frozen copy that explores like the learner
-            frozen = build_learner(run.algo, pipeline, other_group, opponent_seed, run.device, run.algo_kwargs)
-            frozen.load_state_dict(learner.state_dict())
-            players.policies[other_group] = LearnerPolicy(frozen, explore=True, name="self-play copy")
-            players.algos[OPPONENT] = run.algo
+        if players.self_play:  # frozen copies that explore like the learners
+            if not pipeline.mirrored_sides:
+                raise RunSetupError(
+                    f"--opponent self: {pipeline.entry.short_name}'s sides have different groups, so no side can play "
+                    "a copy of the other; use --opponent train:ALGO or a policy SPEC (random)"
+                )
+            for k, (group, mirror) in enumerate(zip(other_groups, learner_groups, strict=True)):
+                frozen = build_learner(run.algo, pipeline, group, group_seed(opponent_seed, k), run.device, run.algo_kwargs)
+                frozen.load_state_dict(learners[mirror].state_dict())
+                players.policies[group] = LearnerPolicy(frozen, explore=True, name="self-play copy")
+                players.algos[names[group]] = run.algo
+                players.frozen[group] = mirror
         elif run.opponent.startswith(POOL_PREFIX):
-            players.pool = build_pool(run, pipeline, other_group, opponent_seed, learner)
-            players.policies[other_group] = players.pool
+            if len(other_groups) != 1 or len(learner_groups) != 1:
+                raise RunSetupError(
+                    f"--opponent pool:...: opponent pools play sides of one group (battle), not {pipeline.entry.short_name}'s "
+                    "sides of several groups; use self, train:ALGO or a policy SPEC"
+                )
+            players.pool = build_pool(run, pipeline, other_groups[0], opponent_seed, learners[learner_groups[0]])
+            players.policies[other_groups[0]] = players.pool
         elif run.opponent.startswith(TRAIN_PREFIX):
             second_algo = run.opponent[len(TRAIN_PREFIX) :]
-            second = build_learner(second_algo, pipeline, other_group, opponent_seed, run.device, run.opponent_algo_kwargs)
-            players.learners[other_group] = second
-            players.policies[other_group] = LearnerPolicy(second, explore=True)
-            players.algos[OPPONENT] = second_algo
+            for k, group in enumerate(other_groups):
+                second = build_learner(second_algo, pipeline, group, group_seed(opponent_seed, k), run.device, run.opponent_algo_kwargs)
+                players.learners[group] = second
+                players.policies[group] = LearnerPolicy(second, explore=True)
+                players.algos[names[group]] = second_algo
         else:
-            opponent = load_policy(run.opponent, pipeline, other_group, opponent_seed, run.device)
-            players.policies[other_group] = opponent
-            if isinstance(opponent, LearnerPolicy):
-                players.algos[OPPONENT] = opponent.learner.name
+            for k, group in enumerate(other_groups):
+                opponent = load_policy(run.opponent, pipeline, group, group_seed(opponent_seed, k), run.device)
+                players.policies[group] = opponent
+                if isinstance(opponent, LearnerPolicy):
+                    players.algos[names[group]] = opponent.learner.name
         return players
     except CheckpointError:
+        raise
+    except RunSetupError:
         raise
     except (ValueError, TypeError) as error:
         raise RunSetupError(str(error)) from error
@@ -358,7 +424,7 @@ def checkpoint_metadata(run: ResolvedRun, players: Players, pipeline: VecPipelin
                 "config": policy.learner.config_dict(),
                 "group": group,
                 "n_agents": pipeline.group_sizes[group],
-                "observation_shape": list(pipeline.observation_space.shape),
+                "observation_shape": list(pipeline.group_spaces[group].observation_space.shape),
             }
     rng = {players.names[g]: p.rng.bit_generator.state for g, p in players.policies.items() if hasattr(p, "rng")}
     return {"run": run.to_json(), "learners": learners, "counters": asdict(counters), "rng": rng}
@@ -402,8 +468,8 @@ def restore_checkpoint(path: Path, run: ResolvedRun, players: Players) -> Counte
 class Evaluator(Protocol):
     """What the loop calls every ``run.eval_every`` rounds: ``mfagents.evaluation.panel.EvalPanel`` (a floor above)."""
 
-    def __call__(self, learner: Any) -> dict[str, float]:
-        """Evaluate ``learner``'s current policy (without changing it); metrics named ``eval/...``."""
+    def __call__(self, learners: dict[str, Any]) -> dict[str, float]:
+        """Evaluate the learner side's current policies (group -> learner; without changing them); metrics named ``eval/...``."""
         ...
 
     def close(self) -> None: ...
@@ -501,7 +567,7 @@ def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[
     if not resume and out is not None and (out / CHECKPOINT_NAME).exists():
         pipeline.close()
         raise RunSetupError(f"{out} already holds a run ({CHECKPOINT_NAME}); continue it with --resume or choose another --out")
-    learner_group = players.learner_group
+    learner_side = players.learner_side
     counters = Counters()
     if resume:
         counters = restore_checkpoint(out / CHECKPOINT_NAME, run, players)
@@ -535,7 +601,7 @@ def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[
     stats = RoundStats()
     returns = np.zeros(pipeline.n_rows, dtype=np.float64)
     lengths = np.zeros(pipeline.n_envs, dtype=np.int64)
-    learner_rows = pipeline.groups[learner_group]
+    learner_rows = np.sort(np.concatenate([pipeline.groups[group] for group in players.learner_groups]))
     rows_per_copy = pipeline.agents_per_env
     last_metrics: dict[str, float] = {}
     last_eval: dict[str, float] = {}
@@ -549,24 +615,26 @@ def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[
         # -- collect ---------------------------------------------------------------------------------
         for learner in players.learners.values():
             learner.set_progress(fraction)
-        if players.self_play:
-            players.frozen_copy.set_progress(fraction)
+        for group in players.frozen:
+            players.policies[group].learner.set_progress(fraction)
         if players.pool is not None:
             players.pool.set_progress(fraction)
+        inputs = {group: pipeline.group_inputs(step, group) for group in pipeline.groups}  # each in its own spaces
         actions = np.empty(pipeline.n_rows, dtype=np.int64)
         for group, rows in pipeline.groups.items():
             context = GroupContext(pipeline, group, rows, step.alive[rows])
-            actions[rows] = players.policies[group](step.observations[rows], step.mean_actions[rows], context)
+            actions[rows] = players.policies[group](*inputs[group], context)
         next_step = pipeline.step(actions)
         for group, policy in players.policies.items():  # learners that act but do not observe (frozen copies)
             if group not in players.learners and isinstance(policy, (LearnerPolicy, OpponentPool)):
                 (policy if isinstance(policy, OpponentPool) else policy.learner).end_episodes(next_step.dones[pipeline.groups[group]])
         for group, learner in players.learners.items():
             rows = pipeline.groups[group]
+            observations, mean_actions = inputs[group]
             learner.observe(
-                step.observations[rows],
+                observations,
                 actions[rows],
-                step.mean_actions[rows],
+                mean_actions,
                 next_step.rewards[rows],
                 next_step.dones[rows],
                 step.alive[rows],
@@ -592,23 +660,23 @@ def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[
                 continue
             stats.rounds.append(result)
             counters.rounds += 1
-            won += result.get("winner") == learner_group
-            lost += result.get("winner") not in (learner_group, "draw", None)
+            won += result.get("winner") == learner_side
+            lost += result.get("winner") not in (learner_side, "draw", None)
         if players.self_play and won > lost:  # the paper's self-play: the opponent catches up when beaten
-            players.frozen_copy.load_state_dict(players.learners[learner_group].state_dict())
+            players.refresh_frozen_copies()
             counters.opponent_refreshes += 1
         step = next_step
         fraction = progress_fraction(counters, run)
 
         # -- learn ------------------------------------------------------------------------------------
         for group, learner in players.learners.items():
-            stats.add_metrics("" if group == learner_group else "opponent", learner.update())
+            stats.add_metrics(players.metrics_prefix(group), learner.update())
 
         # -- evaluate ---------------------------------------------------------------------------------
         eval_metrics: dict[str, float] = {}
         if evaluator is not None and eval_due(run, counters, fraction):
             eval_start = time.perf_counter()
-            eval_metrics = evaluator(players.learners[learner_group])
+            eval_metrics = evaluator({group: players.learners[group] for group in players.learner_groups})
             eval_metrics["perf/eval_time_s"] = time.perf_counter() - eval_start
             eval_seconds += eval_metrics["perf/eval_time_s"]
             counters.rounds_at_last_eval, counters.global_step_at_last_eval = counters.rounds, counters.global_step
@@ -622,7 +690,7 @@ def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[
         log_due = counters.rounds - counters.rounds_at_last_log >= run.log_every_rounds
         if (stats.rounds and (log_due or fraction >= 1.0)) or eval_metrics:
             now = time.perf_counter()
-            metrics = stats.summary(learner_group)
+            metrics = stats.summary(learner_side, players.other_side)
             if players.self_play:
                 metrics["charts/opponent_refreshes"] = float(counters.opponent_refreshes)
             if players.pool is not None:

@@ -180,9 +180,9 @@ def test_resume_continues_the_schedule_and_keeps_the_panel(tmp_path):
 def test_the_panel_counts_wins_draws_and_kills_and_is_stateless(monkeypatch):
     run = resolve(RunConfig(env="battle", env_kwargs=TINY, algo_kwargs=LEARNER, eval_rounds=4))
     panel = EvalPanel(run)
-    learner = panel.player.learner  # any learner of the run's shape
-    first = panel(learner)
-    assert panel(learner) == first  # the same parameters, the same rounds: a stateless panel
+    learners = {group: player.learner for group, player in panel.players.items()}  # any learners of the run's shape
+    first = panel(learners)
+    assert panel(learners) == first  # the same parameters, the same rounds: a stateless panel
     results = [
         {"winner": "red", "red_kills": 3, "blue_kills": 1},
         {"winner": "draw", "red_kills": 2, "blue_kills": 2},
@@ -196,8 +196,8 @@ def test_the_panel_counts_wins_draws_and_kills_and_is_stateless(monkeypatch):
         return results
 
     monkeypatch.setattr(panel_module, "play_rounds", fake_play)
-    metrics = panel(learner)
-    assert panel(learner) == metrics and draws[:2] == draws[2:] and len(draws[0]) == 3  # (seed, learner, random)
+    metrics = panel(learners)
+    assert panel(learners) == metrics and draws[:2] == draws[2:] and len(draws[0]) == 3  # (seed, learner, random)
     panel.close()
     low, high = wilson_interval(2, 4)
     for name in ("random", "scripted"):
