@@ -162,3 +162,16 @@ def test_torchrl_battle_speed_quick_mode_times_both_routes():
     ratios = re.findall(r"^BattleEnv, B = 2(?:, step loop)?: ([0-9.]+)x the wrapper route$", result.stdout, re.MULTILINE)
     assert len(ratios) == 2 and all(float(ratio) > 0 for ratio in ratios)
     assert "20 steps a rollout; 1 sample(s) per workload." in result.stdout
+
+
+def test_battle_recipe_search_tabulates_every_kept_run_from_its_own_log():
+    script = load_script(BENCHMARKS / "battle_recipe_search.py")
+    runs = sorted(p for p in script.RUNS.iterdir() if (p / "metrics.csv").is_file())
+    assert runs, "results/battle_recipe holds the tuning runs the BENCHMARKS section is built from"
+    text = script.report(runs)
+    rows = [line for line in text.splitlines() if line.startswith("| e")]
+    assert [row.split(" | ")[0].strip("| ") for row in rows] == [run.name for run in runs]
+    for run, row in zip(runs, rows):
+        config = __import__("json").loads((run / "config.json").read_text())
+        assert f"--seed {config['seed']}" in row and f"--algo {config['algo']}" in row
+        assert re.search(r"\| \d+/\d+ at \d+ \| \d+/\d+ \|$", row), row
