@@ -17,7 +17,7 @@ import pytest
 
 from mfenvs.battle.config import ATTACK_OFFSETS, MOVE_OFFSETS, STAY
 from mfenvs.common import jit
-from mfenvs.gridworld import AgentType, Game, GridCore, Group, RewardRule, circle_range, rules
+from mfenvs.gridworld import AgentType, Game, GridCore, Group, JointAttackRule, RewardRule, circle_range, rules
 from mfenvs.gridworld.game import Tables
 
 
@@ -262,10 +262,16 @@ def test_games_are_checked():
         three_groups(counts=(2, 2))
     with pytest.raises(ValueError, match="event"):
         RewardRule("tag", "a", "b", 1.0)
-    with pytest.raises(NotImplementedError, match="view_radius"):
-        three_groups(groups=(Group("a", MELEE), Group("b", AgentType(view_radius=4)), Group("c", MELEE)))
-    with pytest.raises(ValueError, match="step_recover"):
-        AgentType(step_recover=-0.1)  # starvation is not in the engine yet
+    with pytest.raises(ValueError, match="receiver"):
+        RewardRule("attack", "a", "b", 1.0, receiver="bystander")
+    with pytest.raises(ValueError, match="dead_penalty"):
+        RewardRule("kill", "a", "b", 1.0, receiver="victim")  # a killed agent's reward is its dead_penalty
+    with pytest.raises(ValueError, match="kill_supply"):
+        AgentType(kill_supply=-1.0)
+    with pytest.raises(ValueError, match="rewards"):
+        JointAttackRule("a", "b", (0.5,))
+    with pytest.raises(ValueError, match="unknown group"):
+        three_groups(rules=(JointAttackRule("z", "a", (0.5, 0.5)),))
     with pytest.raises(ValueError, match="generate_map gave"):
         GridCore(three_groups(counts=(2, 2, 2))).reset(seed=0)
 
