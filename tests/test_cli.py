@@ -220,6 +220,11 @@ def test_eval_squeeze_and_ising_report_their_measures(capsys):
         (["train", "combined_arms", "--algo", "il"], "a side needs one learner per group"),
         (["eval", "combined_arms", "--policy", "random"], "mfzoo eval: combined_arms is not supported yet"),
         (["arena", "combined_arms"], "mfzoo arena: combined_arms is not supported yet"),
+        # tiger-deer's deer and tigers too (3 x 3 views and 5 actions, 9 x 9 and 9)
+        (["train", "tiger_deer", "--algo", "mfq"], "mfzoo train: tiger_deer is not supported yet"),
+        (["train", "tiger_deer", "--algo", "il"], "deer 3 x 3 views and 5 actions, tigers 9 x 9 and 9"),
+        (["eval", "tiger_deer", "--policy", "random"], "mfzoo eval: tiger_deer is not supported yet"),
+        (["arena", "tiger_deer"], "BattleTask.TIGER_DEER"),
     ],
 )
 def test_bad_train_and_eval_arguments_exit_with_status_2(argv, message, capsys):

@@ -59,23 +59,30 @@ end-of-episode infos and actions, so the same learners, scorer and scripted figh
 TRAINING_ENV_KWARGS: dict[str, dict[str, Any]] = {
     **{name: {"extra_features": True, "dead_agents": "absorb"} for name in BATTLE_GAMES},
     "combined_arms": {"dead_agents": "absorb"},  # the watch command's rows are a fixed agent set
+    "tiger_deer": {"dead_agents": "absorb"},
 }
 """Environment arguments the trainers set unless the user overrides them (by short name)."""
 
-REQUIRED_ENV_KWARGS: dict[str, dict[str, Any]] = {name: {"dead_agents": "absorb"} for name in (*BATTLE_GAMES, "combined_arms")}
+REQUIRED_ENV_KWARGS: dict[str, dict[str, Any]] = {
+    name: {"dead_agents": "absorb"} for name in (*BATTLE_GAMES, "combined_arms", "tiger_deer")
+}
 """Environment arguments the pipeline cannot work without (SuperSuit needs a fixed agent set)."""
 
 TEAM_GROUPS: dict[str, tuple[str, ...]] = {
     **{name: ("red", "blue") for name in BATTLE_GAMES},
     "combined_arms": ("redmelee", "redranged", "bluemelee", "blueranged"),
+    "tiger_deer": ("deer", "tiger"),
 }
 """Environments whose agents form teams, by short name; an agent belongs to team T if its name starts ``T_``.
-Combined arms' teams are MAgent2's four groups, each with its own spaces (``PER_GROUP_SPACES``)."""
+Combined arms' and tiger-deer's teams are MAgent2's groups, each with its own spaces (``PER_GROUP_SPACES``)."""
 
-PER_GROUP_SPACES: tuple[str, ...] = ("combined_arms",)
-"""Environments whose groups have different observation and action spaces (MAgent2's combined arms: melee
-9 actions, ranged 25). The watch command and the random, ``module:callable`` policies play them group by
-group; the trainers, evaluation and arena, which build one learner shape per run, refuse them."""
+PER_GROUP_SPACES: dict[str, tuple[str, str, str]] = {
+    "combined_arms": ("melee 9 actions, ranged 25", "CombinedArmsEnv", "COMBINED_ARMS"),
+    "tiger_deer": ("deer 3 x 3 views and 5 actions, tigers 9 x 9 and 9", "TigerDeerEnv", "TIGER_DEER"),
+}
+"""Environments whose groups have different observation and action spaces, with what differs and their
+TorchRL env and BenchMARL task. The watch command and the random, ``module:callable`` policies play them group
+by group; the trainers, evaluation and arena, which build one learner shape per run, refuse them."""
 
 ALL = "all"
 """The group name of environments without teams."""
@@ -90,17 +97,19 @@ def check_one_space_per_agent(entry: EnvEntry, what: str) -> None:
     env and the learners (one observation and action shape per run) cannot take them.
 
     Combined arms' melee units have 9 actions and its ranged 25 (and with ``extra_features`` observations of
-    29 and 45 channels): training one side means one learner per group, two per side, which the training
-    loop does not do yet. Play it with ``mfzoo watch combined_arms --policy random`` (or a
-    ``module:callable`` policy), TorchRL (``mfenvs.torchrl_env.CombinedArmsEnv``) or BenchMARL
-    (``mfagents.benchmarl_task.BattleTask.COMBINED_ARMS``).
+    29 and 45 channels); tiger-deer's deer see 3 x 3 and have 5 actions, its tigers 9 x 9 and 9: training
+    them means one learner per group, which the training loop does not do yet (per-group learners are being
+    added to it separately). Play them with ``mfzoo watch <game> --policy random`` (or a ``module:callable``
+    policy), TorchRL (``mfenvs.torchrl_env.CombinedArmsEnv``, ``TigerDeerEnv``) or BenchMARL
+    (``mfagents.benchmarl_task.BattleTask.COMBINED_ARMS``, ``TIGER_DEER``).
     """
     if entry.short_name in PER_GROUP_SPACES:
+        spaces, torchrl_env, task = PER_GROUP_SPACES[entry.short_name]
         raise PerGroupSpacesError(
             f"{what}: {entry.short_name} is not supported yet: its groups have different observation and action "
-            f"spaces (melee 9 actions, ranged 25), so a side needs one learner per group, which mfzoo's training "
+            f"spaces ({spaces}), so a side needs one learner per group, which mfzoo's training "
             f"loop does not build; use mfzoo watch {entry.short_name} --policy random (or module:callable), the "
-            f"TorchRL env mfenvs.torchrl_env.CombinedArmsEnv or the BenchMARL task BattleTask.COMBINED_ARMS"
+            f"TorchRL env mfenvs.torchrl_env.{torchrl_env} or the BenchMARL task BattleTask.{task}"
         )
 
 
