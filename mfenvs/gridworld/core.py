@@ -262,7 +262,7 @@ class GridCore:
     """Views buffers a core keeps for reuse: a step's output is usually still held while the next is made."""
 
     def _views_buffer(self) -> tuple[np.ndarray, np.ndarray]:
-        """A views buffer nothing outside the core refers to (reused: its dead agents' zero rows stay
+        """A views buffer nothing outside the core refers to (reused: the cells it knows hold zeros stay
         unwritten, ``observe.write_observations``), or a new one, kept if there are fewer than ``VIEW_BUFFERS``.
 
         A buffer is free when its reference count is the pool's own: every array handed out (the views,

@@ -29,6 +29,9 @@ from mfenvs.common.validation import check_choice
 from mfenvs.gridworld.game import ID_BITS, Game
 from mfenvs.gridworld.state import EMPTY, GridState
 
+ROW_UNKNOWN, ROW_ZERO, ROW_CLEAN = 0, 1, 2
+"""What a row of a views buffer holds: anything (a new buffer), zeros (a dead agent's), or a living agent's
+window (zeros outside its view circle but in the minimap and tiled channels)."""
 VIEW_DTYPES = {"float32": np.float32, "float16": np.float16}
 """The view dtypes a ``BattleCore`` offers, by name; float32 is the default."""
 STORAGE_DTYPES = {"float32": np.float32, "float16": np.uint16}
@@ -154,9 +157,13 @@ def draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max
 @numba.njit(cache=True, nogil=True, inline="always")
 def view_window(
     battle, slot, positions, alive, slot_group, groups, pictures, pad, n_view, density, stored_density, features, tiled,
-    half_widths, out_size, window,
+    half_widths, out_size, clean, window,
 ):  # fmt: skip
     """Write agent ``slot``'s window, flattened (``[W * W * C]``, W = ``out_size``), into ``window``; zeros if dead.
+
+    ``clean``: ``window`` holds zeros everywhere a living agent's window does, but in the minimap and
+    tiled channels, which are rewritten anyway (a reused buffer row of this slot, ``ROW_CLEAN`` or
+    ``ROW_ZERO``): only the cells that can change are written then.
 
     The agent's own view (V = 2 r + 1 = ``len(half_widths)`` cells square) sits at the centre of the
     W x W window (``offset = (W - V) / 2``; W = V unless the game has types with larger views), the
@@ -192,14 +199,16 @@ def view_window(
         half = half_widths[row]
         first, width = radius - half, np.uint64(2 * half + 1)
         target = np.uint64((row + offset) * out_size + offset + first) * n_channels
-        for k in range(end, target):
-            window[k] = 0
+        if not clean:
+            for k in range(end, target):
+                window[k] = 0
         source = np.uint64((y + row + shift) * picture_size + x + first + shift) * n_channels  # map (x + col - r, y + row - r)
         for k in range(width * n_channels):
             window[target + k] = picture[source + k]
         end = target + width * n_channels
-    for k in range(end, np.uint64(len(window))):
-        window[k] = 0
+    if not clean:
+        for k in range(end, np.uint64(len(window))):
+            window[k] = 0
     n_groups = len(groups)
     if density.shape[0] > 0:
         size = picture_size - 2 * pad
@@ -227,7 +236,7 @@ def view_window(
 @kernel(parallel=True)
 def write_observations(
     positions, hp, alive, last_actions, last_rewards, last_deaths, slot_type, slot_group, groups, max_hp, n_actions,
-    view_sizes, minimap, n_view, tiled, half_widths, pad, pictures, drawn, views, zero_rows, features, density,
+    view_sizes, minimap, n_view, tiled, half_widths, pad, pictures, drawn, views, row_states, features, density,
     stored_density, size_index, first_pass,
 ):  # fmt: skip
     """Fill ``views`` ``[B, N, W, W, C]`` of the agents whose type's view is ``len(half_widths)`` cells
@@ -236,9 +245,10 @@ def write_observations(
     ``features`` ``[B, N, F]``. ``tiled`` is ``[T, K]``: each type's tiled feature columns (-1: a zero
     channel); ``n_actions`` each type's action count. ``density`` / ``stored_density`` ``[B, S, G, M * M]``:
     the minimaps of each distinct view size (``size_index[T]``: a type's; sizes in ``half_widths`` order
-    of the passes). ``zero_rows`` ``[B, N]`` bool marks the rows of ``views`` known to hold zeros already
-    (a reused buffer): a dead agent's row is written (zeros) only if it is not marked; the marks are
-    updated. ``views`` and ``pictures`` share one storage type: float32, or uint16 float16 bit patterns;
+    of the passes). ``row_states`` ``[B, N]`` int8 says what each row of ``views`` holds (a reused
+    buffer): ``ROW_UNKNOWN``, ``ROW_ZERO`` (a dead agent's zeros: not written again while it stays
+    dead) or ``ROW_CLEAN`` (a living agent's window: only the cells that can change are written); the
+    states are updated. ``views`` and ``pictures`` share one storage type: float32, or uint16 float16 bit patterns;
     ``features`` are float32. ``groups`` and ``half_widths`` are tuples (see ``view_window``)."""
     n_battles, n_agents = alive.shape
     view_size = len(half_widths)
@@ -264,13 +274,15 @@ def write_observations(
             feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, n_actions[kind], features[battle, slot])
         if view_sizes[kind] != view_size:
             continue
-        if alive[battle, slot] or not zero_rows[battle, slot]:  # a dead agent's zeros are written once per buffer
+        state = row_states[battle, slot]
+        if alive[battle, slot] or state != ROW_ZERO:  # a dead agent's zeros are written once per buffer
             view_window(
                 battle, slot, positions, alive, slot_group, groups, pictures, pad, n_view,
                 density[battle, size_index[kind]], stored_density[battle, size_index[kind]],
-                features, tiled[kind], half_widths, out_size, flat_views[battle, slot],
+                features, tiled[kind], half_widths, out_size, alive[battle, slot] and state != ROW_UNKNOWN,
+                flat_views[battle, slot],
             )  # fmt: skip
-        zero_rows[battle, slot] = not alive[battle, slot]
+        row_states[battle, slot] = ROW_CLEAN if alive[battle, slot] else ROW_ZERO
 
 
 def observations(
@@ -295,11 +307,11 @@ def observations(
     spare channels, which repeat the features ``tiled`` (``[T, K]``: per agent type, indices into the
     F, -1 for a zero channel) and hold zeros after them. The agent sees itself at the centre (r, r). Dead agents: zeros. ``pictures`` and ``drawn``
     (``[B, N]`` int64, -1 at first) are the caller's scratch, kept between calls so that only the
-    agents' cells are redrawn. ``buffer``: ``(views storage, zero_rows)`` to write the views into
-    (``empty_views``; a reused one skips the dead agents' rows that hold zeros already), else a new one.
+    agents' cells are redrawn. ``buffer``: ``(views storage, row_states)`` to write the views into
+    (``empty_views``; a reused one skips the cells known to hold zeros already), else a new one.
     """
     n_battles, n_agents = state.alive.shape
-    views, zero_rows = buffer if buffer is not None else empty_views(n_battles, n_agents, game.view_size, pictures)
+    views, row_states = buffer if buffer is not None else empty_views(n_battles, n_agents, game.view_size, pictures)
     features = np.empty((n_battles, n_agents, game.n_features), dtype=np.float32)
     tiled = np.zeros((len(game.types), 0), dtype=np.int64) if tiled is None else tiled
     sizes = [len(widths) for widths in half_widths]
@@ -314,7 +326,7 @@ def observations(
             state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths,
             tables.slot_type, tables.slot_group, tuple(range(game.n_groups)), tables.max_hp, tables.n_actions,
             tables.view_sizes, game.minimap_mode, game.n_view_channels, tiled, widths, game.view_radius, pictures,
-            drawn, views, zero_rows, features, density, stored_density, size_index, index == 0,
+            drawn, views, row_states, features, density, stored_density, size_index, index == 0,
         )  # fmt: skip
     if views.dtype == np.uint16:
         views = views.view(np.float16)
@@ -322,10 +334,10 @@ def observations(
 
 
 def empty_views(n_battles: int, n_agents: int, view_size: int, pictures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A new ``(views storage [B, N, V, V, C], zero_rows [B, N])`` for ``observations``: uninitialised,
-    no row known to be zero."""
+    """A new ``(views storage [B, N, V, V, C], row_states [B, N])`` for ``observations``: uninitialised,
+    every row ``ROW_UNKNOWN``."""
     views = np.empty((n_battles, n_agents, view_size, view_size, pictures.shape[4]), dtype=pictures.dtype)
-    return views, np.zeros((n_battles, n_agents), dtype=bool)
+    return views, np.full((n_battles, n_agents), ROW_UNKNOWN, dtype=np.int8)
 
 
 @kernel(parallel=True)
