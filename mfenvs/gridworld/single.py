@@ -11,6 +11,7 @@ window, channels and actions. A game's env subclasses it with its scoreboard.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import gymnasium
@@ -111,8 +112,6 @@ class SingleGame:
 
     @max_cycles.setter
     def max_cycles(self, value: int) -> None:
-        from dataclasses import replace
-
         self.engine.config = replace(self.engine.config, max_cycles=value)
 
     def reset(self, seed: int | None = None) -> CoreOutput:

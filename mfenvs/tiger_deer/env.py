@@ -88,7 +88,7 @@ no ``seed`` constructor argument (seed ``reset(seed=...)``, which draws the map 
 
 Version history:
     v0: initial release (MAgent2 ``tiger_deer_v4``'s units, rules and map counts, checked against
-        MAgent2's engine on its own placements at maps 10, 45 and 120; issue 25).
+        MAgent2's engine on its own placements at maps 45 and 120 and on a den of tigers among deer at 12; issue 25).
 """
 
 from __future__ import annotations
@@ -97,14 +97,18 @@ from mfenvs.common.adapter import ArrayParallelEnv
 from mfenvs.common.validation import check_choice
 from mfenvs.gridworld import single
 from mfenvs.tiger_deer.core import TigerDeerCore
-from mfenvs.tiger_deer.game import TigerDeerConfig, tiger_deer_game
+from mfenvs.tiger_deer.game import TIGER_ATTACK_REWARD, TigerDeerConfig, tiger_deer_game
 
 
 def observation_layout(config: TigerDeerConfig, view_dtype: str = "float32"):
-    """MAgent2's observation of deer and tigers (``mfenvs.gridworld.single.observation_layout``): the
-    tiled last reward bounded as MAgent2's ``reward_range`` (its terms 1, -1, ``tiger_step_recover`` and
-    ``deer_attacked``, negatives summed and positives summed)."""
-    rewards = [1.0, -1.0, config.tiger_step_recover, config.deer_attacked]
+    """MAgent2's observation of deer and tigers (``mfenvs.gridworld.single.observation_layout``), the tiled
+    last reward bounded by what a step can pay: a tiger up to +1 for each of the 3 other tigers that can
+    hit its deer with it, a deer ``deer_attacked`` for each of its 4 attackers or -1 when it dies.
+
+    (MAgent2's ``reward_range`` sums 1, -1, ``tiger_step_recover`` and ``deer_attacked``: [-1.2, 1] at the
+    defaults, which a tiger's +2 or +3 leaves.)
+    """
+    rewards = [-1.0, 3 * TIGER_ATTACK_REWARD, 4 * config.deer_attacked]
     return single.observation_layout(tiger_deer_game(config), config.extra_features, single.reward_range(rewards), view_dtype)
 
 

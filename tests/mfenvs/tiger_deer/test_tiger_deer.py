@@ -291,3 +291,20 @@ def test_rgb_frames_show_the_drawn_walls():
     first = env.render()
     env.reset(seed=1)
     assert first.shape == env.render().shape and not np.array_equal(first, env.render())  # another map, another picture
+
+
+def test_a_tigers_largest_reward_stays_inside_its_observation_space():
+    """Four tigers on one deer: each gets +3, tiled into its next observation with extra_features."""
+    from mfenvs.tiger_deer.env import SingleTigerDeer
+
+    positions = {"deer": [(5, 5), (2, 9)], "tiger": [(4, 5), (6, 5), (5, 4), (5, 6)]}
+    game = SingleTigerDeer(TigerDeerConfig(map_size=12, positions=positions, extra_features=True))
+    game.reset(seed=0)
+    engine = game.engine
+    actions = stays(engine)
+    for slot, (dx, dy) in zip(range(2, 6), ((1, 0), (-1, 0), (0, 1), (0, -1))):
+        actions[slot] = attack(engine, slot, dx, dy)
+    out = game.step(actions)
+    np.testing.assert_allclose(out.rewards, [-0.4, 0.0, 3.0, 3.0, 3.0, 3.0], atol=1e-6)
+    for slot, observation in enumerate(out.observations):
+        assert observation in game.observation_spaces[slot], slot
