@@ -129,16 +129,15 @@ class SingleGame:
 
     def _group_rows(self, array: np.ndarray, columns: str) -> list[np.ndarray]:
         """Per-slot rows of ``[N, ...]`` ``array``, each group's cut to its own view window and ``"channels"``,
-        or its own ``"actions"`` (``list(array)`` makes every row at once; only the groups narrower than the
-        array are cut again)."""
-        rows = list(array)
+        or its own ``"actions"`` (``list`` makes a group's row views at once, in C)."""
+        rows: list[np.ndarray] = []
         width = array.shape[-1]
         for slots, crop, n_channels, n_actions in self._layout:
             if columns == "channels":
-                if n_channels < width or crop.start > 0:
-                    rows[slots] = list(array[slots, crop, crop, :n_channels])
-            elif n_actions < width:
-                rows[slots] = list(array[slots, :n_actions])
+                cut = n_channels < width or crop.start > 0
+                rows += list(array[slots, crop, crop, :n_channels] if cut else array[slots])
+            else:
+                rows += list(array[slots, :n_actions] if n_actions < width else array[slots])
         return rows
 
     def _convert(self, out) -> CoreOutput:
