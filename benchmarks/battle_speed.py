@@ -838,8 +838,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"max_cycles={MAX_CYCLES:.0e}, restart on wipe-out. Mean alive = agents acting per step of one battle.\n"
     )
     print(markdown_tables(cases, summaries, sides))
-    print()
-    print(bandwidth_table(cases, summaries, sides))
+    if args.game in ("battle", "battlefield"):  # observation_bytes models Battle's 13 x 13 x 5 (or 7) views only
+        print()
+        print(bandwidth_table(cases, summaries, sides))
 
 
 if __name__ == "__main__":

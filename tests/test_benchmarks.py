@@ -117,6 +117,7 @@ def test_battle_speed_times_tiger_deer_with_each_groups_actions():
     assert "`TigerDeerCore` (tiger_deer)" in result.stdout
     rows = [line for line in result.stdout.splitlines() if line.startswith("| 20 | 24 |")]
     assert len(rows) == 4 and rows[2].startswith("| 20 | 24 | off | 3 |")  # 20 deer, 4 tigers; two APIs x minimap off / on
+    assert "Observation bytes" not in result.stdout  # that table models Battle's views only
 
 
 def test_battle_speed_float16_rows_say_so_and_count_two_bytes_a_view_value():
