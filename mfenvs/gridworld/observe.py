@@ -1,13 +1,16 @@
 """What agents see: view windows, minimap, feature vector, action masks and the global state.
 
 The view of an agent at ``(x, y)`` is ``view[row, col] = map[y + row - r, x + col - r]`` inside the
-circle of the view radius ``r`` (6 in Battle); off-map cells and cells outside the circle read 0 in
-every channel. Channels are MAgent's: the wall, then one block per group (presence, hp / max_hp,
+circle of its type's view radius ``r`` (6 in Battle); off-map cells and cells outside the circle read 0 in
+every channel. In a game whose types see different distances (tiger-deer: 1 and 4) every view is the
+largest type's window, ``2 R + 1`` cells square, with the agent at its centre: a smaller view is the
+window's middle ``2 r + 1`` cells, zeros around it. Channels are MAgent's: the wall, then one block per group (presence, hp / max_hp,
 [minimap]), rotated so that an observer of group ``g`` sees group ``(g + k) mod G`` in block ``k``
 (``GridWorld::group2channel``): its own group first. The views,
 features and action masks are compiled kernels over every agent of every battle (``prange`` over
 agents: each writes only its own rows, so the thread count does not change a bit), and each kernel
-writes every element of its output, so the outputs are allocated with ``np.empty``.
+writes every element of its output (the views: every element a reused buffer does not already hold),
+so the outputs are allocated with ``np.empty``.
 
 Views are float32, or float16 on request (``view_dtype``): half the bytes written per agent-step, where
 memory bandwidth bounds the step. Numba cannot type float16 arrays, so float16 pictures and views are
