@@ -38,9 +38,9 @@ import pygame
 
 from mfenvs.battle.core import BattleCore
 from mfenvs.battle.env import SingleBattle
+from mfenvs.gaussian_squeeze.core import GaussianSqueezeCore
 from mfenvs.gridworld.core import GridCore
 from mfenvs.gridworld.single import SingleGame
-from mfenvs.gaussian_squeeze.core import GaussianSqueezeCore
 from mfenvs.ising.core import IsingCore, energy_per_site, order_parameter
 from render import canvas, palette
 

@@ -7,7 +7,15 @@ at once; Battle (``mfenvs.battle``), Battlefield (``mfenvs.battlefield``) and co
 """
 
 from mfenvs.gridworld.core import GridCore, GridOutput
-from mfenvs.gridworld.game import AgentType, Game, Group, JointAttackRule, MapLayout, RewardRule, circle_range
+from mfenvs.gridworld.game import (
+    AgentType,
+    Game,
+    Group,
+    JointAttackRule,
+    MapLayout,
+    RewardRule,
+    circle_range,
+)
 from mfenvs.gridworld.state import EMPTY, NO_ACTION, GridState
 
 __all__ = [

@@ -24,7 +24,14 @@ from functools import partial
 import numpy as np
 
 from mfenvs.common.validation import check_float, check_int
-from mfenvs.gridworld.game import AgentType, Game, Group, JointAttackRule, MapLayout, RewardRule
+from mfenvs.gridworld.game import (
+    AgentType,
+    Game,
+    Group,
+    JointAttackRule,
+    MapLayout,
+    RewardRule,
+)
 
 GROUPS = ("deer", "tiger")
 """MAgent2's groups in handle order (and its agent name prefixes)."""
