@@ -1,4 +1,4 @@
-"""Battle, Battlefield and combined arms as BenchMARL tasks: IPPO, MAPPO, QMIX (any discrete-action BenchMARL algorithm) on ``BattleEnv``.
+"""Battle, Battlefield, combined arms and tiger-deer as BenchMARL tasks: IPPO, MAPPO, QMIX (any discrete-action BenchMARL algorithm) on ``BattleEnv``.
 
 Needs the ``benchmarl`` extra (``pip install -e ".[benchmarl]"``: BenchMARL 1.5, which runs on torchrl
 0.11); ``import mfagents`` does not load this module.
@@ -40,6 +40,12 @@ one BenchMARL group per MAgent2 group, each with its own policy and its own acti
 ranged 25) and observation size; red's ``redmelee`` and ``redranged`` learn against blue's two groups
 playing random actions (``opponent="random"``), or all four learn (``"none"``). Map 16 (3 per group) by
 default; kills in ``log_info`` are each side's enemy kills.
+
+``BattleTask.TIGER_DEER`` is MAgent2's ``tiger_deer_v4`` (``TigerDeerEnv``, ``TigerDeerTaskConfig``): the
+groups ``deer`` (3 x 3 views, 5 actions) and ``tiger`` (9 x 9, 9), each with its own policy; the
+``learner`` group learns against the other playing random actions (``opponent="random"``), or both learn
+(``"none"``). Map 20 (20 deer, 4 tigers, 16 random walls) by default; ``log_info`` gives the deer eaten
+per game and the share of games that ended with every deer eaten.
 """
 
 from __future__ import annotations
@@ -63,9 +69,12 @@ from torchrl.envs import (
 
 from mfagents.policies.scripted import team_actions
 from mfenvs.common.validation import check_int
-from mfenvs.torchrl_env import BattleEnv, BattlefieldEnv, CombinedArmsEnv
+from mfenvs.torchrl_env import BattleEnv, BattlefieldEnv, CombinedArmsEnv, TigerDeerEnv
 
-__all__ = ["BattleTask", "BattleTaskClass", "BattleTaskConfig", "BattlefieldTaskConfig", "CombinedArmsTaskConfig", "make_battle_env"]
+__all__ = [
+    "BattleTask", "BattleTaskClass", "BattleTaskConfig", "BattlefieldTaskConfig", "CombinedArmsTaskConfig",
+    "TigerDeerTaskConfig", "make_battle_env",
+]  # fmt: skip
 
 OPPONENTS = ("scripted", "random", "none")
 PARTS = ("observation", "features", "mean_action")
@@ -137,23 +146,55 @@ class CombinedArmsTaskConfig:
         check_int("max_cycles", self.max_cycles, minimum=1)
 
 
+@dataclass
+class TigerDeerTaskConfig:
+    """The tiger-deer task's settings (``BattleTask.TIGER_DEER.get_task(config)``).
+
+    Attributes:
+        map_size: side of the square map, at least 10 (MAgent2's default: 45, 101 deer and 20 tigers; 20: 20 and 4).
+        max_cycles: steps per game (BenchMARL's ``max_steps``; MAgent2's default: 300).
+        opponent: ``"random"`` (the group other than ``learner`` plays uniform random actions) or ``"none"``
+            (both groups learn, each with its own policy).
+        learner: ``"tiger"`` or ``"deer"``: the group that learns against a random opponent.
+    """
+
+    map_size: int = 20
+    max_cycles: int = 100
+    opponent: str = "random"
+    learner: str = "tiger"
+
+    def __post_init__(self) -> None:
+        if self.opponent not in ("random", "none"):
+            raise ValueError(f"opponent must be 'random' or 'none', got {self.opponent!r}")
+        if self.learner not in ("tiger", "deer"):
+            raise ValueError(f"learner must be 'tiger' or 'deer', got {self.learner!r}")
+        check_int("max_cycles", self.max_cycles, minimum=1)
+
+
 TASK_CONFIGS: dict[str, type] = {
     "battle": BattleTaskConfig,
     "battlefield": BattlefieldTaskConfig,
     "combined_arms": CombinedArmsTaskConfig,
+    "tiger_deer": TigerDeerTaskConfig,
 }
 """Task name (``BattleTask`` member, lower case) -> its config class."""
 
 
 def make_battle_env(
-    config: BattleTaskConfig | BattlefieldTaskConfig | CombinedArmsTaskConfig, *, num_envs: int, seed: int | None, device: Any = "cpu"
+    config: BattleTaskConfig | BattlefieldTaskConfig | CombinedArmsTaskConfig | TigerDeerTaskConfig,
+    *,
+    num_envs: int,
+    seed: int | None,
+    device: Any = "cpu",
 ) -> TransformedEnv:
-    """``BattleEnv``, ``BattlefieldEnv`` or ``CombinedArmsEnv`` (kernels on one thread) with each group's observation
-    entries concatenated into ``(group, "observation")``."""
+    """``BattleEnv``, ``BattlefieldEnv``, ``CombinedArmsEnv`` or ``TigerDeerEnv`` (kernels on one thread) with each
+    group's observation entries concatenated into ``(group, "observation")``."""
     opponent = {"scripted": team_actions, "random": "random", "none": None}[config.opponent]
     common = dict(num_envs=num_envs, device=device, seed=seed, opponent=opponent, threads=1, map_size=config.map_size, max_cycles=config.max_cycles)
-    if isinstance(config, CombinedArmsTaskConfig):
-        env: EnvBase = CombinedArmsEnv(**common)
+    if isinstance(config, TigerDeerTaskConfig):
+        env: EnvBase = TigerDeerEnv(**common, learner=config.learner)
+    elif isinstance(config, CombinedArmsTaskConfig):
+        env = CombinedArmsEnv(**common)
     elif isinstance(config, BattlefieldTaskConfig):
         env = BattlefieldEnv(**common)
     else:
@@ -229,11 +270,20 @@ class BattleTaskClass(TaskClass):
     @staticmethod
     def log_info(batch: TensorDictBase) -> dict[str, float]:
         """Kills per battle (red, blue) and red's win rate over the battles that ended in ``batch`` (combined
-        arms: each side's two groups' enemy kills summed)."""
+        arms: each side's two groups' enemy kills summed; tiger-deer: deer eaten per game and the share of
+        games in which every deer was eaten)."""
         done = batch.get(("next", "done")).squeeze(-1)
         kills = batch.get(("next", "kills"))[done].to(torch.float32)
         if not len(kills):
             return {}
+        groups = set(batch.keys())
+        if groups & {"deer", "tiger"}:  # tiger-deer: the tigers' kills are the deer eaten
+            eaten = kills[:, 1]
+            deer = batch.get(("next", "deer", "mask"))[done] if "deer" in groups else None
+            result = {"tiger_deer/games_ended": float(len(kills)), "tiger_deer/deer_eaten": eaten.mean().item()}
+            if deer is not None:
+                result["tiger_deer/all_deer_eaten"] = (~deer.any(dim=-1)).to(torch.float32).mean().item()
+            return result
         if kills.shape[-1] == 4:  # combined arms: redmelee, redranged, bluemelee, blueranged
             kills = torch.stack([kills[:, 0] + kills[:, 1], kills[:, 2] + kills[:, 3]], dim=-1)
         return {
@@ -246,11 +296,12 @@ class BattleTaskClass(TaskClass):
 
 class BattleTask(Task):
     """BenchMARL's task enum for Mean Field Zoo: ``BattleTask.BATTLE.get_task(config)``, ``BattleTask.BATTLEFIELD...``,
-    ``BattleTask.COMBINED_ARMS...``."""
+    ``BattleTask.COMBINED_ARMS...``, ``BattleTask.TIGER_DEER...``."""
 
     BATTLE = None
     BATTLEFIELD = None
     COMBINED_ARMS = None
+    TIGER_DEER = None
 
     @staticmethod
     def associated_class() -> type[TaskClass]:

@@ -33,6 +33,7 @@ ENVIRONMENTS: tuple[EnvEntry, ...] = (
     EnvEntry("battle", 0),
     EnvEntry("battlefield", 0),
     EnvEntry("combined_arms", 0),
+    EnvEntry("tiger_deer", 0),
 )
 
 

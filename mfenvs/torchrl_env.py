@@ -1,4 +1,4 @@
-"""Battle, Battlefield, combined arms, Gaussian Squeeze and Ising as native batched TorchRL environments (``batch_size=[B]``).
+"""Battle, Battlefield, combined arms, tiger-deer, Gaussian Squeeze and Ising as native batched TorchRL environments (``batch_size=[B]``).
 
 Needs the ``compat`` extra (``torchrl``, ``tensordict``); ``import mfenvs`` does not load this module.
 
@@ -32,7 +32,7 @@ with an ``opponent`` playing blue (``BattlefieldEnv``: the same on MAgent2's bat
 
 ``CombinedArmsEnv`` (``CombinedArmsCore``): one group per MAgent2 group (``redmelee``, ``redranged``,
 ``bluemelee``, ``blueranged``), each with its own action count and observation, feature and mean-action
-sizes (see the class).
+sizes (see the class). ``TigerDeerEnv`` (``TigerDeerCore``): the same with MAgent2's ``deer`` and ``tiger``.
 
 A dead agent stays ``done`` (and masked) until its battle restarts, so GAE-style code needs no special
 case. Because dead agents are ``done``, ``rollout(..., break_when_any_done=True)`` stops at the first
@@ -74,10 +74,14 @@ from mfenvs.battlefield.game import battlefield_config
 from mfenvs.combined_arms.core import CombinedArmsCore
 from mfenvs.combined_arms.env import observation_layout as combined_arms_layout
 from mfenvs.combined_arms.game import SIDE_OF_GROUP, CombinedArmsConfig, combined_arms_game
-from mfenvs.gridworld.core import GridOutput
+from mfenvs.gridworld.core import GridCore, GridOutput
 from mfenvs.common.adapter import ArrayCore, CoreOutput
 from mfenvs.common.validation import check_int
 from mfenvs.gaussian_squeeze.core import GaussianSqueezeConfig, GaussianSqueezeCore
+from mfenvs.tiger_deer.core import TigerDeerCore
+from mfenvs.tiger_deer.env import observation_layout as tiger_deer_layout
+from mfenvs.tiger_deer.game import GROUPS as TIGER_DEER_GROUPS
+from mfenvs.tiger_deer.game import TigerDeerConfig
 from mfenvs.ising.core import IsingConfig, IsingCore
 
 __all__ = ["BattleEnv", "BattlefieldEnv", "CombinedArmsEnv", "GaussianSqueezeEnv", "IsingEnv", "Opponent"]
@@ -401,7 +405,113 @@ class BattlefieldEnv(BattleEnv):
         )  # fmt: skip
 
 
-class CombinedArmsEnv(_GroupedEnv):
+class _GridGroupsEnv(_GroupedEnv):
+    """``num_envs`` games of a ``GridCore`` with per-group spaces (``mfenvs.gridworld.single``) as one TorchRL
+    environment with one agent group per game group (or the groups of ``learning_side`` only, the others
+    playing uniform random actions of their own sets from a generator seeded with each seeded reset).
+
+    Each group's ``"observation"`` is its PettingZoo env's (its own view window and channels),
+    ``"features"`` its type's MAgent2 feature vector with the position, ``"mean_action"`` the mean last
+    action of its living group mates in range, ``"mask"`` alive; the root ``"kills"`` ``[B, G]`` counts
+    the agents of the other side killed by each group. Done flags as ``BattleEnv``'s.
+    """
+
+    def __init__(
+        self,
+        core: GridCore,
+        bounds: list[tuple[np.ndarray, np.ndarray]],
+        side_of_group: Sequence[int],
+        *,
+        num_envs: int,
+        device: torch.device | str,
+        categorical_actions: bool,
+        seed: int | None,
+        learning_side: int | None,
+    ):
+        game = core.game
+        groups = {group.name: slots for group, slots in zip(game.groups, core.group_slices().values())}
+        kinds = {group.name: game.types.index(group.agent_type) for group in game.groups}
+        sides = np.asarray(side_of_group)
+        #: the slots the random opponent plays, and each one's number of actions
+        learning = sides[core.tables.slot_group] == learning_side if learning_side is not None else np.ones(core.n_agents, bool)
+        self._opponent_slots = np.flatnonzero(~learning)
+        self._opponent_actions = core.tables.n_actions[core.tables.slot_type[self._opponent_slots]]
+        self._opponent_rng = np.random.default_rng(seed)
+        self._learner_slots = np.flatnonzero(learning)
+        if learning_side is not None:
+            groups = {name: slots for k, (name, slots) in enumerate(groups.items()) if sides[k] == learning_side}
+        super().__init__(
+            num_envs=num_envs, device=device, categorical_actions=categorical_actions, seed=seed, group_slots=groups,
+            agent_names=core.agent_names, n_actions={name: game.types[kinds[name]].n_actions for name in groups},
+        )  # fmt: skip
+        self.core = core
+        #: per group: (view window crop, observation channels, feature length, actions)
+        self._cuts = {}
+        for name in groups:
+            low = bounds[kinds[name]][0]
+            offset = (game.view_size - low.shape[0]) // 2
+            crop = slice(offset, offset + low.shape[0])
+            agent_type = game.types[kinds[name]]
+            self._cuts[name] = (crop, low.shape[-1], game.feature_size(agent_type), agent_type.n_actions)
+        self._enemy = sides[:, None] != sides[None, :]
+        self._truncated = np.zeros(num_envs, dtype=bool)
+        observations = {}
+        for name, slots in groups.items():
+            shape = (num_envs, slots.stop - slots.start)
+            low, high = bounds[kinds[name]]
+            _, _, n_features, n_actions = self._cuts[name]
+            observations[name] = Composite(
+                observation=self._box(low, high, shape, torch.from_numpy(low).dtype),
+                features=Unbounded((*shape, n_features), dtype=torch.float32, device=self.device),
+                mean_action=Bounded(0.0, 1.0, (*shape, n_actions), dtype=torch.float32, device=self.device),
+                mask=Categorical(2, shape, dtype=torch.bool, device=self.device),
+                shape=shape,
+            )
+        kills = Bounded(0, core.n_agents, (num_envs, core.n_groups), dtype=torch.int64, device=self.device)
+        self._set_specs(Composite(observations, kills=kills, shape=(num_envs,), device=self.device))
+
+    def _reset_all(self, seed: int | None) -> TensorDictBase:
+        output = self.core.reset(seed)
+        if seed is not None:
+            self._opponent_rng = np.random.default_rng(seed)
+        self._truncated[:] = False
+        return self._tensordict(output)
+
+    def _reset_some(self, which: np.ndarray) -> TensorDictBase:
+        self.core.reset_battles(which)
+        self._truncated[which] = False
+        return self._tensordict(self.core.observe())
+
+    def _step_all(self, actions: np.ndarray) -> tuple[TensorDictBase, np.ndarray]:
+        if len(self._opponent_slots):  # the learners' actions, in slot order, and the opponent's
+            full = np.empty((self.batch_size[0], self.core.n_agents), dtype=np.int64)
+            full[:, self._learner_slots] = actions
+            full[:, self._opponent_slots] = self._opponent_rng.integers(
+                0, self._opponent_actions, size=(self.batch_size[0], len(self._opponent_slots))
+            )
+            actions = full
+        output = self.core.step(actions)
+        self._truncated |= output.truncated
+        return self._tensordict(output), output.rewards
+
+    def _tensordict(self, output: GridOutput) -> TensorDictBase:
+        """Observations (each group's own window, channels, features and actions) and done flags of every game."""
+        views, features, means = output.views, output.features, output.mean_actions
+        agents: dict[str, Any] = {"observation": {}, "features": {}, "mean_action": {}, "mask": output.alive}
+        for name, slots in self.group_slots.items():
+            crop, n_channels, n_features, n_actions = self._cuts[name]
+            agents["observation"][name] = views[:, slots, crop, crop, :n_channels]
+            agents["features"][name] = features[:, slots, :n_features]
+            agents["mean_action"][name] = means[:, slots, :n_actions]
+        kills = (self.core.state.kill_table * self._enemy[None]).sum(axis=2)
+        return self._pack(agents, output.alive, output.done, self._truncated.copy(), {"kills": kills})
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{group.name}={n}" for group, n in zip(self.core.game.groups, self.config.group_counts))
+        return f"{type(self).__name__}(num_envs={self.batch_size[0]}, map_size={self.config.map_size}, {counts}, device={self.device})"
+
+
+class CombinedArmsEnv(_GridGroupsEnv):
     """``num_envs`` independent combined arms games (``combined_arms_v0``: MAgent2's ``combined_arms_v6``) as one
     TorchRL environment with one agent group per MAgent2 group: ``redmelee``, ``redranged``, ``bluemelee``,
     ``blueranged``, all four acting.
@@ -440,85 +550,69 @@ class CombinedArmsEnv(_GroupedEnv):
         if opponent not in (None, "random"):
             raise ValueError(f"opponent must be None or 'random', got {opponent!r}")
         num_envs = check_int("num_envs", num_envs, minimum=1)
-        game = combined_arms_game(config)
-        tiled, bounds = combined_arms_layout(config, game, view_dtype)
+        tiled, bounds = combined_arms_layout(config, combined_arms_game(config), view_dtype)
         core = CombinedArmsCore(
             config, n_battles=num_envs, spare_view_channels=tiled.shape[1], threads=threads,
             tiled_features=tiled, view_dtype=view_dtype,
         )  # fmt: skip
-        groups = core.group_slices()
-        kinds = {name: game.types.index(group.agent_type) for name, group in zip(groups, game.groups)}
-        #: the slots blue's random opponent plays, and each one's number of actions
         self.opponent = opponent
-        self._opponent_slots = np.flatnonzero(core.teams == 1) if opponent else np.zeros(0, dtype=np.int64)
-        self._opponent_actions = core.tables.n_actions[core.tables.slot_type[self._opponent_slots]]
-        self._opponent_rng = np.random.default_rng(seed)
-        if opponent:
-            groups = {name: slots for name, slots in groups.items() if SIDE_OF_GROUP[list(core.group_slices()).index(name)] == 0}
-        super().__init__(
-            num_envs=num_envs, device=device, categorical_actions=categorical_actions, seed=seed, group_slots=groups,
-            agent_names=core.agent_names, n_actions={name: game.types[kind].n_actions for name, kind in kinds.items()},
-        )  # fmt: skip
         self.config = config
-        self.core = core
-        #: per group: (observation channels, feature length, actions)
-        self._cuts = {
-            name: (bounds[kind][0].shape[-1], game.feature_size(game.types[kind]), game.types[kind].n_actions)
-            for name, kind in kinds.items()
-        }
-        sides = np.asarray(SIDE_OF_GROUP)
-        self._enemy = sides[:, None] != sides[None, :]
-        self._truncated = np.zeros(num_envs, dtype=bool)
-        observations = {}
-        for name, slots in groups.items():
-            shape = (num_envs, slots.stop - slots.start)
-            low, high = bounds[kinds[name]]
-            _, n_features, n_actions = self._cuts[name]
-            observations[name] = Composite(
-                observation=self._box(low, high, shape, torch.from_numpy(low).dtype),
-                features=Unbounded((*shape, n_features), dtype=torch.float32, device=self.device),
-                mean_action=Bounded(0.0, 1.0, (*shape, n_actions), dtype=torch.float32, device=self.device),
-                mask=Categorical(2, shape, dtype=torch.bool, device=self.device),
-                shape=shape,
-            )
-        kills = Bounded(0, core.n_agents, (num_envs, core.n_groups), dtype=torch.int64, device=self.device)
-        self._set_specs(Composite(observations, kills=kills, shape=(num_envs,), device=self.device))
+        super().__init__(
+            core, bounds, SIDE_OF_GROUP, num_envs=num_envs, device=device, categorical_actions=categorical_actions,
+            seed=seed, learning_side=0 if opponent else None,
+        )  # fmt: skip
 
-    def _reset_all(self, seed: int | None) -> TensorDictBase:
-        output = self.core.reset(seed)
-        if seed is not None:
-            self._opponent_rng = np.random.default_rng(seed)
-        self._truncated[:] = False
-        return self._tensordict(output)
 
-    def _reset_some(self, which: np.ndarray) -> TensorDictBase:
-        self.core.reset_battles(which)
-        self._truncated[which] = False
-        return self._tensordict(self.core.observe())
+class TigerDeerEnv(_GridGroupsEnv):
+    """``num_envs`` independent tiger-deer games (``tiger_deer_v0``: MAgent2's ``tiger_deer_v4``) as one TorchRL
+    environment with one agent group per MAgent2 group: ``deer`` and ``tiger``.
 
-    def _step_all(self, actions: np.ndarray) -> tuple[TensorDictBase, np.ndarray]:
-        if self.opponent is not None:  # blue's slots follow red's
-            blue = self._opponent_rng.integers(0, self._opponent_actions, size=(self.batch_size[0], len(self._opponent_slots)))
-            actions = np.concatenate([actions, blue], axis=1)
-        output = self.core.step(actions)
-        self._truncated |= output.truncated
-        return self._tensordict(output), output.rewards
+    Deer: actions ``[B, n]`` in ``[0, 5)``, ``"observation"`` 3 x 3 x 5 (21 channels with ``extra_features``),
+    ``"features"`` 18, ``"mean_action"`` 5; tigers: ``[0, 9)``, 9 x 9 x 5 (25), 22, 9. The root ``"kills"``
+    ``[B, 2]`` counts the deer eaten by the tigers (``[:, 1]``; deer never kill). Each game draws a new
+    random map at every reset. Done flags as ``BattleEnv``'s: the game ends when every deer is eaten or
+    every tiger has starved.
 
-    def _tensordict(self, output: GridOutput) -> TensorDictBase:
-        """Observations (each group's own channels, features and actions) and done flags of every game."""
-        views, features, means = output.views, output.features, output.mean_actions
-        agents: dict[str, Any] = {"observation": {}, "features": {}, "mean_action": {}, "mask": output.alive}
-        for name, slots in self.group_slots.items():
-            n_channels, n_features, n_actions = self._cuts[name]
-            agents["observation"][name] = views[:, slots, ..., :n_channels]
-            agents["features"][name] = features[:, slots, :n_features]
-            agents["mean_action"][name] = means[:, slots, :n_actions]
-        kills = (self.core.state.kill_table * self._enemy[None]).sum(axis=2)
-        return self._pack(agents, output.alive, output.done, self._truncated.copy(), {"kills": kills})
+    Args:
+        config: the game; or pass ``TigerDeerConfig``'s fields as keyword arguments (not both).
+        num_envs, device, threads, categorical_actions, seed, view_dtype: as ``BattleEnv``'s.
+        opponent: ``None`` (both groups act) or ``"random"``: the group other than ``learner`` plays uniform
+            random actions (from a generator seeded with each seeded reset) and the env has ``learner``'s group only.
+        learner: ``"tiger"`` or ``"deer"``, the group that acts with a random ``opponent``.
+        **config_kwargs: ``TigerDeerConfig`` fields, e.g. ``map_size=20, max_cycles=100``.
+    """
 
-    def __repr__(self) -> str:
-        counts = ", ".join(f"{name}={n}" for name, n in zip(self.group_slots, self.config.group_counts))
-        return f"{type(self).__name__}(num_envs={self.batch_size[0]}, map_size={self.config.map_size}, {counts}, device={self.device})"
+    def __init__(
+        self,
+        config: TigerDeerConfig | None = None,
+        *,
+        num_envs: int = 1,
+        device: torch.device | str = "cpu",
+        threads: int | None = None,
+        categorical_actions: bool = True,
+        seed: int | None = None,
+        view_dtype: str = "float32",
+        opponent: str | None = None,
+        learner: str = "tiger",
+        **config_kwargs,
+    ):
+        config = _resolve_config(TigerDeerConfig, config, config_kwargs)
+        if opponent not in (None, "random"):
+            raise ValueError(f"opponent must be None or 'random', got {opponent!r}")
+        if learner not in TIGER_DEER_GROUPS:
+            raise ValueError(f"learner must be one of {TIGER_DEER_GROUPS}, got {learner!r}")
+        num_envs = check_int("num_envs", num_envs, minimum=1)
+        tiled, bounds = tiger_deer_layout(config, view_dtype)
+        core = TigerDeerCore(
+            config, n_battles=num_envs, spare_view_channels=tiled.shape[1], threads=threads,
+            tiled_features=tiled, view_dtype=view_dtype,
+        )  # fmt: skip
+        self.opponent = opponent
+        self.config = config
+        super().__init__(
+            core, bounds, (0, 1), num_envs=num_envs, device=device, categorical_actions=categorical_actions,
+            seed=seed, learning_side=TIGER_DEER_GROUPS.index(learner) if opponent else None,
+        )  # fmt: skip
 
 
 class _ArrayCoresEnv(_GroupedEnv):

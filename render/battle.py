@@ -118,7 +118,7 @@ def draw(core: Any, surface: pygame.Surface) -> None:
 
 
 def draw_battle(engine: Any, surface: pygame.Surface, battle: int = 0) -> None:
-    """Draw game ``battle`` of a ``GridCore`` (``state``, ``game``, ``tables``, ``walls``, ``results``) onto ``surface``.
+    """Draw game ``battle`` of a ``GridCore`` (``state``, ``game``, ``tables``, ``wall_maps``, ``results``) onto ``surface``.
 
     Cell ``(x, y)`` of the map is the cell in column x from the left and row y from the top.
 
@@ -142,7 +142,7 @@ def draw_battle(engine: Any, surface: pygame.Surface, battle: int = 0) -> None:
     hp_share = state.hp[battle] / tables.max_hp[kinds]
     died = state.last_deaths[battle]
     pixels = canvas.grid_pixels(
-        _cell_indices(np.asarray(engine.walls), positions, alive, died, groups, hp_share, small=layout.cell < DETAIL_CELL),
+        _cell_indices(np.asarray(engine.wall_maps[battle]), positions, alive, died, groups, hp_share, small=layout.cell < DETAIL_CELL),
         cell_colours(colours),
         layout.cell,
         line=1 if layout.cell >= DETAIL_CELL else 0,

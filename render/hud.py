@@ -38,9 +38,9 @@ import pygame
 
 from mfenvs.battle.core import BattleCore
 from mfenvs.battle.env import SingleBattle
-from mfenvs.combined_arms.core import CombinedArmsCore
-from mfenvs.combined_arms.env import SingleCombinedArms
 from mfenvs.gaussian_squeeze.core import GaussianSqueezeCore
+from mfenvs.gridworld.core import GridCore
+from mfenvs.gridworld.single import SingleGame
 from mfenvs.ising.core import IsingCore, energy_per_site, order_parameter
 from render import canvas, palette
 
@@ -215,7 +215,7 @@ def _battle(core: Any, names: Mapping[str, str]) -> HudInfo:
             kills=int(results[f"{team}_kills"]),
             reward=float(results[f"{team}_total_reward"]),
         )
-        for index, team in enumerate(TEAM_NAMES)
+        for index, team in enumerate(getattr(engine, "team_names", TEAM_NAMES))
     )
     done = bool(state.done[0])
     outcome = None if not done else ("draw" if results["winner"] == "draw" else f"{results['winner']} wins")
@@ -264,8 +264,8 @@ def _squeeze(core: Any, names: Mapping[str, str]) -> HudInfo:
 _READERS: dict[type, Callable[[Any, Mapping[str, str]], HudInfo]] = {
     SingleBattle: _battle,
     BattleCore: _battle,
-    SingleCombinedArms: _battle,
-    CombinedArmsCore: _battle,
+    SingleGame: _battle,  # combined arms, tiger-deer
+    GridCore: _battle,
     IsingCore: _ising,
     GaussianSqueezeCore: _squeeze,
 }

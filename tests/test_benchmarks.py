@@ -107,6 +107,19 @@ def test_battle_speed_times_combined_arms_with_each_groups_actions():
     assert len(rows) == 4 and rows[2].startswith("| 16 | 12 | off | 3 |")  # 3 per group; two APIs x minimap off / on
 
 
+def test_battle_speed_times_tiger_deer_with_each_groups_actions():
+    """Tiger-deer's rows: deer draw from 5 actions, tigers from 9 (a tiger's attack for a deer would raise)."""
+    script = BENCHMARKS / "battle_speed.py"
+    arguments = ["--game", "tiger_deer", "--no-magent2", "--maps", "20", "--minimap", "20", "--batch", "20=3", "--seconds", "0.2", "--repeats", "1"]
+    result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "`tiger_deer_v0.parallel_env` vs `tiger_deer_v4.parallel_env`" in result.stdout
+    assert "`TigerDeerCore` (tiger_deer)" in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| 20 | 24 |")]
+    assert len(rows) == 4 and rows[2].startswith("| 20 | 24 | off | 3 |")  # 20 deer, 4 tigers; two APIs x minimap off / on
+    assert "Observation bytes" not in result.stdout  # that table models Battle's views only
+
+
 def test_battle_speed_float16_rows_say_so_and_count_two_bytes_a_view_value():
     script = BENCHMARKS / "battle_speed.py"
     arguments = ["--no-magent2", "--maps", "20", "--minimap", "", "--api", "batched", "--seconds", "0.1", "--repeats", "1", "--view-dtype", "float16"]

@@ -221,6 +221,11 @@ def test_eval_squeeze_and_ising_report_their_measures(capsys):
         (["train", "combined_arms", "--eval-panel", "scripted", "--env-kwarg", "map_size=16"], "the scripted policy plays battle"),
         (["eval", "combined_arms", "--policy", "random"], "give both --red SPEC and --blue SPEC"),
         (["arena", "combined_arms", "scripted", "random", "--no-builtins", "--env-kwarg", "map_size=16"], "the scripted policy plays battle"),
+        # tiger-deer's sides are two different groups: not trainable yet (issue 25)
+        (["train", "tiger_deer", "--algo", "mfq"], "mfzoo train: error: tiger_deer is not supported yet"),
+        (["train", "tiger_deer", "--algo", "il"], "deer 3 x 3 views and 5 actions, tigers 9 x 9 and 9"),
+        (["eval", "tiger_deer", "--policy", "random"], "mfzoo eval: error: tiger_deer is not supported yet"),
+        (["arena", "tiger_deer"], "the arena plays team games"),
     ],
 )
 def test_bad_train_and_eval_arguments_exit_with_status_2(argv, message, capsys):

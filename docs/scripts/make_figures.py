@@ -1,7 +1,7 @@
 """Draw every picture of the documentation site from the code and the committed results.
 
     python docs/scripts/make_figures.py            # all figures into docs/_static/figures/
-    python docs/scripts/make_figures.py speed      # only some: battle, battlefield, combined_arms, ising, gaussian_squeeze, speed
+    python docs/scripts/make_figures.py speed      # only some: battle, battlefield, combined_arms, tiger_deer, ising, gaussian_squeeze, speed
 
 - ``battle.gif``: one battle played by two shipped policies (``zoo:mfq`` red, ``zoo:il`` blue), drawn by
   Battle's own renderer (``render.battle`` through ``mfzoo watch``'s recorder), seed 0;
@@ -9,6 +9,8 @@
   12 v 12 start (every episode starts the same);
 - ``combined_arms.png``: ``env.render()`` of combined arms at MAgent2's map 45 after 10 steps of a charge (every
   agent attacks the first enemy in its reach, else moves straight at the other side);
+- ``tiger_deer.png``: ``env.render()`` of tiger-deer at MAgent2's map 45 (random walls) after 30 steps of a
+  hunt (each tiger attacks a deer next to it, else steps towards the nearest deer; the deer wander at random);
 - ``ising.gif``: a 32 x 32 Ising lattice, every site best-responding to its four neighbours with
   probability 0.1 per step (the others keep their spin), drawn by ``render.ising``;
 - ``gaussian_squeeze.png``: ``env.render()`` of Gaussian Squeeze (N = 1000) after one round of random play;
@@ -30,7 +32,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "_static" / "figures"
-FIGURES = ("battle", "battlefield", "combined_arms", "ising", "gaussian_squeeze", "speed")
+FIGURES = ("battle", "battlefield", "combined_arms", "tiger_deer", "ising", "gaussian_squeeze", "speed")
 SPEED_SECTION = "## Battle on Numba kernels vs MAgent2"
 SPEED_TABLES = {"All cores (2 threads)": "all cores", "One thread": "one thread"}
 """The subsections of ``SPEED_SECTION`` drawn, and their panel titles."""
@@ -97,6 +99,43 @@ def combined_arms(out: Path = OUT, steps: int = 10) -> Path:
     iio.imwrite(out / "combined_arms.png", env.render())
     env.close()
     return out / "combined_arms.png"
+
+
+def hunt(core, rng: np.random.Generator) -> np.ndarray:
+    """``[N]`` actions of tiger-deer's game 0: each living tiger attacks the first deer next to it (its attack
+    order), else takes the move that brings it closest to the nearest deer; deer move at random."""
+    tables, state = core.tables, core.state
+    kinds, positions, alive = tables.slot_type, state.positions[0], state.alive[0]
+    actions = rng.integers(0, tables.n_moves[kinds])
+    deer = positions[alive & (tables.slot_group == 0)]
+    masks = core.action_masks()[0]
+    for slot in np.flatnonzero(alive & (tables.slot_group == 1)):
+        kind = kinds[slot]
+        attacks = np.flatnonzero(masks[slot, tables.n_moves[kind] : tables.n_actions[kind]])
+        if len(attacks):
+            actions[slot] = tables.n_moves[kind] + attacks[0]
+        elif len(deer):
+            target = deer[np.argmin(np.abs(deer - positions[slot]).sum(axis=1))]
+            offsets = np.asarray(core.game.types[kind].move_offsets)
+            actions[slot] = int(np.argmin(np.abs(positions[slot] + offsets - target).sum(axis=1)))
+    return actions
+
+
+def tiger_deer(out: Path = OUT, steps: int = 30) -> Path:
+    """Tiger-deer's own drawing at map 45 after ``steps`` steps of a hunt (``hunt``)."""
+    import imageio.v3 as iio
+
+    from mfenvs import tiger_deer_v0
+
+    env = tiger_deer_v0.parallel_env(render_mode="rgb_array", dead_agents="absorb")
+    env.reset(seed=0)
+    core = env.unwrapped.core.engine
+    rng = np.random.default_rng(0)
+    for _ in range(steps):
+        env.step(dict(zip(env.agents, hunt(core, rng).tolist())))
+    iio.imwrite(out / "tiger_deer.png", env.render())
+    env.close()
+    return out / "tiger_deer.png"
 
 
 def ising(out: Path = OUT, size: int = 32, steps: int = 40, rate: float = 0.1) -> Path:

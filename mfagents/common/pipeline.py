@@ -75,10 +75,13 @@ TRAINING_ENV_KWARGS: dict[str, dict[str, Any]] = {
     **{name: {"extra_features": True, "dead_agents": "absorb"} for name in BATTLE_GAMES},
     # as Battle: a fixed agent set, and the feature channels (id bits, last action, last reward) the learners read
     "combined_arms": {"extra_features": True, "dead_agents": "absorb"},
+    "tiger_deer": {"dead_agents": "absorb"},  # a fixed agent set (mfzoo watch plays its rows)
 }
 """Environment arguments the trainers set unless the user overrides them (by short name)."""
 
-REQUIRED_ENV_KWARGS: dict[str, dict[str, Any]] = {name: {"dead_agents": "absorb"} for name in (*BATTLE_GAMES, "combined_arms")}
+REQUIRED_ENV_KWARGS: dict[str, dict[str, Any]] = {
+    name: {"dead_agents": "absorb"} for name in (*BATTLE_GAMES, "combined_arms", "tiger_deer")
+}
 """Environment arguments the pipeline cannot work without (SuperSuit needs a fixed agent set)."""
 
 SIDES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -91,8 +94,24 @@ name starts ``G_``). The first side is the run's learner side. Sides list their 
 played on the other side rely on. Combined arms' sides are MAgent2's four groups, two
 per side, each with its own spaces."""
 
-TEAM_GROUPS: dict[str, tuple[str, ...]] = {name: tuple(g for groups in sides.values() for g in groups) for name, sides in SIDES.items()}
-"""Every group of the environments with sides, in side order (``SIDES``)."""
+TEAM_GROUPS: dict[str, tuple[str, ...]] = {
+    **{name: tuple(g for groups in sides.values() for g in groups) for name, sides in SIDES.items()},
+    "tiger_deer": ("deer", "tiger"),
+}
+"""Every group of the environments with teams, in side order (``SIDES``); tiger-deer's two groups are its sides."""
+
+GROUP_SPACES_TEXT: dict[str, str] = {
+    "combined_arms": "melee 9 actions, ranged 25",
+    "tiger_deer": "deer 3 x 3 views and 5 actions, tigers 9 x 9 and 9",
+}
+"""Environments whose groups have different observation and action spaces, and how they differ."""
+
+NOT_TRAINABLE: dict[str, tuple[str, str]] = {
+    "tiger_deer": ("TigerDeerEnv", "TIGER_DEER"),
+}
+"""Environments the trainers, evaluation and arena cannot play yet, with their TorchRL env and BenchMARL task:
+tiger-deer's sides are two different groups (no self-play mirror), and a deer's 3 x 3 view is too small for the
+learners' convolutional encoder (two 3 x 3 convolutions)."""
 
 ALL = "all"
 """The group (and side) name of environments without teams."""
@@ -104,20 +123,32 @@ class PerGroupSpacesError(ValueError):
 
 
 def check_one_space_per_agent(entry: EnvEntry, what: str) -> None:
-    """Raise ``PerGroupSpacesError`` for environments whose groups have different spaces (combined arms), where
-    ``what`` (SB3 models, ``zoo:`` policies) plays one observation and action shape only."""
-    if entry.short_name in PER_GROUP_SPACES:
+    """Raise ``PerGroupSpacesError`` for environments whose groups have different spaces (combined arms,
+    tiger-deer), where ``what`` (SB3 models, ``zoo:`` policies) plays one observation and action shape only."""
+    if entry.short_name in GROUP_SPACES_TEXT:
         raise PerGroupSpacesError(
             f"{what}: {entry.short_name} is not supported: its groups have different observation and action spaces "
-            f"(melee 9 actions, ranged 25) and {what} play one shape; use a run directory trained on "
+            f"({GROUP_SPACES_TEXT[entry.short_name]}) and {what} play one shape; use a run directory trained on "
             f"{entry.short_name}, random or module:callable"
         )
 
 
-PER_GROUP_SPACES: tuple[str, ...] = ("combined_arms",)
-"""Environments whose groups have different observation and action spaces (MAgent2's combined arms: melee
-9 actions, ranged 25). ``VecPipeline`` pads their spaces for SuperSuit and gives each group its own
-(``GroupSpaces``); their checkpoints name learners by group."""
+def check_trainable(entry: EnvEntry) -> None:
+    """Raise ``PerGroupSpacesError`` for an environment the trainers, evaluation and arena cannot play yet (``NOT_TRAINABLE``)."""
+    if entry.short_name in NOT_TRAINABLE:
+        torchrl_env, task = NOT_TRAINABLE[entry.short_name]
+        raise PerGroupSpacesError(
+            f"{entry.short_name} is not supported yet by mfzoo's training, evaluation and arena: its sides are "
+            f"different groups ({GROUP_SPACES_TEXT[entry.short_name]}), so self-play has no mirror, and a 3 x 3 view "
+            f"is too small for the learners' convolutional encoder; use mfzoo watch {entry.short_name} --policy random "
+            f"(or module:callable), the TorchRL env mfenvs.torchrl_env.{torchrl_env} or the BenchMARL task BattleTask.{task}"
+        )
+
+
+PER_GROUP_SPACES: tuple[str, ...] = tuple(GROUP_SPACES_TEXT)
+"""Environments whose groups have different observation and action spaces (MAgent2's combined arms and
+tiger-deer). ``VecPipeline`` pads their spaces for SuperSuit and gives each group its own (``GroupSpaces``);
+their checkpoints name learners by group."""
 
 
 def training_env_kwargs(entry: EnvEntry, env_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -290,6 +321,7 @@ class VecPipeline:
 
     def __init__(self, env_name: str, env_kwargs: dict[str, Any] | None = None, n_envs: int = 1):
         self.entry = find(env_name)
+        check_trainable(self.entry)
         self.env_kwargs = training_env_kwargs(self.entry, env_kwargs)
         parallel_env = make_parallel_env(self.entry.env_id, self.env_kwargs)
         self.possible_agents: list[str] = list(parallel_env.possible_agents)

@@ -95,106 +95,35 @@ Version history:
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import gymnasium
 import numpy as np
 
 from mfenvs.combined_arms.core import CombinedArmsCore
-from mfenvs.combined_arms.game import GROUPS, CombinedArmsConfig, combined_arms_game
-from mfenvs.common.adapter import ArrayParallelEnv, CoreOutput
+from mfenvs.combined_arms.game import CombinedArmsConfig, combined_arms_game
+from mfenvs.common.adapter import ArrayParallelEnv
 from mfenvs.common.validation import check_choice
-from mfenvs.gridworld.game import ID_BITS, Game
-from mfenvs.gridworld.observe import VIEW_DTYPES, check_view_dtype
+from mfenvs.gridworld import single
+from mfenvs.gridworld.game import Game
 
 
 def observation_layout(
     config: CombinedArmsConfig, game: Game, view_dtype: str = "float32"
 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
-    """MAgent2's observation of each agent type: the feature columns tiled after the view channels, and the bounds.
-
-    Returns ``(tiled, bounds)``: the ``[T, K]`` ``tiled_features`` table of a ``CombinedArmsCore`` that
-    yields this layout (per type: all its features but the position with ``extra_features``, the
-    position with the minimap; -1 pads the shorter rows), and per type ``(low, high)``, the ``[13, 13,
-    C_t]`` bounds in ``view_dtype`` (rounded to nearest for float16, which keeps every observation inside).
-    """
-    rows = []
-    for agent_type in game.types:
-        n_features = ID_BITS + agent_type.n_actions + 1
-        rows.append(
-            np.r_[
-                np.arange(n_features) if config.extra_features else [],
-                np.arange(n_features, n_features + 2) if config.minimap_mode else [],
-            ].astype(np.int64)
-        )
-    width = max(len(row) for row in rows)
-    tiled = np.full((len(rows), width), -1, dtype=np.int64)
-    n_view = game.n_view_channels
+    """MAgent2's observation of each agent type (``mfenvs.gridworld.single.observation_layout``), the
+    tiled last reward bounded by the sum of the negative and of the positive reward terms."""
     rewards = [config.kill_reward, config.step_reward, config.dead_penalty, config.attack_penalty, config.attack_opponent_reward]
-    dtype = VIEW_DTYPES[check_view_dtype(view_dtype)]
-    bounds = []
-    for k, (agent_type, row) in enumerate(zip(game.types, rows)):
-        tiled[k, : len(row)] = row
-        low = np.zeros((game.view_size, game.view_size, n_view + len(row)), dtype=np.float32)
-        high = np.ones_like(low)
-        high[..., :n_view] = 2.0  # the own minimap adds 1 at the agent's bin (MAgent2's Box(0, 2))
-        if config.extra_features:
-            reward_channel = n_view + ID_BITS + agent_type.n_actions
-            low[..., reward_channel] = sum(min(r, 0.0) for r in rewards)
-            high[..., reward_channel] = sum(max(r, 0.0) for r in rewards)
-        bounds.append((low.astype(dtype), high.astype(dtype)))
-    return tiled, bounds
+    return single.observation_layout(game, config.extra_features, single.reward_range(rewards), view_dtype)
 
 
-class SingleCombinedArms:
+class SingleCombinedArms(single.SingleGame):
     """One game of a ``CombinedArmsCore`` in MAgent2's per-agent layout: the ``ArrayCore`` the adapter drives,
     with per-slot spaces (each group its own action count, each type its own observation depth)."""
 
     def __init__(self, config: CombinedArmsConfig, action_mask: bool = False, view_dtype: str = "float32"):
         tiled, bounds = observation_layout(config, combined_arms_game(config), view_dtype)
-        self.engine = CombinedArmsCore(
+        engine = CombinedArmsCore(
             config, n_battles=1, spare_view_channels=tiled.shape[1], tiled_features=tiled, view_dtype=view_dtype
         )
-        engine = self.engine
-        self.agent_names = engine.agent_names
-        self.with_action_mask = action_mask
-        self.group_slices = engine.group_slices()
-        type_of_group = [engine.game.types.index(group.agent_type) for group in engine.game.groups]
-        #: per group: (slots, observation channels, action count), in MAgent2's order
-        self._layout = [
-            (self.group_slices[name], bounds[type_of_group[k]][0].shape[-1], engine.game.groups[k].agent_type.n_actions)
-            for k, name in enumerate(GROUPS)
-        ]
-        group_observation_spaces = [gymnasium.spaces.Box(*bounds[kind], dtype=bounds[kind][0].dtype) for kind in type_of_group]
-        group_action_spaces = [gymnasium.spaces.Discrete(n) for _, _, n in self._layout]
-        counts = config.group_counts
-        self.observation_spaces = tuple(space for space, n in zip(group_observation_spaces, counts) for _ in range(n))
-        self.action_spaces = tuple(space for space, n in zip(group_action_spaces, counts) for _ in range(n))
-        self.observation_space = self.observation_spaces[0]
-        self.action_space = self.action_spaces[0]
-        n_channels = 1 + 2 * len(GROUPS)
-        self.state_space = gymnasium.spaces.Box(0.0, 1.0, shape=(config.map_size, config.map_size, n_channels), dtype=np.float32)
-
-    @property
-    def config(self) -> CombinedArmsConfig:
-        return self.engine.config
-
-    @property
-    def max_cycles(self) -> int:
-        return self.engine.config.max_cycles
-
-    @max_cycles.setter
-    def max_cycles(self, value: int) -> None:
-        self.engine.config = replace(self.engine.config, max_cycles=value)
-
-    def reset(self, seed: int | None = None) -> CoreOutput:
-        return self._convert(self.engine.reset(seed))
-
-    def step(self, actions: np.ndarray) -> CoreOutput:
-        return self._convert(self.engine.step(actions[None, :]))
-
-    def state(self) -> np.ndarray:
-        return self.engine.state_map(0)
+        super().__init__(engine, bounds, action_mask)
 
     def scoreboard(self, done: bool) -> dict[str, int | float | bool]:
         """The per-step infos shared by every agent: numbers only, the same keys every step."""
@@ -203,34 +132,6 @@ class SingleCombinedArms:
         if not done:
             winner = None
         return {**results, "red_won": winner == "red", "blue_won": winner == "blue", "draw": winner == "draw"}
-
-    def _group_rows(self, array: np.ndarray, columns: str) -> list[np.ndarray]:
-        """Per-slot rows of ``[N, ...]`` ``array``, each group's cut to its own ``"channels"`` or ``"actions"``
-        (``list(array)`` makes every row at once; only the groups narrower than the array are cut again)."""
-        rows = list(array)
-        width = array.shape[-1]
-        for slots, n_channels, n_actions in self._layout:
-            cut = n_channels if columns == "channels" else n_actions
-            if cut < width:
-                rows[slots] = list(array[slots, ..., :cut])
-        return rows
-
-    def _convert(self, out) -> CoreOutput:
-        done = bool(out.done[0])
-        agent_info = {}
-        if self.with_action_mask:
-            agent_info["action_mask"] = self._group_rows(self.engine.action_masks()[0].astype(np.int8), "actions")
-        return CoreOutput(
-            observations=self._group_rows(out.views[0], "channels"),
-            rewards=out.rewards[0],
-            terminated=out.terminated[0],
-            truncated=bool(out.truncated[0]),
-            done=done,
-            alive=out.alive[0],
-            mean_actions=self._group_rows(out.mean_actions[0], "actions"),
-            info=self.scoreboard(done),
-            agent_info=agent_info,
-        )
 
 
 class CombinedArmsEnv(ArrayParallelEnv):

@@ -3,11 +3,22 @@
 A game is a ``Game`` (``mfenvs.gridworld.game``): agent types, groups, reward rules, walls and a
 placement, like MAgent's ``get_config`` + ``generate_map``. ``GridCore`` steps B games of one ``Game``
 at once; Battle (``mfenvs.battle``), Battlefield (``mfenvs.battlefield``) and combined arms
-(``mfenvs.combined_arms``) are games of it.
+(``mfenvs.combined_arms``) and tiger-deer (``mfenvs.tiger_deer``) are games of it.
 """
 
 from mfenvs.gridworld.core import GridCore, GridOutput
-from mfenvs.gridworld.game import AgentType, Game, Group, RewardRule, circle_range
+from mfenvs.gridworld.game import (
+    AgentType,
+    Game,
+    Group,
+    JointAttackRule,
+    MapLayout,
+    RewardRule,
+    circle_range,
+)
 from mfenvs.gridworld.state import EMPTY, NO_ACTION, GridState
 
-__all__ = ["EMPTY", "NO_ACTION", "AgentType", "Game", "GridCore", "GridOutput", "GridState", "Group", "RewardRule", "circle_range"]
+__all__ = [
+    "EMPTY", "NO_ACTION", "AgentType", "Game", "GridCore", "GridOutput", "GridState", "Group", "JointAttackRule",
+    "MapLayout", "RewardRule", "circle_range",
+]  # fmt: skip

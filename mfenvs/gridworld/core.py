@@ -39,7 +39,8 @@ class GridOutput:
 
     Attributes:
         views: ``[B, N, V, V, C]`` view windows (zeros for dead agents): float32, or float16 with
-            ``view_dtype="float16"``.
+            ``view_dtype="float16"``. V is the largest view of the game's types; a type with a smaller
+            view has its window at the centre, zeros around it (``Game.type_view_size``).
         features: ``[B, N, F]`` float32 id bits, last action one-hot, last reward, (x, y) / map_size.
         rewards: ``[B, N]`` float32 rewards of this step (0 for agents dead before it).
         alive: ``[B, N]`` bool after the step.
@@ -146,8 +147,12 @@ class GridCore:
         self._work = n_battles * self.n_agents  # agent slots of a step: small steps run on one thread (jit.threads)
         self.group_starts = game.group_starts
         self.agent_names = tuple(f"{g.name}_{i}" for g, n in zip(game.groups, game.counts) for i in range(n))
-        self.walls = game.wall_map()
-        self._half_widths = tuple(observe.circle_half_widths(game.view_radius).tolist())  # a tuple: see observe.view_window
+        #: ``[B, H, W]`` bool walls of each game (the border ring, the game's walls, and those its map drew)
+        self.wall_maps = np.repeat(game.wall_map()[None], n_battles, axis=0)
+        # per view size, the view circle's half widths (tuples: see observe.view_window)
+        self._half_widths = tuple(
+            tuple(observe.circle_half_widths(size // 2).tolist()) for size in sorted(set(self.tables.view_sizes.tolist()), reverse=True)
+        )
         self._groups = (np.arange(n_battles)[:, None] * self.n_groups + self.tables.slot_group[None, :]).reshape(-1)
         self.state = GridState.empty(n_battles, self.n_agents, game.map_size, self.n_groups)
         self._rng: np.random.Generator | None = None
@@ -156,9 +161,14 @@ class GridCore:
         self._n_attacks = np.zeros(n_battles, dtype=np.int64)
         self._first_attack = np.zeros(n_battles + 1, dtype=np.int64)
         # scratch of the views: each game seen by each group, and the cells the agents were drawn on
-        self._pictures = observe.empty_pictures(n_battles, game, self.walls, self.view_dtype, self.spare_view_channels)
+        self._pictures = observe.empty_pictures(n_battles, game, self.wall_maps, self.view_dtype, self.spare_view_channels)
         self._drawn = np.full((n_battles, self.n_agents), -1, dtype=np.int64)
         self._view_buffers: list[tuple[np.ndarray, np.ndarray]] = []  # see _views_buffer
+
+    @property
+    def walls(self) -> np.ndarray:
+        """``[H, W]`` bool walls of game 0 (every game's, unless the game draws its walls: ``wall_maps``)."""
+        return self.wall_maps[0]
 
     @property
     def slot_group(self) -> np.ndarray:
@@ -192,7 +202,10 @@ class GridCore:
             raise RuntimeError("call reset(seed) before reset_battles()")
         state = self.state
         for b in np.flatnonzero(which):  # one placement per game, not per agent
-            positions = self.game.initial_positions(self._rng)
+            walls, positions = self.game.initial_layout(self._rng)
+            if walls is not None:  # the game drew this episode's walls
+                self.wall_maps[b] = walls
+                observe.draw_walls(self._pictures, b, walls, self.game.view_radius)
             state.positions[b] = positions
             state.occupant[b] = EMPTY
             state.occupant[b, positions[:, 1], positions[:, 0]] = np.arange(self.n_agents)
@@ -233,7 +246,7 @@ class GridCore:
             # the random order of this step's attacks, drawn from the core's generator
             order = self._rng.permutation(n_attacks) if n_attacks else np.zeros(0, dtype=np.int64)
             rules.step_battles(
-                *tables, self.n_groups, self.max_cycles, *self.game.move_bands, self.walls, actions, self._victims,
+                *tables, self.n_groups, self.max_cycles, *self.game.move_bands, self.wall_maps, actions, self._victims,
                 self._first_attack, order, state.positions, state.hp, state.alive, state.occupant,
                 state.last_actions, state.last_rewards, state.last_hits, state.last_deaths, state.steps,
                 state.kill_table, state.done, rewards, terminated, truncated,
@@ -249,7 +262,7 @@ class GridCore:
     """Views buffers a core keeps for reuse: a step's output is usually still held while the next is made."""
 
     def _views_buffer(self) -> tuple[np.ndarray, np.ndarray]:
-        """A views buffer nothing outside the core refers to (reused: its dead agents' zero rows stay
+        """A views buffer nothing outside the core refers to (reused: the cells it knows hold zeros stay
         unwritten, ``observe.write_observations``), or a new one, kept if there are fewer than ``VIEW_BUFFERS``.
 
         A buffer is free when its reference count is the pool's own: every array handed out (the views,
@@ -258,7 +271,7 @@ class GridCore:
         for buffer in self._view_buffers:
             if sys.getrefcount(buffer[0]) == _POOLED_REFERENCES:
                 return buffer
-        buffer = observe.empty_views(self.n_battles, self.n_agents, len(self._half_widths), self._pictures)
+        buffer = observe.empty_views(self.n_battles, self.n_agents, self.game.view_size, self._pictures)
         if len(self._view_buffers) < self.VIEW_BUFFERS:
             self._view_buffers.append(buffer)
         return buffer
@@ -313,11 +326,11 @@ class GridCore:
     def action_masks(self) -> np.ndarray:
         """``[B, N, A]`` bool: moves that are not blocked right now, attacks on an agent they can hit."""
         with jit.threads(self.threads, self._work):
-            return observe.action_masks(self.state, self.game, self.tables, self.walls)
+            return observe.action_masks(self.state, self.game, self.tables, self.wall_maps)
 
     def state_map(self, battle: int = 0) -> np.ndarray:
         """MAgent2's global state of one game: ``[map_size, map_size, 1 + 2 G]`` float32 indexed [y, x]."""
-        return observe.state_map(self.state, self.game, self.tables, self.walls, battle)
+        return observe.state_map(self.state, self.game, self.tables, self.wall_maps[battle], battle)
 
     def group_alive_counts(self) -> np.ndarray:
         """``[B, G]`` living agents of each group."""

@@ -14,9 +14,13 @@ Example (Battle, as ``mfenvs.battle.game`` declares it)::
                 rules=(RewardRule("attack", "red", "blue", 0.2), RewardRule("attack", "blue", "red", 0.2)),
                 counts=(64, 64), generate_map=partial(place, config))  # place: mfenvs.battle.game.place
 
-What the engine does not do yet (later games of issue 25): agent types with different view radii in
-one game, bodies larger than 1 x 1, negative ``step_recover`` (starvation), heal-on-kill, reward rules
-paid to the victim or on an AND of events, walls or spawns drawn per episode, groups that never act;
+Tiger-deer adds: agent types with different view radii in one game (each type's window is centred
+in the game's largest one, ``Game.view_size``), negative ``step_recover`` (starvation: death when hp
+drops below 0), heal-on-kill (``kill_supply``), reward rules paid to the victim (``receiver="victim"``)
+or to two attackers of one victim (``JointAttackRule``, MAgent's ``(a attack c) & (b attack c)``), and
+walls and spawns drawn per episode (``generate_map`` returning a ``MapLayout``).
+
+What the engine does not do yet (later games of issue 25): bodies larger than 1 x 1, groups that never act.
 Each type's features are MAgent's layout for its own action set
 (``Game.feature_size``; rows of shorter types are padded with zeros), and a core can tile a different
 list of feature columns per type (combined arms).
@@ -78,7 +82,10 @@ class AgentType:
     damage: float = 2.0
     """Hit points one attack removes."""
     step_recover: float = 0.1
-    """Hit points regained per step after the attacks, capped at ``hp`` (MAgent's ``step_recover``)."""
+    """Hit points regained per step after the attacks, capped at ``hp`` (MAgent's ``step_recover``);
+    negative: lost every step (starvation), the agent dies when its hp drops below 0 (``Agent::starve``)."""
+    kill_supply: float = 0.0
+    """Hit points its killer regains (capped at the killer's ``hp``) at the killing blow (``Map::do_attack``)."""
     kill_reward: float = 0.0
     """Reward of the agent that kills one of this type (the killing blow)."""
     step_reward: float = 0.0
@@ -96,8 +103,8 @@ class AgentType:
         check_float("view_radius", self.view_radius, positive=True)
         check_float("attack_radius", self.attack_radius, non_negative=True)
         check_float("damage", self.damage, non_negative=True)
-        # Negative recovery (MAgent's starvation, tiger-deer) needs death by starvation: not in the engine yet.
-        check_float("step_recover", self.step_recover, non_negative=True)
+        check_float("step_recover", self.step_recover)
+        check_float("kill_supply", self.kill_supply, non_negative=True)
         for name in ("kill_reward", "step_reward", "dead_penalty", "attack_penalty"):
             check_float(name, getattr(self, name))
         if not isinstance(self.attack_in_group, bool):
@@ -131,27 +138,74 @@ class Group:
     agent_type: AgentType
 
 
+RECEIVERS = ("attacker", "victim")
+
+
 @dataclass(frozen=True)
 class RewardRule:
-    """A reward to the attacker when an agent of group ``attacker`` hits one of group ``victim``.
+    """A reward when an agent of group ``attacker`` hits one of group ``victim``, paid to the ``receiver``.
 
     ``event`` is MAgent's: ``"attack"`` fires on a hit that does not kill, ``"kill"`` on the killing
-    blow (which fires no ``"attack"`` rule). Several rules on the same pair add up.
+    blow (which fires no ``"attack"`` rule). Several rules on the same pair add up. ``receiver`` is
+    ``"attacker"`` (MAgent's ``receiver=[a]``) or ``"victim"`` (``receiver=[c]``, tiger-deer's
+    ``deer_attacked``: once per non-killing hit); a killing blow pays no victim (its reward is its
+    ``dead_penalty``), so victim rules are ``"attack"`` rules.
     """
 
     event: str
     attacker: str
     victim: str
     reward: float
+    receiver: str = "attacker"
 
     def __post_init__(self) -> None:
         if self.event not in EVENTS:
             raise ValueError(f"event must be one of {EVENTS}, got {self.event!r}")
+        if self.receiver not in RECEIVERS:
+            raise ValueError(f"receiver must be one of {RECEIVERS}, got {self.receiver!r}")
+        if self.receiver == "victim" and self.event != "attack":
+            raise ValueError("a victim's reward on the step it is killed is its dead_penalty: victim rules are 'attack' rules")
         check_float("reward", self.reward)
 
 
-Placement = Callable[[np.random.Generator], Sequence[np.ndarray]]
-"""``generate_map(rng)``: each group's ``[n_g, 2]`` start cells ``(x, y)``, drawing from ``rng`` if random."""
+@dataclass(frozen=True)
+class JointAttackRule:
+    """MAgent's ``(a attack c) & (b attack c)`` with ``receiver=[a, b]``: ``a`` and ``b`` any two distinct
+    agents of group ``attackers``, ``c`` an agent of group ``victim``.
+
+    MAgent's ``calc_rule`` enumerates every ordered pair ``(a, b)`` whose non-killing hits (``"attack"``
+    events) of the step landed on the same ``c``, paying ``rewards[0]`` to ``a`` and ``rewards[1]`` to
+    ``b``: an agent earns ``rewards[0] + rewards[1]`` per *other* agent of its group that made a
+    non-killing hit on its victim this step (tiger-deer: +0.5 + 0.5 per other tiger).
+    """
+
+    attackers: str
+    victim: str
+    rewards: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        if len(self.rewards) != 2:
+            raise ValueError(f"rewards must be two numbers (to a and to b), got {self.rewards!r}")
+        for reward in self.rewards:
+            check_float("rewards", reward)
+
+    @property
+    def per_partner(self) -> float:
+        """An agent's reward per other agent of its group that hit the same victim."""
+        return float(np.float32(self.rewards[0]) + np.float32(self.rewards[1]))
+
+
+class MapLayout(NamedTuple):
+    """What a ``generate_map`` that draws its walls returns: the interior walls ``[K, 2]`` ``(x, y)``
+    (added to the game's fixed ones), then each group's ``[n_g, 2]`` start cells."""
+
+    walls: np.ndarray
+    groups: Sequence[np.ndarray]
+
+
+Placement = Callable[[np.random.Generator], "Sequence[np.ndarray] | MapLayout"]
+"""``generate_map(rng)``: each group's ``[n_g, 2]`` start cells ``(x, y)``, or a ``MapLayout`` with the
+walls of the episode first (MAgent's order: walls, then groups), drawing from ``rng`` if random."""
 
 
 class Tables(NamedTuple):
@@ -165,7 +219,8 @@ class Tables(NamedTuple):
     slot_group: np.ndarray  # [N] int64
     max_hp: np.ndarray  # [T] float32
     damage: np.ndarray  # [T] float32
-    recover: np.ndarray  # [T] float32
+    recover: np.ndarray  # [T] float32 (negative: starvation)
+    kill_supply: np.ndarray  # [T] float32: hp the killer of one regains
     step_reward: np.ndarray  # [T] float32
     attack_penalty: np.ndarray  # [T] float32
     dead_penalty: np.ndarray  # [T] float32
@@ -178,6 +233,10 @@ class Tables(NamedTuple):
     action_dy: np.ndarray  # [T, A] int64
     hit_reward: np.ndarray  # [G, G] float32: attacker group x victim group, non-killing hit
     kill_bonus: np.ndarray  # [G, G] float32: "kill" rules, added to the victim type's kill_reward
+    victim_reward: np.ndarray  # [G, G] float32: "attack" rules paid to the victim of a non-killing hit
+    joint_reward: np.ndarray  # [G, G] float32: JointAttackRule, per other hitter of the same victim
+    has_joint: bool  # any joint_reward is nonzero (the kernel counts co-hits only then)
+    view_sizes: np.ndarray  # [T] int64: side of each type's own view window
 
 
 @dataclass(frozen=True)
@@ -194,7 +253,7 @@ class Game:
     counts: tuple[int, ...]
     """Agents per group."""
     generate_map: Placement = field(compare=False)
-    rules: tuple[RewardRule, ...] = ()
+    rules: tuple[RewardRule | JointAttackRule, ...] = ()
     walls: tuple[tuple[int, int], ...] = ()
     """Interior wall cells ``(x, y)``; the outermost ring of the map is always wall."""
     minimap_mode: bool = False
@@ -208,12 +267,10 @@ class Game:
         if len(self.counts) != len(self.groups) or any(check_int("counts", c, minimum=0) != c for c in self.counts):
             raise ValueError(f"counts must give one agent count per group, got {self.counts}")
         for rule in self.rules:
-            for name in (rule.attacker, rule.victim):
+            attacker = rule.attackers if isinstance(rule, JointAttackRule) else rule.attacker
+            for name in (attacker, rule.victim):
                 if name not in names:
                     raise ValueError(f"reward rule {rule}: unknown group {name!r}")
-        if len({t.view_radius for t in self.types}) > 1:
-            # Per-group view sizes (tiger-deer, adversarial pursuit) come with those games (issue 25).
-            raise NotImplementedError("every agent type of a game must have the same view_radius for now")
 
     # -- derived tables --------------------------------------------------------------------------
     @cached_property
@@ -236,11 +293,18 @@ class Game:
 
     @cached_property
     def view_radius(self) -> int:
-        return int(self.types[0].view_radius)
+        """The largest view radius of the game's types (the window every view is centred in)."""
+        return max(int(t.view_radius) for t in self.types)
 
     @cached_property
     def view_size(self) -> int:
+        """Side of the views' common window (the largest type's ``2 r + 1``)."""
         return 2 * self.view_radius + 1
+
+    @staticmethod
+    def type_view_size(agent_type: AgentType) -> int:
+        """Side of one type's own view window, ``2 r + 1`` (3 for tiger-deer's deer, 9 for its tigers)."""
+        return 2 * int(agent_type.view_radius) + 1
 
     @cached_property
     def max_actions(self) -> int:
@@ -297,10 +361,12 @@ class Game:
             offsets = t.move_offsets + t.attack_offsets
             dx[k, : len(offsets)] = [o[0] for o in offsets]
             dy[k, : len(offsets)] = [o[1] for o in offsets]
-        hit = np.zeros((self.n_groups, self.n_groups), dtype=np.float32)
-        kill = np.zeros((self.n_groups, self.n_groups), dtype=np.float32)
+        hit, kill, victim, joint = (np.zeros((self.n_groups, self.n_groups), dtype=np.float32) for _ in range(4))
         for rule in self.rules:
-            table = hit if rule.event == "attack" else kill
+            if isinstance(rule, JointAttackRule):
+                joint[group_index[rule.attackers], group_index[rule.victim]] += np.float32(rule.per_partner)
+                continue
+            table = victim if rule.receiver == "victim" else hit if rule.event == "attack" else kill
             table[group_index[rule.attacker], group_index[rule.victim]] += np.float32(rule.reward)
         return Tables(
             slot_type=np.repeat([type_index[g.agent_type] for g in self.groups], self.counts).astype(np.int64),
@@ -308,6 +374,7 @@ class Game:
             max_hp=f32([t.hp for t in types]),
             damage=f32([t.damage for t in types]),
             recover=f32([t.step_recover for t in types]),
+            kill_supply=f32([t.kill_supply for t in types]),
             step_reward=f32([t.step_reward for t in types]),
             attack_penalty=f32([t.attack_penalty for t in types]),
             dead_penalty=f32([t.dead_penalty for t in types]),
@@ -320,11 +387,28 @@ class Game:
             action_dy=dy,
             hit_reward=hit,
             kill_bonus=kill,
+            victim_reward=victim,
+            joint_reward=joint,
+            has_joint=bool(joint.any()),
+            view_sizes=np.array([self.type_view_size(t) for t in types], dtype=np.int64),
         )
 
-    def initial_positions(self, rng: np.random.Generator) -> np.ndarray:
-        """``[N, 2]`` start cells of every slot from ``generate_map(rng)``, checked against the counts."""
-        cells = [np.asarray(c, dtype=np.int64).reshape(-1, 2) for c in self.generate_map(rng)]
+    def initial_layout(self, rng: np.random.Generator) -> tuple[np.ndarray | None, np.ndarray]:
+        """``(walls, positions)`` of a new episode from ``generate_map(rng)``: the ``[H, W]`` wall map if
+        the game draws its walls (a ``MapLayout``; else None: ``wall_map()``), and the ``[N, 2]`` start
+        cells of every slot, checked against the counts."""
+        layout = self.generate_map(rng)
+        walls = None
+        if isinstance(layout, MapLayout):
+            walls = self.wall_map()
+            cells = np.asarray(layout.walls, dtype=np.int64).reshape(-1, 2)
+            walls[cells[:, 1], cells[:, 0]] = True
+            layout = layout.groups
+        cells = [np.asarray(c, dtype=np.int64).reshape(-1, 2) for c in layout]
         if [len(c) for c in cells] != list(self.counts):
             raise ValueError(f"{self.name}: generate_map gave {[len(c) for c in cells]} agents, expected {list(self.counts)}")
-        return np.concatenate(cells) if cells else np.zeros((0, 2), dtype=np.int64)
+        return walls, (np.concatenate(cells) if cells else np.zeros((0, 2), dtype=np.int64))
+
+    def initial_positions(self, rng: np.random.Generator) -> np.ndarray:
+        """``[N, 2]`` start cells of every slot from ``generate_map(rng)`` (see ``initial_layout``)."""
+        return self.initial_layout(rng)[1]

@@ -1,13 +1,16 @@
 """What agents see: view windows, minimap, feature vector, action masks and the global state.
 
 The view of an agent at ``(x, y)`` is ``view[row, col] = map[y + row - r, x + col - r]`` inside the
-circle of the view radius ``r`` (6 in Battle); off-map cells and cells outside the circle read 0 in
-every channel. Channels are MAgent's: the wall, then one block per group (presence, hp / max_hp,
+circle of its type's view radius ``r`` (6 in Battle); off-map cells and cells outside the circle read 0 in
+every channel. In a game whose types see different distances (tiger-deer: 1 and 4) every view is the
+largest type's window, ``2 R + 1`` cells square, with the agent at its centre: a smaller view is the
+window's middle ``2 r + 1`` cells, zeros around it. Channels are MAgent's: the wall, then one block per group (presence, hp / max_hp,
 [minimap]), rotated so that an observer of group ``g`` sees group ``(g + k) mod G`` in block ``k``
 (``GridWorld::group2channel``): its own group first. The views,
 features and action masks are compiled kernels over every agent of every battle (``prange`` over
 agents: each writes only its own rows, so the thread count does not change a bit), and each kernel
-writes every element of its output, so the outputs are allocated with ``np.empty``.
+writes every element of its output (the views: every element a reused buffer does not already hold),
+so the outputs are allocated with ``np.empty``.
 
 Views are float32, or float16 on request (``view_dtype``): half the bytes written per agent-step, where
 memory bandwidth bounds the step. Numba cannot type float16 arrays, so float16 pictures and views are
@@ -29,6 +32,9 @@ from mfenvs.common.validation import check_choice
 from mfenvs.gridworld.game import ID_BITS, Game
 from mfenvs.gridworld.state import EMPTY, GridState
 
+ROW_UNKNOWN, ROW_ZERO, ROW_CLEAN = 0, 1, 2
+"""What a row of a views buffer holds: anything (a new buffer), zeros (a dead agent's), or a living agent's
+window (zeros outside its view circle but in the minimap and tiled channels)."""
 VIEW_DTYPES = {"float32": np.float32, "float16": np.float16}
 """The view dtypes a ``BattleCore`` offers, by name; float32 is the default."""
 STORAGE_DTYPES = {"float32": np.float32, "float16": np.uint16}
@@ -98,8 +104,8 @@ def empty_pictures(
     n_battles: int, game: Game, walls: np.ndarray, view_dtype: str = "float32", spare_channels: int = 0
 ) -> np.ndarray:
     """``[B, G, P, P, C + spare_channels]`` pictures with the walls drawn and no agent (``P = map_size + 2 r``,
-    ``r`` the view radius), stored as the views of ``view_dtype`` are (``STORAGE_DTYPES``: float32, or
-    uint16 float16 bit patterns).
+    ``r`` the game's largest view radius), stored as the views of ``view_dtype`` are (``STORAGE_DTYPES``:
+    float32, or uint16 float16 bit patterns). ``walls``: ``[H, W]`` (every game's) or ``[B, H, W]``.
 
     Picture ``[b, g]`` is game ``b`` seen by group ``g``, with the channels of the view window (the
     spare ones included), so that a window row inside the view circle is one contiguous copy. The
@@ -109,9 +115,18 @@ def empty_pictures(
     storage = STORAGE_DTYPES[check_view_dtype(view_dtype)]
     shape = (n_battles, game.n_groups, size + 2 * pad, size + 2 * pad, game.n_view_channels + spare_channels)
     pictures = np.zeros(shape, dtype=storage)
-    wall = np.array(1.0, dtype=VIEW_DTYPES[view_dtype]).view(storage)  # 1.0 as stored
-    pictures[:, :, pad : pad + size, pad : pad + size, 0] = np.where(walls, wall, storage(0))
+    walls = np.broadcast_to(walls, (n_battles, size, size))
+    for battle in range(n_battles):
+        draw_walls(pictures, battle, walls[battle], pad)
     return pictures
+
+
+def draw_walls(pictures: np.ndarray, battle: int, walls: np.ndarray, pad: int) -> None:
+    """Write game ``battle``'s ``[H, W]`` walls into the wall channel of its pictures (padding ``pad``)."""
+    size = walls.shape[0]
+    storage = pictures.dtype
+    wall = np.array(1.0, dtype=np.float16 if storage == np.uint16 else np.float32).view(storage)  # 1.0 as stored
+    pictures[battle, :, pad : pad + size, pad : pad + size, 0] = np.where(walls, wall, storage.type(0))
 
 
 @kernel
@@ -143,17 +158,26 @@ def draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def view_window(battle, slot, positions, alive, slot_group, groups, pictures, n_view, density, stored_density, features, tiled, half_widths, window):
-    """Write agent ``slot``'s window, flattened (``[V * V * C]``, V = 2 r + 1), into ``window``; zeros if dead.
+def view_window(
+    battle, slot, positions, alive, slot_group, groups, pictures, pad, n_view, density, stored_density, features, tiled,
+    half_widths, out_size, clean, window,
+):  # fmt: skip
+    """Write agent ``slot``'s window, flattened (``[W * W * C]``, W = ``out_size``), into ``window``; zeros if dead.
 
-    Channels (MAgent2's order): wall, then per group block (its own group first) presence,
-    hp / max_hp, [minimap] (the ``n_view`` view channels; ``density`` is ``[G, V * V]`` float32, or
-    ``[0, V * V]`` without the minimap; ``stored_density`` the same values as ``window`` stores them),
-    then the features ``tiled`` (indices into the features, -1 for a zero channel) repeated over the
-    window, then zeros (spare channels). Inside the
-    view circle each window row is a copy of a row of its group's picture (``pictures`` ``[B, G, P, P,
-    C]``, with the window's channels, stored as ``window``); the minimaps and the tiled features then
-    cover the whole window, with MAgent2's +1 at the agent's own bin in every minimap (added in
+    ``clean``: ``window`` holds zeros everywhere a living agent's window does, but in the minimap and
+    tiled channels, which are rewritten anyway (a reused buffer row of this slot, ``ROW_CLEAN`` or
+    ``ROW_ZERO``): only the cells that can change are written then.
+
+    The agent's own view (V = 2 r + 1 = ``len(half_widths)`` cells square) sits at the centre of the
+    W x W window (``offset = (W - V) / 2``; W = V unless the game has types with larger views), the
+    cells around it zero. Channels (MAgent2's order): wall, then per group block (its own group first)
+    presence, hp / max_hp, [minimap] (the ``n_view`` view channels; ``density`` is ``[G, V * V]``
+    float32, the map binned to V x V, or ``[0, ...]`` without the minimap; ``stored_density`` the same
+    values as ``window`` stores them), then the features ``tiled`` (indices into the features, -1 for a
+    zero channel) repeated over the view, then zeros (spare channels). Inside the view circle each
+    window row is a copy of a row of its group's picture (``pictures`` ``[B, G, P, P, C]``, padded by
+    ``pad`` >= r, with the window's channels, stored as ``window``); the minimaps and the tiled features
+    then cover the whole view, with MAgent2's +1 at the agent's own bin in every minimap (added in
     float32, then stored). Flat loops: Numba copies them as fast as ``memcpy``.
 
     ``groups`` (``(0, .., G - 1)``) and ``half_widths`` are tuples: their lengths, G and the view size,
@@ -163,8 +187,8 @@ def view_window(battle, slot, positions, alive, slot_group, groups, pictures, n_
     # Indices are unsigned: Numba then skips its negative-index wrap-around, and the copy loops vectorise.
     view_size = len(half_widths)
     radius = view_size // 2
-    n_cells = np.uint64(view_size * view_size)
-    n_channels = np.uint64(len(window)) // n_cells
+    offset = (out_size - view_size) // 2
+    n_channels = np.uint64(len(window)) // np.uint64(out_size * out_size)
     if not alive[battle, slot]:
         for k in range(len(window)):
             window[k] = 0
@@ -172,121 +196,151 @@ def view_window(battle, slot, positions, alive, slot_group, groups, pictures, n_
     picture_size = pictures.shape[2]
     x, y, group = positions[battle, slot, 0], positions[battle, slot, 1], slot_group[slot]
     picture = pictures[battle, group].reshape(-1)
+    shift = pad - radius  # the picture's padding beyond this view's radius
     end = np.uint64(0)  # where the last row's circle ended in window
     for row in range(view_size):
         half = half_widths[row]
         first, width = radius - half, np.uint64(2 * half + 1)
-        target = np.uint64(row * view_size + first) * n_channels
-        for k in range(end, target):
-            window[k] = 0
-        source = np.uint64((y + row) * picture_size + x + first) * n_channels  # padded: map (x + col - r, y + row - r)
+        target = np.uint64((row + offset) * out_size + offset + first) * n_channels
+        if not clean:
+            for k in range(end, target):
+                window[k] = 0
+        source = np.uint64((y + row + shift) * picture_size + x + first + shift) * n_channels  # map (x + col - r, y + row - r)
         for k in range(width * n_channels):
             window[target + k] = picture[source + k]
         end = target + width * n_channels
-    for k in range(end, np.uint64(len(window))):
-        window[k] = 0
+    if not clean:
+        for k in range(end, np.uint64(len(window))):
+            window[k] = 0
     n_groups = len(groups)
     if density.shape[0] > 0:
-        size = picture_size - 2 * radius
+        size = picture_size - 2 * pad
         bin_size = -(-size // view_size)
-        own_bin = np.uint64((y // bin_size) * view_size + x // bin_size)
-        for cell in range(n_cells):
-            for block in range(n_groups):  # a constant trip count: unrolled
-                shown = group + block if group + block < n_groups else group + block - n_groups
-                window[cell * n_channels + np.uint64(3 + 3 * block)] = stored_density[shown, cell]
+        own_row, own_col = y // bin_size, x // bin_size
+        for row in range(view_size):
+            for col in range(view_size):
+                cell = np.uint64((row + offset) * out_size + col + offset)
+                for block in range(n_groups):  # a constant trip count: unrolled
+                    shown = group + block if group + block < n_groups else group + block - n_groups
+                    window[cell * n_channels + np.uint64(3 + 3 * block)] = stored_density[shown, row * view_size + col]
+        own_cell = np.uint64((own_row + offset) * out_size + own_col + offset)
         for block in range(n_groups):
             shown = group + block if group + block < n_groups else group + block - n_groups
-            channel = own_bin * n_channels + np.uint64(3 + 3 * block)
-            window[channel] = encode(density[shown, own_bin] + np.float32(1.0), window)
+            channel = own_cell * n_channels + np.uint64(3 + 3 * block)
+            window[channel] = encode(density[shown, own_row * view_size + own_col] + np.float32(1.0), window)
     for k in range(len(tiled)):
         value = encode(features[battle, slot, tiled[k]] if tiled[k] >= 0 else np.float32(0.0), window)
         channel = np.uint64(n_view + k)
-        for cell in range(n_cells):
-            window[cell * n_channels + channel] = value
+        for row in range(view_size):
+            for col in range(view_size):
+                window[np.uint64((row + offset) * out_size + col + offset) * n_channels + channel] = value
 
 
 @kernel(parallel=True)
 def write_observations(
     positions, hp, alive, last_actions, last_rewards, last_deaths, slot_type, slot_group, groups, max_hp, n_actions,
-    minimap, n_view, tiled, half_widths, pictures, drawn, views, zero_rows, features,
+    view_sizes, minimap, n_view, tiled, half_widths, pad, pictures, drawn, views, row_states, features, density,
+    stored_density, size_index, first_pass,
 ):  # fmt: skip
-    """Fill ``views`` ``[B, N, V, V, C]`` and ``features`` ``[B, N, F]`` of every agent (in parallel),
-    after redrawing the agents on ``pictures`` (see ``draw_agents``). ``tiled`` is ``[T, K]``: each
-    type's tiled feature columns (-1: a zero channel); ``n_actions`` each type's action count.
-    ``zero_rows`` ``[B, N]`` bool marks the rows of ``views`` known to hold zeros already (a reused
-    buffer): a dead agent's row is written (zeros) only if it is not marked; the marks are updated. ``views`` and ``pictures`` share
-    one storage type: float32, or uint16 float16 bit patterns; ``features`` are float32. ``groups`` and
-    ``half_widths`` are tuples (see ``view_window``)."""
+    """Fill ``views`` ``[B, N, W, W, C]`` of the agents whose type's view is ``len(half_widths)`` cells
+    square (``view_sizes`` ``[T]``: each type's), in parallel; on the ``first_pass`` first redraw the
+    agents on ``pictures`` (see ``draw_agents``), bin every view size's minimaps and write every agent's
+    ``features`` ``[B, N, F]``. ``tiled`` is ``[T, K]``: each type's tiled feature columns (-1: a zero
+    channel); ``n_actions`` each type's action count. ``density`` / ``stored_density`` ``[B, S, G, M * M]``:
+    the minimaps of each distinct view size (``size_index[T]``: a type's; sizes in ``half_widths`` order
+    of the passes). ``row_states`` ``[B, N]`` int8 says what each row of ``views`` holds (a reused
+    buffer): ``ROW_UNKNOWN``, ``ROW_ZERO`` (a dead agent's zeros: not written again while it stays
+    dead) or ``ROW_CLEAN`` (a living agent's window: only the cells that can change are written); the
+    states are updated. ``views`` and ``pictures`` share one storage type: float32, or uint16 float16 bit patterns;
+    ``features`` are float32. ``groups`` and ``half_widths`` are tuples (see ``view_window``)."""
     n_battles, n_agents = alive.shape
-    n_groups = len(groups)
     view_size = len(half_widths)
-    pad = view_size // 2
+    out_size = views.shape[2]
     map_size = pictures.shape[2] - 2 * pad
     flat_views = views.reshape(n_battles, n_agents, -1)
-    density_shape = (n_battles, n_groups if minimap else 0, view_size * view_size)
-    density = np.zeros(density_shape, dtype=np.float32)
-    stored_density = np.zeros(density_shape, dtype=pictures.dtype)
     block_width = 3 if minimap else 2
-    for battle in prange(n_battles):
-        draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max_hp, block_width, pad, pictures, drawn)
-        if minimap:
-            minimap_densities(
-                battle, positions, alive, last_deaths, slot_group, map_size, view_size, density[battle], stored_density[battle]
-            )
+    if first_pass:
+        for battle in prange(n_battles):
+            draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max_hp, block_width, pad, pictures, drawn)
+            if minimap:
+                for kind in range(len(view_sizes)):
+                    size = view_sizes[kind]
+                    index = size_index[kind]
+                    minimap_densities(
+                        battle, positions, alive, last_deaths, slot_group, map_size, size,
+                        density[battle, index, :, : size * size], stored_density[battle, index, :, : size * size],
+                    )  # fmt: skip
     for agent in prange(n_battles * n_agents):
         battle, slot = agent // n_agents, agent % n_agents
         kind = slot_type[slot]
-        feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, n_actions[kind], features[battle, slot])
-        if alive[battle, slot] or not zero_rows[battle, slot]:  # a dead agent's zeros are written once per buffer
+        if first_pass:
+            feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, n_actions[kind], features[battle, slot])
+        if view_sizes[kind] != view_size:
+            continue
+        state = row_states[battle, slot]
+        if alive[battle, slot] or state != ROW_ZERO:  # a dead agent's zeros are written once per buffer
             view_window(
-                battle, slot, positions, alive, slot_group, groups, pictures, n_view, density[battle], stored_density[battle],
-                features, tiled[kind], half_widths, flat_views[battle, slot],
+                battle, slot, positions, alive, slot_group, groups, pictures, pad, n_view,
+                density[battle, size_index[kind]], stored_density[battle, size_index[kind]],
+                features, tiled[kind], half_widths, out_size, alive[battle, slot] and state != ROW_UNKNOWN,
+                flat_views[battle, slot],
             )  # fmt: skip
-        zero_rows[battle, slot] = not alive[battle, slot]
+        row_states[battle, slot] = ROW_CLEAN if alive[battle, slot] else ROW_ZERO
 
 
 def observations(
     state: GridState,
     game: Game,
     tables,
-    half_widths: tuple[int, ...],
+    half_widths: tuple[tuple[int, ...], ...],
     pictures: np.ndarray,
     drawn: np.ndarray,
     tiled: np.ndarray | None = None,
     buffer: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(views, features)`` of every agent: ``[B, N, V, V, C + spare]`` and ``[B, N, F]`` float32.
+    """``(views, features)`` of every agent: ``[B, N, W, W, C + spare]`` and ``[B, N, F]`` float32.
 
     The views have the dtype and the channels the ``pictures`` were made for (``empty_pictures(...,
     view_dtype, spare_channels)``): float32, or float16 (a ``np.float16`` view of the uint16 bit
-    patterns the kernels write).
+    patterns the kernels write). W is the game's largest view (``Game.view_size``); a type with a
+    smaller view has it at the centre, zeros around (``half_widths``: the circle of each distinct view
+    size, largest first, one pass each).
 
     Views: wall, then per group block (own group first) presence, hp / max_hp, [minimap], then the
     spare channels, which repeat the features ``tiled`` (``[T, K]``: per agent type, indices into the
     F, -1 for a zero channel) and hold zeros after them. The agent sees itself at the centre (r, r). Dead agents: zeros. ``pictures`` and ``drawn``
     (``[B, N]`` int64, -1 at first) are the caller's scratch, kept between calls so that only the
-    agents' cells are redrawn. ``buffer``: ``(views storage, zero_rows)`` to write the views into
-    (``empty_views``; a reused one skips the dead agents' rows that hold zeros already), else a new one.
+    agents' cells are redrawn. ``buffer``: ``(views storage, row_states)`` to write the views into
+    (``empty_views``; a reused one skips the cells known to hold zeros already), else a new one.
     """
     n_battles, n_agents = state.alive.shape
-    views, zero_rows = buffer if buffer is not None else empty_views(n_battles, n_agents, len(half_widths), pictures)
+    views, row_states = buffer if buffer is not None else empty_views(n_battles, n_agents, game.view_size, pictures)
     features = np.empty((n_battles, n_agents, game.n_features), dtype=np.float32)
     tiled = np.zeros((len(game.types), 0), dtype=np.int64) if tiled is None else tiled
-    write_observations(
-        state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths,
-        tables.slot_type, tables.slot_group, tuple(range(game.n_groups)), tables.max_hp, tables.n_actions,
-        game.minimap_mode, game.n_view_channels, tiled, half_widths, pictures, drawn, views, zero_rows, features,
-    )  # fmt: skip
+    sizes = [len(widths) for widths in half_widths]
+    size_index = np.array([sizes.index(size) for size in tables.view_sizes.tolist()], dtype=np.int64)
+    # without the minimap, one empty [0, M * M] block per game: view_window reads no density then
+    n_groups = game.n_groups if game.minimap_mode else 0
+    density_shape = (n_battles, len(sizes), n_groups, game.view_size * game.view_size)
+    density = np.zeros(density_shape, dtype=np.float32)
+    stored_density = np.zeros(density_shape, dtype=pictures.dtype)
+    for index, widths in enumerate(half_widths):
+        write_observations(
+            state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths,
+            tables.slot_type, tables.slot_group, tuple(range(game.n_groups)), tables.max_hp, tables.n_actions,
+            tables.view_sizes, game.minimap_mode, game.n_view_channels, tiled, widths, game.view_radius, pictures,
+            drawn, views, row_states, features, density, stored_density, size_index, index == 0,
+        )  # fmt: skip
     if views.dtype == np.uint16:
         views = views.view(np.float16)
     return views, features
 
 
 def empty_views(n_battles: int, n_agents: int, view_size: int, pictures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A new ``(views storage [B, N, V, V, C], zero_rows [B, N])`` for ``observations``: uninitialised,
-    no row known to be zero."""
+    """A new ``(views storage [B, N, V, V, C], row_states [B, N])`` for ``observations``: uninitialised,
+    every row ``ROW_UNKNOWN``."""
     views = np.empty((n_battles, n_agents, view_size, view_size, pictures.shape[4]), dtype=pictures.dtype)
-    return views, np.zeros((n_battles, n_agents), dtype=bool)
+    return views, np.full((n_battles, n_agents), ROW_UNKNOWN, dtype=np.int8)
 
 
 @kernel(parallel=True)
@@ -295,7 +349,7 @@ def write_action_masks(slot_type, slot_group, n_moves, n_actions, stay, action_d
     an agent it can hit; actions beyond the slot's type's are False. (The tables come one by one: as one
     tuple argument Numba reloads their arrays in the loop.)"""
     n_battles, n_agents = alive.shape
-    size = walls.shape[0]
+    size = walls.shape[1]
     for agent in prange(n_battles * n_agents):
         battle, slot = agent // n_agents, agent % n_agents
         mask = masks[battle, slot]
@@ -310,13 +364,13 @@ def write_action_masks(slot_type, slot_group, n_moves, n_actions, stay, action_d
                 continue
             other = occupant[battle, to_y, to_x]
             if action < n_moves[kind]:
-                mask[action] = action == stay[kind] or (not walls[to_y, to_x] and other == EMPTY)
+                mask[action] = action == stay[kind] or (not walls[battle, to_y, to_x] and other == EMPTY)
             else:
                 mask[action] = other != EMPTY and (slot_group[other] != slot_group[slot] or attack_in_group[kind])
 
 
 def action_masks(state: GridState, game: Game, tables, walls: np.ndarray) -> np.ndarray:
-    """``[B, N, A]`` bool: legal-and-useful actions right now.
+    """``[B, N, A]`` bool: legal-and-useful actions right now (``walls``: ``[B, H, W]``, each game's).
 
     A move is masked when its destination is off the map, a wall or occupied (stay is always
     allowed); an attack is masked when no agent it can hit stands on its target cell. Dead agents: all False.

@@ -1,7 +1,8 @@
 """The gridworld rules as compiled loops, in MAgent's engine order (``REFERENCE.md`` section 1).
 
 One step of one game ("battle") is ``resolve_attacks`` (attacks one at a time in the step's random
-order; it also assembles the step's rewards) -> ``recover`` -> ``resolve_moves`` (moves one at a time
+order; it also assembles the step's rewards, heals killers and pays the victim and joint-attack rules)
+-> ``recover`` (negative: starvation, which kills below 0 hp) -> ``resolve_moves`` (moves one at a time
 in slot order, or above 99 x 99 cells in MAgent's x-band order) -> ``check_episode_end``.
 ``step_battles`` runs that sequence for every game, the games in parallel (``prange``): games share
 nothing, so the result does not depend on the thread count.
@@ -85,8 +86,9 @@ def find_attacks(
 
 @kernel
 def resolve_attacks(
-    battle, slot_type, slot_group, damage, step_reward, attack_penalty, dead_penalty, kill_reward, n_moves,
-    hit_reward, kill_bonus, hp, alive, occupant, positions, last_hits, last_deaths, kills, rewards, actions, victims, turns,
+    battle, slot_type, slot_group, max_hp, damage, kill_supply, step_reward, attack_penalty, dead_penalty, kill_reward,
+    n_moves, hit_reward, kill_bonus, victim_reward, joint_reward, has_joint, hp, alive, occupant, positions, last_hits,
+    last_deaths, kills, rewards, actions, victims, turns,
 ):  # fmt: skip
     """Apply game ``battle``'s attacks one at a time in the order of their ``turns``; write its rewards.
 
@@ -94,9 +96,12 @@ def resolve_attacks(
     attack action costs ``attack_penalty``, hit or miss. An attack lands when both the attacker and
     the victim are still alive at its turn: the victim loses the attacker type's ``damage`` and dies
     when its hp drops below 0; that attack is the killing blow (the victim type's ``kill_reward`` plus
-    the "kill" rules, ``kill_bonus``), any other landing hit earns the "attack" rules' ``hit_reward``.
-    The dead leave the map at once and get their ``dead_penalty`` for the step. ``kills[b, a, v]``
-    counts the agents of group v killed by group a.
+    the "kill" rules, ``kill_bonus``; the killer regains the victim type's ``kill_supply`` hp, capped
+    at its own ``hp``), any other landing hit earns the "attack" rules' ``hit_reward`` and pays the
+    victim the victim rules' ``victim_reward``. After all attacks, each agent whose non-killing hit
+    landed earns ``joint_reward`` per other agent of its group whose non-killing hit landed on the same
+    victim (``JointAttackRule``; counted only if ``has_joint``). The dead leave the map at once and get
+    their ``dead_penalty`` for the step. ``kills[b, a, v]`` counts the agents of group v killed by group a.
 
     ``turns``: the turn of each of the game's attacks, in slot order of the attackers.
     """
@@ -116,6 +121,7 @@ def resolve_attacks(
             attackers[n] = slot
             n += 1
 
+    hit = np.full(n, EMPTY, dtype=np.int64)  # each listed attack's victim if it landed without killing
     for attack in np.argsort(turns):
         attacker = attackers[attack]
         victim = victims[battle, attacker]
@@ -131,8 +137,24 @@ def resolve_attacks(
             hp[battle, victim] = 0.0
             last_deaths[battle, victim] = True
             occupant[battle, positions[battle, victim, 1], positions[battle, victim, 0]] = EMPTY
+            kind = slot_type[attacker]
+            hp[battle, attacker] = min(hp[battle, attacker] + kill_supply[slot_type[victim]], max_hp[kind])
         else:
             rewards[battle, attacker] += hit_reward[pair_attacker, pair_victim]
+            rewards[battle, victim] += victim_reward[pair_attacker, pair_victim]
+            hit[attack] = victim
+
+    if has_joint:  # hits of one group's agents on one victim: [victim, attacker group]
+        co_hits = np.zeros((n_agents, joint_reward.shape[0]), dtype=np.int64)
+        for attack in range(n):
+            if hit[attack] != EMPTY:
+                co_hits[hit[attack], slot_group[attackers[attack]]] += 1
+        for attack in range(n):
+            victim = hit[attack]
+            if victim != EMPTY:
+                group = slot_group[attackers[attack]]
+                partners = co_hits[victim, group] - 1
+                rewards[battle, attackers[attack]] += np.float32(partners) * joint_reward[group, slot_group[victim]]
 
     for slot in range(n_agents):
         if last_deaths[battle, slot]:
@@ -140,12 +162,22 @@ def resolve_attacks(
 
 
 @kernel
-def recover(battle, slot_type, recovery, max_hp, hp, alive):
-    """Every living agent regains its type's ``step_recover`` hp, capped at its ``hp`` (after attacks, before moves)."""
+def recover(battle, slot_type, recovery, max_hp, dead_penalty, hp, alive, occupant, positions, last_deaths, rewards):
+    """Every living agent regains its type's ``step_recover`` hp, capped at its ``hp`` (after attacks, before moves).
+
+    A negative ``step_recover`` is starvation (MAgent's ``Agent::starve``): an agent whose hp drops below
+    0 dies there, leaves the map and gets its ``dead_penalty`` for the step.
+    """
     for slot in range(alive.shape[1]):
         if alive[battle, slot]:
             kind = slot_type[slot]
             hp[battle, slot] = min(hp[battle, slot] + recovery[kind], max_hp[kind])
+            if hp[battle, slot] < 0:
+                alive[battle, slot] = False
+                hp[battle, slot] = 0.0
+                last_deaths[battle, slot] = True
+                rewards[battle, slot] = dead_penalty[kind]
+                occupant[battle, positions[battle, slot, 1], positions[battle, slot, 0]] = EMPTY
 
 
 @kernel
@@ -183,7 +215,7 @@ def resolve_moves(battle, slot_type, n_moves, stay, action_dx, action_dy, alive,
     that cell is on the map, not a wall and empty at that moment: a cell vacated earlier in the order
     is free, the first of several agents heading for one cell wins, swaps fail.
     """
-    size = walls.shape[0]
+    size = walls.shape[1]
     n_agents = alive.shape[1]
     order = move_order(battle, positions, n_bands, bandwidth) if n_bands > 0 else np.empty(0, dtype=np.int64)
     for index in range(n_agents):
@@ -194,7 +226,7 @@ def resolve_moves(battle, slot_type, n_moves, stay, action_dx, action_dy, alive,
             continue
         x, y = positions[battle, slot, 0], positions[battle, slot, 1]
         to_x, to_y = x + action_dx[kind, action], y + action_dy[kind, action]
-        if not (0 <= to_x < size and 0 <= to_y < size) or walls[to_y, to_x] or occupant[battle, to_y, to_x] != EMPTY:
+        if not (0 <= to_x < size and 0 <= to_y < size) or walls[battle, to_y, to_x] or occupant[battle, to_y, to_x] != EMPTY:
             continue
         occupant[battle, y, x] = EMPTY
         occupant[battle, to_y, to_x] = slot
@@ -224,20 +256,20 @@ def check_episode_end(battle, n_groups, slot_group, alive, terminated, steps, ma
 
 @kernel(parallel=True)
 def step_battles(
-    slot_type, slot_group, max_hp, damage, recovery, step_reward, attack_penalty, dead_penalty,
+    slot_type, slot_group, max_hp, damage, recovery, kill_supply, step_reward, attack_penalty, dead_penalty,
     kill_reward, attack_in_group, n_moves, n_actions, stay, action_dx, action_dy, hit_reward, kill_bonus,
-    n_groups, max_cycles, n_bands, bandwidth, walls, actions, victims, first_attack, order,
+    victim_reward, joint_reward, has_joint, view_sizes, n_groups, max_cycles, n_bands, bandwidth, walls, actions, victims, first_attack, order,
     positions, hp, alive, occupant, last_actions, last_rewards, last_hits, last_deaths, steps, kills, done,
     rewards, terminated, truncated,
 ):  # fmt: skip
     """One step of every running game (in parallel over games); finished games stay as they are
     and get zero rewards.
 
-    The first 17 arguments are the game's ``Tables``, field by field (``step_battles(*tables, ...)``;
+    The first 22 arguments are the game's ``Tables``, field by field (``step_battles(*tables, ...)``;
     as one tuple argument the rules ran several times slower). ``victims`` and ``first_attack`` come
     from ``find_attacks`` (``first_attack[b]``: the index of game ``b``'s first attack among all
     games' attacks), ``order`` from the generator; ``n_bands`` and ``bandwidth`` MAgent's large-map
-    move order (``Game.move_bands``; 0 bands: slot order). Writes ``rewards``, ``terminated`` and ``truncated``
+    move order (``Game.move_bands``; 0 bands: slot order); ``walls`` ``[B, H, W]`` each game's walls. Writes ``rewards``, ``terminated`` and ``truncated``
     (outputs) and updates the state arrays.
     """
     n_battles, n_agents = alive.shape
@@ -253,11 +285,11 @@ def step_battles(
                 terminated[battle, slot] = True  # acting; cleared below for the survivors
         turns = order[first_attack[battle] : first_attack[battle + 1]]
         resolve_attacks(
-            battle, slot_type, slot_group, damage, step_reward, attack_penalty, dead_penalty, kill_reward, n_moves,
-            hit_reward, kill_bonus, hp, alive, occupant, positions, last_hits, last_deaths, kills, rewards, actions,
-            victims, turns,
+            battle, slot_type, slot_group, max_hp, damage, kill_supply, step_reward, attack_penalty, dead_penalty,
+            kill_reward, n_moves, hit_reward, kill_bonus, victim_reward, joint_reward, has_joint, hp, alive, occupant,
+            positions, last_hits, last_deaths, kills, rewards, actions, victims, turns,
         )  # fmt: skip
-        recover(battle, slot_type, recovery, max_hp, hp, alive)
+        recover(battle, slot_type, recovery, max_hp, dead_penalty, hp, alive, occupant, positions, last_deaths, rewards)
         resolve_moves(
             battle, slot_type, n_moves, stay, action_dx, action_dy, alive, occupant, positions, actions, walls, n_bands, bandwidth
         )

@@ -188,3 +188,45 @@ def test_combined_arms_task_trains_a_policy_per_magent2_group(algorithm, opponen
     for group in groups:
         action = td[group, "action"]
         assert action.shape == (2, 3) and 0 <= action.min() and action.max() < n_actions[group]
+
+
+@pytest.mark.parametrize(
+    "algorithm, opponent, learner",
+    [(MappoConfig, "random", "tiger"), (IppoConfig, "random", "deer"), (IppoConfig, "none", "tiger")],
+    ids=["mappo-tigers-learn", "ippo-deer-learn", "ippo-both-learn"],
+)
+def test_tiger_deer_task_trains_a_policy_per_magent2_group(algorithm, opponent, learner, tmp_path):
+    torch.set_num_threads(1)
+    task = BattleTask.TIGER_DEER.get_task({"max_cycles": 10, "opponent": opponent, "learner": learner})
+    assert task.config == {"map_size": 20, "max_cycles": 10, "opponent": opponent, "learner": learner}
+    with pytest.raises(ValueError, match="learner"):
+        BattleTask.TIGER_DEER.get_task({"learner": "wolf"})
+    env = task.get_env_fun(2, False, 0, "cpu")()
+    check_env_specs(env)
+    assert env.base_env.__class__.__name__ == "TigerDeerEnv"
+    groups = ["deer", "tiger"] if opponent == "none" else [learner]
+    assert list(env.group_map) == groups
+    n_actions, n_agents = {"deer": 5, "tiger": 9}, {"deer": 20, "tiger": 4}
+    sizes = {"deer": 3 * 3 * 5 + 18 + 5, "tiger": 9 * 9 * 5 + 22 + 9}  # view, features, mean action
+    experiment = tiny_experiment(task, algorithm, tmp_path)
+    before = {group: [p.detach().clone() for p in experiment.losses[group].parameters()] for group in groups}
+    experiment.run()
+    for group in groups:  # every group's own networks were trained
+        assert any(not torch.equal(old, new) for old, new in zip(before[group], experiment.losses[group].parameters())), group
+    td = experiment.policy(env.reset())
+    for group in groups:
+        assert td[group, "observation"].shape == (2, n_agents[group], sizes[group])
+        action = td[group, "action"]
+        assert action.shape == (2, n_agents[group]) and 0 <= action.min() and action.max() < n_actions[group]
+
+
+def test_tiger_deer_log_info_counts_the_deer_eaten():
+    task = BattleTask.TIGER_DEER.get_task({"map_size": 12, "max_cycles": 200, "opponent": "none"})
+    env = task.get_env_fun(3, False, 0, "cpu")()
+    batch = env.rollout(120, break_when_any_done=False)  # random tigers starve at step 100: every game ends
+    done = batch["next", "done"].squeeze(-1)
+    info = task.log_info(batch)
+    assert info["tiger_deer/games_ended"] == float(done.sum())
+    eaten = batch["next", "kills"][done][:, 1].to(torch.float32).mean().item()
+    assert info["tiger_deer/deer_eaten"] == pytest.approx(eaten)
+    assert 0.0 <= info["tiger_deer/all_deer_eaten"] <= 1.0

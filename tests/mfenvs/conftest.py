@@ -71,6 +71,14 @@ ENV_KWARG_SETS: dict[str, list[dict[str, Any]]] = {
         {"map_size": 20, "extra_features": True, "mean_action_radius": None, "view_dtype": "float16", "max_cycles": 40},
         {"max_cycles": 15},
     ],
+    # MAgent2's smallest tiger-deer (10: 5 deer, 1 tiger, 4 random walls), random maps with every flag,
+    # the default (45: 101 deer, 20 tigers), and a den where tigers eat deer within a few dozen steps
+    "tiger_deer": [
+        {"map_size": 10, "max_cycles": 60},
+        {"map_size": 20, "minimap_mode": True, "extra_features": True, "dead_agents": "absorb", "action_mask": True, "max_cycles": 40},
+        {"map_size": 20, "extra_features": True, "mean_action_radius": None, "view_dtype": "float16", "tiger_step_recover": -0.5, "max_cycles": 40},
+        {"max_cycles": 15},
+    ],
 }
 
 

@@ -115,3 +115,15 @@ def test_bench_times_combined_arms_through_both_apis(capsys):
         ("combined_arms", f"batched core, B={bench.BENCH_BATTLES}", 162),
     ]
     assert all(row["agent_steps_per_s"] > 0 for row in summary["results"])
+
+
+def test_bench_times_tiger_deer_through_both_apis(capsys):
+    """Deer draw from their 5 actions, tigers from their 9: a tiger's attack for a deer would raise."""
+    assert cli.main(["bench", "tiger_deer", "--seconds", "0.05"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    rows = [(row["env"], row["workload"], row["agents"]) for row in summary["results"]]
+    assert rows == [
+        ("tiger_deer", "PettingZoo parallel API", 121),
+        ("tiger_deer", f"batched core, B={bench.BENCH_BATTLES}", 121),
+    ]
+    assert all(row["agent_steps_per_s"] > 0 for row in summary["results"])

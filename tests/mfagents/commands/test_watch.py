@@ -78,6 +78,22 @@ def test_combined_arms_is_watched_group_by_group_in_its_colours(tmp_path, capsys
         WatchSession("combined_arms", {"red": str(tmp_path), "blue": "random"})
 
 
+def test_tiger_deer_is_watched_group_by_group_in_its_colours_with_its_walls(tmp_path, capsys):
+    """Deer (5 actions) and tigers (9) each play their own action set; the frames show both colours and the walls."""
+    video = tmp_path / "tiger_deer.gif"
+    argv = ["watch", "tiger_deer", "--policy", "random", "--record", str(video), "--max-steps", "6", "--env-kwarg", "map_size=20"]
+    assert cli.main(argv) == 0
+    summary = last_json_line(capsys.readouterr().out)
+    assert [summary[group] for group in ("deer", "tiger")] == ["random"] * 2
+    assert summary["frames"] == 7 and "tiger_kills" in summary["results"]
+    frame = iio.imread(video, index=0)[..., :3]
+    colours = {tuple(c) for c in np.unique(frame.reshape(-1, 3), axis=0).tolist()}
+    for colour in (palette.GROUP_COLOURS["deer"], palette.GROUP_COLOURS["tiger"], palette.WALL):
+        assert colour in colours, colour
+    with pytest.raises(ValueError, match="learner policies: tiger_deer is not supported yet"):
+        WatchSession("tiger_deer", {g: str(tmp_path) for g in ("deer", "tiger")})
+
+
 def test_an_episode_runs_to_its_end_and_keeps_its_last_state():
     # SuperSuit's vector env would reset a finished battle inside the last step; the session does not
     session = WatchSession("battle", {"red": "scripted", "blue": "random"}, seed=1, env_kwargs={"map_size": 16, "team_size": 4})

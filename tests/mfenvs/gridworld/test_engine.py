@@ -17,7 +17,7 @@ import pytest
 
 from mfenvs.battle.config import ATTACK_OFFSETS, MOVE_OFFSETS, STAY
 from mfenvs.common import jit
-from mfenvs.gridworld import AgentType, Game, GridCore, Group, RewardRule, circle_range, rules
+from mfenvs.gridworld import AgentType, Game, GridCore, Group, JointAttackRule, RewardRule, circle_range, rules
 from mfenvs.gridworld.game import Tables
 
 
@@ -262,10 +262,16 @@ def test_games_are_checked():
         three_groups(counts=(2, 2))
     with pytest.raises(ValueError, match="event"):
         RewardRule("tag", "a", "b", 1.0)
-    with pytest.raises(NotImplementedError, match="view_radius"):
-        three_groups(groups=(Group("a", MELEE), Group("b", AgentType(view_radius=4)), Group("c", MELEE)))
-    with pytest.raises(ValueError, match="step_recover"):
-        AgentType(step_recover=-0.1)  # starvation is not in the engine yet
+    with pytest.raises(ValueError, match="receiver"):
+        RewardRule("attack", "a", "b", 1.0, receiver="bystander")
+    with pytest.raises(ValueError, match="dead_penalty"):
+        RewardRule("kill", "a", "b", 1.0, receiver="victim")  # a killed agent's reward is its dead_penalty
+    with pytest.raises(ValueError, match="kill_supply"):
+        AgentType(kill_supply=-1.0)
+    with pytest.raises(ValueError, match="rewards"):
+        JointAttackRule("a", "b", (0.5,))
+    with pytest.raises(ValueError, match="unknown group"):
+        three_groups(rules=(JointAttackRule("z", "a", (0.5, 0.5)),))
     with pytest.raises(ValueError, match="generate_map gave"):
         GridCore(three_groups(counts=(2, 2, 2))).reset(seed=0)
 
@@ -349,22 +355,43 @@ def packed_combined_arms(**kwargs):
     return core
 
 
+def tiger_deer_den(**kwargs):
+    """Tigers among deer on a 12 x 12 map with the minimap and every feature tiled: two view sizes, deaths,
+    starvation (restarts draw new random maps: the explicit den only at the first reset)."""
+    from mfenvs.tiger_deer import TigerDeerConfig, TigerDeerCore
+
+    positions = {"deer": [(x, y) for x in (2, 4, 6, 8) for y in range(2, 10, 2)], "tiger": [(x, y) for x in (3, 7) for y in range(3, 11, 2)]}
+    config = TigerDeerConfig(map_size=12, positions=positions, minimap_mode=True, tiger_step_recover=-0.5, max_cycles=10**6)
+    tiled = [[*range(10 + 5 + 3), -1, -1, -1, -1], list(range(10 + 9 + 3))]
+    core = TigerDeerCore(config, spare_view_channels=24, tiled_features=tiled, **kwargs)
+    core.reset(seed=0)
+    return core
+
+
 @pytest.mark.parametrize("view_dtype", ["float32", "float16"])
-def test_reused_views_buffers_give_the_views_of_fresh_ones(monkeypatch, view_dtype):
-    """Outputs dropped at once (buffers reused, dead rows left as they are) against a core that never reuses."""
-    reusing, fresh = packed_combined_arms(n_battles=2, view_dtype=view_dtype), packed_combined_arms(n_battles=2, view_dtype=view_dtype)
+@pytest.mark.parametrize("make", [packed_combined_arms, tiger_deer_den], ids=["combined_arms", "tiger_deer"])
+def test_reused_views_buffers_give_the_views_of_fresh_ones(monkeypatch, view_dtype, make):
+    """Outputs dropped at once (buffers reused, dead rows and the zeros outside each view left as they are)
+    against a core that never reuses."""
+    reusing, fresh = make(n_battles=2, view_dtype=view_dtype), make(n_battles=2, view_dtype=view_dtype)
     monkeypatch.setattr(fresh, "VIEW_BUFFERS", 0)
     fresh._view_buffers.clear()  # the reset's buffer: from here on every step writes a new one
     rng = np.random.default_rng(1)
     limits = reusing.tables.n_actions[reusing.tables.slot_type]
     storages = set()
+    deaths = 0
     for _ in range(40):
         actions = rng.integers(0, limits, size=(2, reusing.n_agents))
-        views = reusing.step(actions).views
+        out = reusing.step(actions)
+        views = out.views
+        deaths += int((~out.alive).sum())
         storages.add(id(views if views.base is None else views.base))
-        np.testing.assert_array_equal(views, fresh.step(actions).views)
-        del views
-    assert not reusing.state.alive.all(), "the test needs deaths"
+        expected = fresh.step(actions)
+        np.testing.assert_array_equal(views, expected.views)
+        reusing.reset_battles(out.done)
+        fresh.reset_battles(expected.done)
+        del views, out
+    assert deaths, "the test needs deaths"
     assert len(reusing._view_buffers) == 1 and len(fresh._view_buffers) == 0
 
 

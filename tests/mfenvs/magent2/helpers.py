@@ -28,9 +28,11 @@ from mfenvs.combined_arms import GROUPS as COMBINED_ARMS_GROUPS
 from mfenvs.combined_arms import CombinedArmsConfig, CombinedArmsCore
 from mfenvs.gridworld import GridCore
 from mfenvs.gridworld.state import EMPTY
+from mfenvs.tiger_deer import GROUPS as TIGER_DEER_GROUPS
+from mfenvs.tiger_deer import TigerDeerConfig, TigerDeerCore
 
-Config = BattleConfig | CombinedArmsConfig
-"""A game these helpers replay: Battle (and Battlefield, Battle's game on its map) or combined arms."""
+Config = BattleConfig | CombinedArmsConfig | TigerDeerConfig
+"""A game these helpers replay: Battle (and Battlefield, Battle's game on its map), combined arms or tiger-deer."""
 
 REPLAY_SCRIPT = Path(__file__).with_name("replay_in_magent2.py")
 
@@ -59,35 +61,48 @@ needs_magent2 = pytest.mark.skipif(
 class Episode:
     """One engine's record of a scripted episode: per step t (0 = start), per agent slot."""
 
-    views: np.ndarray  # [T + 1, N, 13, 13, C] float32, NaN where the agent is gone
+    views: np.ndarray  # [T + 1, N, V, V, C] float32 (V: the largest view; smaller ones centred), NaN where the agent is gone
     features: np.ndarray  # [T + 1, N, F] (F: the longest type's; MAgent2's shorter rows NaN-padded)
     positions: np.ndarray  # [T + 1, N, 2] (x, y)
     alive: np.ndarray  # [T + 1, N]
     rewards: np.ndarray  # [T + 1, N]
     done: np.ndarray  # [T + 1] game over (a team wiped out)
+    hp_share: np.ndarray  # [T + 1, N] hp / max_hp (MAgent2's: read at the centre of the agent's own view)
 
 
 def make_core(config: Config) -> GridCore:
-    """Our engine on ``config``: a ``BattleCore`` or a ``CombinedArmsCore``."""
+    """Our engine on ``config``: a ``BattleCore``, a ``CombinedArmsCore`` or a ``TigerDeerCore``."""
+    if isinstance(config, TigerDeerConfig):
+        return TigerDeerCore(config)
     return BattleCore(config) if isinstance(config, BattleConfig) else CombinedArmsCore(config)
 
 
 def groups_of(config: Config) -> tuple[str, ...]:
+    if isinstance(config, TigerDeerConfig):
+        return TIGER_DEER_GROUPS
     return ("red", "blue") if isinstance(config, BattleConfig) else COMBINED_ARMS_GROUPS
+
+
+def game_of(config: Config) -> str:
+    """MAgent2's ``get_config`` module of ``config``'s game."""
+    if isinstance(config, TigerDeerConfig):
+        return "tiger_deer"
+    return "battle" if isinstance(config, BattleConfig) else "combined_arms"
 
 
 def replay_in_magent2(tmp_path: Path, config: Config, actions: np.ndarray) -> Episode:
     """Replay ``actions`` ``[T, N]`` on ``config``'s placement and walls in MAgent2's engine (its
-    ``battle.get_config`` or ``combined_arms.get_config``)."""
-    battle = isinstance(config, BattleConfig)
+    ``battle.get_config``, ``combined_arms.get_config`` or ``tiger_deer.get_config``)."""
     spec = {
-        "game": "battle" if battle else "combined_arms",
+        "game": game_of(config),
         "map_size": config.map_size,
         "minimap_mode": config.minimap_mode,
-        "walls": [list(cell) for cell in config.walls] if battle else [],
+        "walls": [list(cell) for cell in getattr(config, "walls", ())],
         "positions": [[list(cell) for cell in config.positions[group]] for group in groups_of(config)],
         "actions": np.asarray(actions).tolist(),
     }
+    if isinstance(config, TigerDeerConfig):
+        spec["reward_args"] = {"tiger_step_recover": config.tiger_step_recover, "deer_attacked": config.deer_attacked}
     spec_path, out_path = tmp_path / "spec.json", tmp_path / "magent2.npz"
     spec_path.write_text(json.dumps(spec))
     subprocess.run([magent2_python(), str(REPLAY_SCRIPT), str(spec_path), str(out_path)], check=True, capture_output=True)
@@ -116,17 +131,23 @@ def advance_actions(core: GridCore) -> np.ndarray:
 
 
 def scripted_actions(
-    config: Config, n_steps: int, seed: int, attack_share: float = 0.5, focus: float = 0.5, advance: float = 0.0
-) -> np.ndarray:
+    config: Config, n_steps: int, seed: int, attack_share: float = 0.5, focus: float = 0.5, advance: float = 0.0,
+    hunt: float = 0.0,
+) -> np.ndarray:  # fmt: skip
     """``[T, N]`` random actions made order-independent step by step: ``attack_share`` of them attacks;
     besides, an agent with an agent it can hit next to it (an enemy; in combined arms a friend too:
     friendly fire) attacks one of them with probability ``focus``, and otherwise moves straight
     towards the other side with probability ``advance``.
 
+    ``hunt``: the probability that an agent that can attack (tiger-deer's tigers) moves towards the
+    nearest agent of another group instead (``hunting_moves``).
+
     The episode is played in our engine as the actions are made (no side swap: ``config`` has
     explicit positions). Each step, an agent that can die this step (its hp minus the damage of the
-    attacks on it below 0) does not attack, and only its first attacker (in slot order) does. The
-    list stops when a group is wiped out.
+    attacks on it below 0) does not attack, and only its first attacker (in slot order) does; an agent
+    that starves this step (hp plus a negative ``step_recover`` below 0) does not attack either (our
+    engine gives a dying agent its ``dead_penalty`` alone, MAgent2 adds the reward rules of its hits).
+    The list stops when a group is wiped out.
     """
     core = make_core(config)
     core.reset(seed=seed)
@@ -134,16 +155,20 @@ def scripted_actions(
     n, tables = core.n_agents, core.tables
     kinds = tables.slot_type
     n_moves, n_actions, stays = tables.n_moves[kinds], tables.n_actions[kinds], tables.stay[kinds]
-    damage = tables.damage[kinds]
-    ahead = advance_actions(core)
+    damage, recover = tables.damage[kinds], tables.recover[kinds]
+    ahead = advance_actions(core) if advance > 0 else np.zeros(n, dtype=np.int64)
+    armed = n_actions > n_moves
     steps = []
     for _ in range(n_steps):
         state = core.state
         alive, positions, hp = state.alive[0], state.positions[0], state.hp[0]
-        attacks = rng.random(n) < attack_share
-        actions = np.where(attacks, rng.integers(n_moves, n_actions), rng.integers(0, n_moves))
+        attacks = (rng.random(n) < attack_share) & armed
+        actions = np.where(attacks, rng.integers(n_moves, np.maximum(n_actions, n_moves + 1)), rng.integers(0, n_moves))
         marching = rng.random(n) < advance
         actions[marching] = ahead[marching]
+        if hunt > 0:
+            hunting = np.flatnonzero(alive & armed & (rng.random(n) < hunt))
+            actions[hunting] = hunting_moves(core, hunting)
         masks = core.action_masks()[0]
         for slot in np.flatnonzero(alive & (rng.random(n) < focus)):
             targets = np.flatnonzero(masks[slot, n_moves[slot] : n_actions[slot]])
@@ -164,6 +189,8 @@ def scripted_actions(
                 actions[slots[1:]] = stays[slots[1:]]
                 if actions[victim] >= n_moves[victim]:
                     actions[victim] = stays[victim]
+        starving = alive & (recover < 0) & (hp + recover < 0) & (actions >= n_moves)
+        actions[starving] = stays[starving]
         steps.append(actions)
         out = core.step(actions)
         if out.done[0]:
@@ -171,14 +198,36 @@ def scripted_actions(
     return np.array(steps)
 
 
+def hunting_moves(core: GridCore, slots: np.ndarray) -> np.ndarray:
+    """Each of ``slots``' move towards the nearest living agent of another group (first of the closest
+    moves in action order; its stay if no other group is alive)."""
+    state, tables = core.state, core.tables
+    alive, positions = state.alive[0], state.positions[0]
+    moves = []
+    for slot in slots:
+        kind = tables.slot_type[slot]
+        prey = positions[alive & (tables.slot_group != tables.slot_group[slot])]
+        offsets = np.asarray(core.game.types[kind].move_offsets)
+        if len(prey) == 0:
+            moves.append(tables.stay[kind])
+            continue
+        target = prey[np.argmin(np.abs(prey - positions[slot]).sum(axis=1))]
+        distance = np.abs(positions[slot] + offsets - target).sum(axis=1)
+        moves.append(int(np.argmin(distance)))
+    return np.array(moves, dtype=np.int64)
+
+
 def replay_in_ours(config: Config, actions: np.ndarray) -> Episode:
     """Replay ``actions`` in our engine; the same record as ``replay_in_magent2``'s."""
     core = make_core(config)
     outputs = [core.reset(seed=0)]
+    max_hp = core.tables.max_hp[core.tables.slot_type]
     positions = [core.state.positions[0].copy()]
+    hp_share = [core.state.hp[0] / max_hp]
     for step_actions in actions:
         outputs.append(core.step(step_actions[None, :]))
         positions.append(core.state.positions[0].copy())
+        hp_share.append(core.state.hp[0] / max_hp)
     return Episode(
         views=np.stack([out.views[0] for out in outputs]),
         features=np.stack([out.features[0] for out in outputs]),
@@ -186,4 +235,5 @@ def replay_in_ours(config: Config, actions: np.ndarray) -> Episode:
         alive=np.stack([out.alive[0] for out in outputs]),
         rewards=np.stack([out.rewards[0] for out in outputs]),
         done=np.array([bool(out.done[0] and not out.truncated[0]) for out in outputs]),
+        hp_share=np.stack(hp_share),
     )

@@ -7,14 +7,16 @@ or ``--spaces GAME MAP_SIZE OUT.json`` for its agents' spaces under each flag. T
 ``battle.get_config``, which ``battlefield_v5`` imports too), the map size, the minimap flag, the
 interior walls ``[(x, y)]``, each group's start cells ``[[(x, y)]]`` and the actions ``[steps][agents]``
 (agent id order: group 0's agents, then group 1's, ...); ``"combined_arms"`` plays MAgent2's
-``combined_arms.get_config`` with its four groups. The engine is driven as MAgent2's PettingZoo
+``combined_arms.get_config`` with its four groups, ``"tiger_deer"`` its ``tiger_deer.get_config`` (deer and
+tigers, each with its own view: the deer's 3 x 3 is recorded at the centre of the tigers' 9 x 9). The engine is driven as MAgent2's PettingZoo
 wrapper drives it (``magent_env.step``): set each group's actions, ``step``, read the observations,
 rewards and alive flags, then ``clear_dead``; but with every group's own actions from the first step
 (the wrapper plays group 0's actions for every group on the first step after a reset, a bug).
 
 Writes, per step ``t`` (0 = after placement, before any action), for every agent id (NaN / -1 / False
 where the agent is gone): ``views[t]``, ``features[t]``, ``positions[t]`` ``(x, y)``, ``alive[t]``,
-``rewards[t]`` (0 at t = 0) and ``done[t]`` (the engine's game over).
+``rewards[t]`` (0 at t = 0), ``hp_share[t]`` (hp / max_hp, read at the centre of the agent's own view)
+and ``done[t]`` (the engine's game over).
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ def main(spec_path: str, out_path: str) -> None:
         spec = json.load(file)
     game = spec.get("game", "battle")
     get_config = importlib.import_module(f"magent2.environments.{game}.{game}").get_config
-    reward_args = {"step_reward": -0.005, "dead_penalty": -0.1, "attack_penalty": -0.1, "attack_opponent_reward": 0.2}
+    if game == "tiger_deer":
+        reward_args = {"tiger_step_recover": -0.1, "deer_attacked": -0.1}
+    else:
+        reward_args = {"step_reward": -0.005, "dead_penalty": -0.1, "attack_penalty": -0.1, "attack_opponent_reward": 0.2}
     reward_args.update(spec.get("reward_args", {}))
     size = spec["map_size"]
     env = magent2.GridWorld(get_config(size, spec["minimap_mode"], spec.get("seed", 0), **reward_args), map_size=size)
@@ -49,9 +54,12 @@ def main(spec_path: str, out_path: str) -> None:
     actions = np.asarray(spec["actions"], dtype=np.int32).reshape(-1, n_agents)
     n_steps = len(actions)
 
-    view_shape = env.get_view_space(handles[0])  # the same for every group of these games
+    # the largest group's view; smaller views at its centre, zeros around (as our engine's batched views)
+    view_size = max(env.get_view_space(handle)[0] for handle in handles)
+    n_channels = env.get_view_space(handles[0])[2]  # the same for every group of these games
     n_features = max(env.get_feature_space(handle)[0] for handle in handles)  # shorter rows: NaN-padded
-    views = np.full((n_steps + 1, n_agents, *view_shape), np.nan, dtype=np.float32)
+    views = np.full((n_steps + 1, n_agents, view_size, view_size, n_channels), np.nan, dtype=np.float32)
+    hp_share = np.full((n_steps + 1, n_agents), np.nan, dtype=np.float32)
     features = np.full((n_steps + 1, n_agents, n_features), np.nan, dtype=np.float32)
     positions = np.full((n_steps + 1, n_agents, 2), -1, dtype=np.int64)
     alive = np.zeros((n_steps + 1, n_agents), dtype=bool)
@@ -62,7 +70,12 @@ def main(spec_path: str, out_path: str) -> None:
         for handle in handles:
             ids = env.get_agent_id(handle)
             view, feature = env.get_observation(handle)
-            views[t, ids], features[t, ids, : feature.shape[1]] = view, feature
+            size, centre = view.shape[1], view.shape[1] // 2
+            offset = (view_size - size) // 2
+            views[t, ids] = 0.0
+            views[t, ids, offset : offset + size, offset : offset + size] = view
+            hp_share[t, ids] = view[:, centre, centre, 2]  # the agent's own cell: its hp / max_hp
+            features[t, ids, : feature.shape[1]] = feature
             positions[t, ids] = env.get_pos(handle)
             alive[t, ids] = env.get_alive(handle)
             if t > 0:
@@ -77,10 +90,12 @@ def main(spec_path: str, out_path: str) -> None:
         record(t + 1)
         env.clear_dead()
         if done[t + 1]:
-            views, features, positions = views[: t + 2], features[: t + 2], positions[: t + 2]
+            views, features, positions, hp_share = views[: t + 2], features[: t + 2], positions[: t + 2], hp_share[: t + 2]
             alive, rewards, done = alive[: t + 2], rewards[: t + 2], done[: t + 2]
             break
-    np.savez(out_path, views=views, features=features, positions=positions, alive=alive, rewards=rewards, done=done)
+    np.savez(
+        out_path, views=views, features=features, positions=positions, alive=alive, rewards=rewards, done=done, hp_share=hp_share
+    )
 
 
 def layout(game: str, map_size: int, out_path: str) -> None:

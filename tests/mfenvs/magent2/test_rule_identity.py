@@ -3,13 +3,15 @@
 Each case places agents (and walls) the same way in MAgent2's engine (``magent2`` 0.3.4, from its own
 virtualenv: see ``helpers``) and in ours, plays the same scripted actions (random, biased to attacks,
 with kills; ``helpers.scripted_actions`` keeps them clear of MAgent2's random attack order) and
-compares, step by step: who is alive, positions, rewards, views (every channel: walls, presence, hp,
+compares, step by step: who is alive, positions, hp, rewards, views (every channel: walls, presence, hp,
 minimaps), the features and the engine's game over. Float values to 1e-6 (MAgent2 sums a step's
 rewards in another order). The features differ only where our documentation says so: MAgent2's
 show the reward of the step before last, ours the last step's.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,6 +21,8 @@ from mfenvs.battle.config import ID_BITS, N_ACTIONS
 from mfenvs.battlefield import battlefield_config, start_cells as battlefield_start_cells, wall_cells
 from mfenvs.combined_arms import GROUPS as COMBINED_ARMS_GROUPS
 from mfenvs.combined_arms import CombinedArmsConfig, start_cells
+from mfenvs.tiger_deer import TigerDeerConfig
+from mfenvs.tiger_deer.game import unit_types as tiger_deer_unit_types
 from tests.mfenvs.magent2.helpers import (
     Episode,
     magent2_layout,
@@ -59,6 +63,7 @@ def assert_same_episode(ours: Episode, theirs: Episode, minimap: bool, n_actions
         np.testing.assert_array_equal(ours.positions[t][alive], theirs.positions[t][alive], err_msg=f"positions, step {t}")
         np.testing.assert_allclose(ours.rewards[t], theirs.rewards[t], atol=1e-6, err_msg=f"rewards, step {t}")
         np.testing.assert_allclose(ours.views[t][alive], theirs.views[t][alive], atol=1e-6, err_msg=f"views, step {t}")
+        np.testing.assert_allclose(ours.hp_share[t][alive], theirs.hp_share[t][alive], atol=1e-6, err_msg=f"hp, step {t}")
         for n in np.unique(n_actions):  # each agent type's features: its own action one-hot, then the reward
             rows, reward = alive & (n_actions == n), ID_BITS + n
             # id bits and last action one-hot; MAgent2's reward lags one step; (x, y) with the minimap
@@ -287,6 +292,177 @@ def test_combined_arms_spaces_are_magent2s(tmp_path, map_size):
     for minimap_mode in (False, True):
         for extra_features in (False, True):
             env = combined_arms_v0.parallel_env(map_size=map_size, minimap_mode=minimap_mode, extra_features=extra_features)
+            expected = theirs[f"{minimap_mode},{extra_features}"]
+            assert env.possible_agents == list(expected["observations"])
+            assert {agent: list(env.observation_space(agent).shape) for agent in env.possible_agents} == expected["observations"]
+            assert {agent: int(env.action_space(agent).n) for agent in env.possible_agents} == expected["actions"]
+            if not extra_features:
+                assert list(env.state_space.shape) == expected["state"]
+
+
+# -- tiger-deer (MAgent2's tiger_deer_v4): random map, starvation, heal-on-kill, the joint-attack rule ----
+def tiger_deer_from_magent2(tmp_path, map_size: int, **changes) -> TigerDeerConfig:
+    """A config with MAgent2's own walls and start cells after its ``reset(seed=0)`` at ``map_size``."""
+    walls, (deer, tigers) = magent2_layout(tmp_path, "tiger_deer_v4", map_size)
+    interior = walls.copy()
+    interior[[0, -1], :] = interior[:, [0, -1]] = False
+    ys, xs = np.nonzero(interior)
+    positions = {"deer": [tuple(c) for c in deer.tolist()], "tiger": [tuple(c) for c in tigers.tolist()]}
+    return TigerDeerConfig(map_size=map_size, positions=positions, walls=list(zip(xs.tolist(), ys.tolist())), max_cycles=10**6, **changes)
+
+
+def tiger_deer_events(config: TigerDeerConfig, actions: np.ndarray, ours: Episode) -> dict[str, int]:
+    """What the episode exercised: deer eaten, tigers starved, joint-attack rewards, heals on kills."""
+    deer = slice(0, config.group_counts[0])
+    tigers = slice(config.group_counts[0], None)
+    died = ours.alive[:-1] & ~ours.alive[1:]
+    share_change = np.diff(ours.hp_share, axis=0)[:, tigers]
+    return {
+        "deer eaten": int(died[:, deer].sum()),
+        "tigers starved": int(died[:, tigers].sum()),
+        "joint rewards": int((ours.rewards[:, tigers] >= 1.0 - 1e-6).sum()),
+        "heals": int((share_change > 0.05).sum()),  # +8 hp - 0.1 (capped), never from the -0.1 alone
+        "deer hit": int((np.abs(ours.rewards[:, deer] - config.deer_attacked) < 1e-6).sum()),
+    }
+
+
+#: Tigers among deer on a 12 x 12 map with a wall segment: every tiger starts next to deer.
+DEN = {
+    "deer": [(x, y) for x in (2, 4, 6, 8) for y in range(2, 10, 2)],
+    "tiger": [(x, y) for x in (3, 7) for y in range(3, 11, 2)],
+}
+DEN_WALLS = [(10, y) for y in range(1, 7)] + [(5, 10)]
+
+
+@pytest.mark.parametrize("map_size", [10, 45, 120])
+def test_tiger_deer_random_map_has_magent2s_counts(tmp_path, map_size):
+    """MAgent2's map after reset: as many interior walls, deer and tigers as ours draws (the cells are random)."""
+    from mfenvs.tiger_deer import TigerDeerCore
+
+    walls, groups = magent2_layout(tmp_path, "tiger_deer_v4", map_size)
+    config = TigerDeerConfig(map_size=map_size)
+    core = TigerDeerCore(config)
+    core.reset(seed=0)
+    assert [len(g) for g in groups] == list(config.group_counts)
+    assert int(walls.sum()) == int(core.wall_maps[0].sum())
+
+
+@pytest.mark.parametrize("minimap_mode", [False, True])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_tiger_deer_matches_magent2_in_a_den(tmp_path, minimap_mode, seed):
+    """Tigers among deer: joint hits (+1 per partner), deer_attacked, kills that heal, starvation, walls."""
+    config = TigerDeerConfig(map_size=12, positions=DEN, walls=DEN_WALLS, minimap_mode=minimap_mode, max_cycles=10**6)
+    actions = scripted_actions(config, 250, seed=seed, attack_share=0.6, focus=0.8, hunt=0.5)
+    ours = check(tmp_path, config, actions)
+    events = tiger_deer_events(config, actions, ours)
+    assert events["deer eaten"] >= 4 and events["joint rewards"] >= 10 and events["heals"] >= 4, events
+    assert events["deer hit"] >= 20, events
+
+
+def test_tiger_deer_tigers_starve_and_end_the_game_as_magent2(tmp_path):
+    """Tigers that never catch a deer die at step 100; the empty tiger group ends the game (MAgent2's done)."""
+    config = TigerDeerConfig(map_size=12, positions=DEN, walls=DEN_WALLS, max_cycles=10**6)
+    actions = scripted_actions(config, 300, seed=2, attack_share=0.0, focus=0.0)
+    ours = check(tmp_path, config, actions)
+    assert ours.done[-1] and len(actions) == 100, "every tiger should starve at step 100"
+    assert tiger_deer_events(config, actions, ours)["tigers starved"] == len(DEN["tiger"])
+
+
+@pytest.mark.parametrize("minimap_mode", [False, True])
+def test_tiger_deer_matches_magent2_on_its_own_map(tmp_path, minimap_mode):
+    """MAgent2's own random map at its default size (81 walls, 101 deer, 20 tigers), tigers hunting."""
+    config = tiger_deer_from_magent2(tmp_path, 45, minimap_mode=minimap_mode)
+    actions = scripted_actions(config, 200, seed=0, attack_share=0.3, focus=0.9, hunt=0.7)
+    ours = check(tmp_path, config, actions)
+    events = tiger_deer_events(config, actions, ours)
+    assert events["deer eaten"] >= 20 and events["joint rewards"] >= 20 and events["heals"] >= 20, events
+    assert events["tigers starved"] >= 3, events
+
+
+def test_tiger_deer_on_a_large_map_matches_magent2(tmp_path):
+    """MAgent2's map at 120 (576 walls, 720 deer, 144 tigers): moves in MAgent's x-band order, hunts, starvation."""
+    config = tiger_deer_from_magent2(tmp_path, 120)
+    actions = scripted_actions(config, 120, seed=1, attack_share=0.3, focus=0.9, hunt=0.7)
+    ours = check(tmp_path, config, actions)
+    events = tiger_deer_events(config, actions, ours)
+    assert events["deer eaten"] >= 100 and events["joint rewards"] >= 50 and events["tigers starved"] >= 5, events
+
+
+def test_tiger_deer_with_other_arguments_matches_magent2(tmp_path):
+    """MAgent2's two arguments away from their defaults: faster starvation, a larger deer_attacked."""
+    config = TigerDeerConfig(
+        map_size=12, positions=DEN, walls=DEN_WALLS, max_cycles=10**6, tiger_step_recover=-0.25, deer_attacked=-0.3
+    )
+    actions = scripted_actions(config, 250, seed=4, attack_share=0.4, focus=0.5, hunt=0.3)
+    ours = check(tmp_path, config, actions)
+    assert tiger_deer_events(config, actions, ours)["tigers starved"] >= 1
+
+
+def _without_joint_rule(config):
+    from mfenvs.gridworld import RewardRule
+
+    return (RewardRule("attack", "tiger", "deer", config.deer_attacked, receiver="victim"),)
+
+
+def _without_heal(config):
+    deer, tiger = tiger_deer_unit_types(config)
+    return replace(deer, kill_supply=0.0), tiger
+
+
+def _without_starvation(config):
+    deer, tiger = tiger_deer_unit_types(config)
+    return deer, replace(tiger, step_recover=0.0)
+
+
+@pytest.mark.parametrize(
+    "name, patch, symptom",
+    [
+        ("reward_rules", _without_joint_rule, "rewards"),
+        ("unit_types", _without_heal, "hp|views"),
+        ("unit_types", _without_starvation, "hp|views"),
+    ],
+)
+def test_the_tiger_deer_tests_see_each_rule(tmp_path, monkeypatch, name, patch, symptom):
+    """Our engine without the joint-attack rule, heal-on-kill or starvation is not MAgent2's on the den episode."""
+    import mfenvs.tiger_deer.game as game
+
+    config = TigerDeerConfig(map_size=12, positions=DEN, walls=DEN_WALLS, max_cycles=10**6)
+    actions = scripted_actions(config, 250, seed=0, attack_share=0.6, focus=0.8, hunt=0.5)
+    theirs = replay_in_magent2(tmp_path, config, actions)
+    monkeypatch.setattr(game, name, patch)
+    core = make_core(config)
+    with pytest.raises(AssertionError, match=symptom):
+        assert_same_episode(replay_in_ours(config, actions), theirs, False, core.tables.n_actions[core.tables.slot_type])
+
+
+def test_the_tiger_deer_large_map_test_sees_the_band_order(tmp_path, monkeypatch):
+    """With the moves in plain slot order, the large-map tiger-deer episode above is not MAgent2's."""
+    from mfenvs.gridworld.game import Game
+
+    config = tiger_deer_from_magent2(tmp_path, 120)
+    actions = scripted_actions(config, 120, seed=1, attack_share=0.3, focus=0.9, hunt=0.7)
+    theirs = replay_in_magent2(tmp_path, config, actions)
+    monkeypatch.setattr(Game, "move_bands", property(lambda self: (0, 0)))
+    core = make_core(config)
+    with pytest.raises(AssertionError, match="positions|alive|rewards|views|hp"):
+        assert_same_episode(replay_in_ours(config, actions), theirs, False, core.tables.n_actions[core.tables.slot_type])
+
+
+@pytest.mark.parametrize("map_size", [10, 45])
+def test_tiger_deer_spaces_are_magent2s(tmp_path, map_size):
+    """Every agent's observation shape and action count, and the state's unless extra_features, under each flag."""
+    import json
+    import subprocess
+
+    from mfenvs import tiger_deer_v0
+    from tests.mfenvs.magent2.helpers import REPLAY_SCRIPT, magent2_python
+
+    out = tmp_path / "spaces.json"
+    subprocess.run([magent2_python(), str(REPLAY_SCRIPT), "--spaces", "tiger_deer_v4", str(map_size), str(out)], check=True)
+    theirs = json.loads(out.read_text())
+    for minimap_mode in (False, True):
+        for extra_features in (False, True):
+            env = tiger_deer_v0.parallel_env(map_size=map_size, minimap_mode=minimap_mode, extra_features=extra_features)
             expected = theirs[f"{minimap_mode},{extra_features}"]
             assert env.possible_agents == list(expected["observations"])
             assert {agent: list(env.observation_space(agent).shape) for agent in env.possible_agents} == expected["observations"]
