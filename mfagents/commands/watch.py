@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mfagents.common.pipeline import (
-    ALL,
     BATTLE_GAMES,
     PER_GROUP_SPACES,
     SIDES,
@@ -47,6 +46,7 @@ from mfagents.common.pipeline import (
     has_one_space,
     make_parallel_env,
     mirrored_sides,
+    sides_of,
     training_env_kwargs,
 )
 from mfagents.training.config import parse_key_values
@@ -96,7 +96,7 @@ class OneCopyPipeline:
         self.n_envs = 1
         self.agents_per_env = self.n_rows = len(self.possible_agents)
         self.first_rows = np.zeros(1, dtype=np.int64)
-        self.sides = dict(SIDES.get(entry.short_name, {ALL: (ALL,)}))
+        self.sides = sides_of(entry.short_name)
         self.groups = group_rows(self.possible_agents, entry.short_name)
         self.group_sizes = {group: len(rows) for group, rows in self.groups.items()}
         self.group_spaces = group_spaces(self.env, self.groups)
@@ -123,7 +123,7 @@ def policy_specs(entry: EnvEntry, red: str | None = None, blue: str | None = Non
     if teams is None:
         if red is not None or blue is not None:
             raise WatchError(f"{entry.short_name} has no teams: give --policy SPEC (not --red / --blue)")
-        return {ALL: policy or DEFAULT_SPEC}
+        return {side: policy or DEFAULT_SPEC for side in sides_of(entry.short_name)}
     if policy is not None and (red is not None or blue is not None):
         raise WatchError("give --policy SPEC (both teams) or --red / --blue SPECs, not both")
     if policy is not None:

@@ -286,6 +286,16 @@ def group_spaces(parallel_env: ParallelEnv, groups: dict[str, np.ndarray]) -> di
     return spaces
 
 
+def sides_of(short_name: str) -> dict[str, tuple[str, ...]]:
+    """Side -> its groups: ``SIDES``' entry; for teams without one (tiger-deer) each group is a side of its own;
+    ``{"all": ("all",)}`` without teams."""
+    if short_name in SIDES:
+        return dict(SIDES[short_name])
+    if short_name in TEAM_GROUPS:
+        return {group: (group,) for group in TEAM_GROUPS[short_name]}
+    return {ALL: (ALL,)}
+
+
 def mirrored_sides(short_name: str, spaces: dict[str, GroupSpaces]) -> bool:
     """Group ``k`` of every side has the spaces of group ``k`` of the first side (Battle, combined arms; not a
     game of predators and prey): what self-play's frozen copies need."""
@@ -334,7 +344,7 @@ class VecPipeline:
         self.n_envs = n_envs
         self.agents_per_env = len(self.possible_agents)
         self.n_rows = self.n_envs * self.agents_per_env
-        self.sides = dict(SIDES.get(self.entry.short_name, {ALL: (ALL,)}))
+        self.sides = sides_of(self.entry.short_name)
         self.groups = group_rows(self.possible_agents, self.entry.short_name, n_envs)
         self.group_sizes = {group: len(rows) // n_envs for group, rows in self.groups.items()}
         self.first_rows = np.arange(n_envs) * self.agents_per_env

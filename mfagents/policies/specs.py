@@ -40,7 +40,7 @@ from mfagents.common.checkpoint import (
     load_checkpoint,
     resolve_checkpoint_path,
 )
-from mfagents.common.pipeline import BATTLE_GAMES, VecPipeline, check_one_space_per_agent
+from mfagents.common.pipeline import BATTLE_GAMES, VecPipeline, check_one_space_per_agent, check_trainable
 from mfagents.policies.zoo import POLICY_KIND, ZOO_PREFIX, zoo_path
 
 LEARNER = "learner"
@@ -261,6 +261,7 @@ def load_policy(spec: str, pipeline: VecPipeline, group: str, seed: int = 0, dev
         return LearnerPolicy(learner, explore=False, name=spec)
     path_text, role = split_learner_spec(spec)
     if Path(path_text).exists():
+        check_trainable(pipeline.entry)  # no run of such a game exists to load
         name = spec_learner_name(pipeline, group, role)
         learner, _ = load_learner(path_text, space.observation_space, n_actions, seed, device, name=name)
         return LearnerPolicy(learner, explore=False, name=spec)

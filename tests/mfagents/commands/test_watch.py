@@ -90,7 +90,7 @@ def test_tiger_deer_is_watched_group_by_group_in_its_colours_with_its_walls(tmp_
     colours = {tuple(c) for c in np.unique(frame.reshape(-1, 3), axis=0).tolist()}
     for colour in (palette.GROUP_COLOURS["deer"], palette.GROUP_COLOURS["tiger"], palette.WALL):
         assert colour in colours, colour
-    with pytest.raises(ValueError, match="learner policies: tiger_deer is not supported yet"):
+    with pytest.raises(ValueError, match="tiger_deer is not supported yet by mfzoo's training, evaluation and arena"):
         WatchSession("tiger_deer", {g: str(tmp_path) for g in ("deer", "tiger")})
 
 
