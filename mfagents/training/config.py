@@ -209,10 +209,9 @@ def resolve(config: RunConfig) -> ResolvedRun:
     env_kwargs = training_env_kwargs(entry, {**defaults.env_kwargs, **config.env_kwargs})
     if opponent is not None and opponent.startswith(POOL_PREFIX):
         for member in parse_pool(opponent):
-            if member == SELF_PLAY or member.startswith(TRAIN_PREFIX) or member.startswith(POOL_PREFIX):
-                if member != SNAPSHOT_MEMBER:
-                    raise ValueError(f"--opponent {opponent!r}: {member!r} cannot be a pool member (self, or a policy SPEC)")
-            else:
+            if member.startswith((TRAIN_PREFIX, POOL_PREFIX)):
+                raise ValueError(f"--opponent {opponent!r}: {member!r} cannot be a pool member (self, or a policy SPEC)")
+            if member != SNAPSHOT_MEMBER:
                 check_opponent_observations(entry, member, env_kwargs)
     elif opponent is not None and opponent != SELF_PLAY and not opponent.startswith(TRAIN_PREFIX):
         check_opponent_observations(entry, opponent, env_kwargs)
