@@ -48,7 +48,7 @@ class GridOutput:
         truncated: ``[B]`` bool: the game reached ``max_cycles`` this step.
         done: ``[B]`` bool: the game is over (a group wiped out, or truncated).
         mean_actions: ``[B, N, A]`` float32 mean one-hot action of each agent's neighbours in its own
-            group, computed on first access (from a snapshot taken at this step), so callers that do
+            group (zeros for a passive group's slots: ``Group.passive``), computed on first access (from a snapshot taken at this step), so callers that do
             not read it do not pay for it.
     """
 
@@ -154,6 +154,9 @@ class GridCore:
             tuple(observe.circle_half_widths(size // 2).tolist()) for size in sorted(set(self.tables.view_sizes.tolist()), reverse=True)
         )
         self._groups = (np.arange(n_battles)[:, None] * self.n_groups + self.tables.slot_group[None, :]).reshape(-1)
+        #: ``[N]`` the slot acts (every slot but a passive group's: gather's food gets no mean action)
+        self._acting = np.ones(self.n_agents, dtype=bool)
+        self._acting[game.passive_slots] = False
         self.state = GridState.empty(n_battles, self.n_agents, game.map_size, self.n_groups)
         self._rng: np.random.Generator | None = None
         # scratch of the attack phase: each agent's victim, attacks per game, their offsets
@@ -301,7 +304,8 @@ class GridCore:
         )
 
     def mean_actions(self) -> np.ndarray:
-        """``[B, N, A]`` mean one-hot last action of each living agent's living group mates in range."""
+        """``[B, N, A]`` mean one-hot last action of each living agent's living group mates in range
+        (zeros for the slots of passive groups, which never act)."""
         state = self.state
         return self._mean_actions(state.last_actions, state.alive, state.positions)
 
@@ -309,7 +313,7 @@ class GridCore:
         """The mean actions of the state given by these arrays (the current one, or a step's snapshot)."""
         n_battles, n_agents = alive.shape
         n_actions = self.n_actions
-        active = (alive & (last_actions >= 0)).reshape(-1)
+        active = (alive & (last_actions >= 0) & self._acting).reshape(-1)
         if self.mean_action_radius is None:
             means = global_mean_action(np.maximum(last_actions, 0).reshape(-1), n_actions, active, self._groups)
         else:  # the kernel of radius_mean_action, without its argument conversions (these arrays are ready)
