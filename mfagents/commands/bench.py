@@ -90,22 +90,25 @@ def parallel_api_stepper(env: Any, seed: int) -> Callable[[], tuple[int, int]]:
 
 def battle_core_stepper(config: Any, n_battles: int, seed: int) -> Callable[[], tuple[int, int]]:
     """One ``BattleCore.step`` (``CombinedArmsCore`` for a ``CombinedArmsConfig``, ``TigerDeerCore`` for a
-    ``TigerDeerConfig``) of ``n_battles`` battles per call, uniform random actions of each agent's own set;
-    finished battles restart in place."""
+    ``TigerDeerConfig``, ``GatherCore`` for a ``GatherConfig``) of ``n_battles`` battles per call, uniform random
+    actions of each agent's own set (gather's food: its one, stay); finished battles restart in place. The
+    agent-steps count the agents that act (not gather's food)."""
     from mfenvs.battle import BattleConfig, BattleCore
     from mfenvs.combined_arms import CombinedArmsConfig, CombinedArmsCore
+    from mfenvs.gather import GatherConfig, GatherCore
     from mfenvs.tiger_deer import TigerDeerConfig, TigerDeerCore
 
-    cores = {BattleConfig: BattleCore, CombinedArmsConfig: CombinedArmsCore, TigerDeerConfig: TigerDeerCore}
+    cores = {BattleConfig: BattleCore, CombinedArmsConfig: CombinedArmsCore, TigerDeerConfig: TigerDeerCore, GatherConfig: GatherCore}
     core = cores[type(config)](config, n_battles=n_battles)
     alive = core.reset(seed=seed).alive
     rng = np.random.default_rng(seed)
     limits = core.tables.n_actions[core.tables.slot_type]
     n_actions = int(limits[0]) if (limits == limits[0]).all() else limits
+    acts = core.game.acting_slots
 
     def step() -> tuple[int, int]:
         nonlocal alive
-        acting = int(alive.sum())
+        acting = int(alive.sum()) if len(acts) == core.n_agents else int(alive[:, acts].sum())
         out = core.step(rng.integers(0, n_actions, size=(n_battles, core.n_agents)))
         alive = out.alive
         if out.done.any():
@@ -167,7 +170,7 @@ def run_bench(args: argparse.Namespace) -> Summary:
         print(f"timing {entry.env_id} ({n_agents} agents) for {args.seconds:g} s per workload...", flush=True)
         rates = time_steps(parallel_api_stepper(env, args.seed), args.seconds)
         rows.append(BenchRow(entry.short_name, "PettingZoo parallel API", n_agents, *rates))
-        if entry.short_name in ("battle", "combined_arms", "tiger_deer"):
+        if entry.short_name in ("battle", "combined_arms", "tiger_deer", "gather"):
             rates = time_steps(battle_core_stepper(env.unwrapped.core.config, BENCH_BATTLES, args.seed), args.seconds)
             rows.append(BenchRow(entry.short_name, f"batched core, B={BENCH_BATTLES}", n_agents, *rates))
     if args.magent2:
