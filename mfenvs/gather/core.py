@@ -32,7 +32,8 @@ class GatherCore(GridCore):
 
     Args:
         config: the game.
-        n_battles, spare_view_channels, threads, tiled_features, view_dtype: as ``GridCore``'s.
+        n_battles, spare_view_channels, threads, tiled_features, view_dtype, observe_passive: as ``GridCore``'s
+            (the food's views are zeros unless ``observe_passive``).
     """
 
     def __init__(
@@ -43,6 +44,7 @@ class GatherCore(GridCore):
         threads: int | None = None,
         tiled_features: Sequence[int] | Sequence[Sequence[int]] | np.ndarray = (),
         view_dtype: str = "float32",
+        observe_passive: bool = False,
     ):
         if not isinstance(config, GatherConfig):
             raise TypeError(f"config must be a GatherConfig, got {type(config).__name__}")
@@ -55,6 +57,7 @@ class GatherCore(GridCore):
             threads=threads,
             tiled_features=tiled_features,
             view_dtype=view_dtype,
+            observe_passive=observe_passive,
         )
         self._config = config
         self.group_counts = config.group_counts

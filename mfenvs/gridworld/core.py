@@ -38,7 +38,8 @@ class GridOutput:
     (it reuses a views buffer only once every reference to it, and to its views, is gone).
 
     Attributes:
-        views: ``[B, N, V, V, C]`` view windows (zeros for dead agents): float32, or float16 with
+        views: ``[B, N, V, V, C]`` view windows (zeros for dead agents, and for a passive group's slots
+            unless the core was made with ``observe_passive``): float32, or float16 with
             ``view_dtype="float16"``. V is the largest view of the game's types; a type with a smaller
             view has its window at the centre, zeros around it (``Game.type_view_size``).
         features: ``[B, N, F]`` float32 id bits, last action one-hot, last reward, (x, y) / map_size.
@@ -114,6 +115,8 @@ class GridCore:
             -1: a zero channel), for games whose types have features of different lengths.
         view_dtype: ``"float32"`` (the default) or ``"float16"``: opt-in half-size views, each value
             exactly the float32 view's value cast to float16. Features stay float32.
+        observe_passive: also make the views of the passive groups' slots (``Group.passive``: gather's
+            2,272 food, whose views no env hands out, as MAgent2's wrapper never observes them); zeros otherwise.
     """
 
     def __init__(
@@ -126,6 +129,7 @@ class GridCore:
         threads: int | None = None,
         tiled_features: Sequence[int] | Sequence[Sequence[int]] | np.ndarray = (),
         view_dtype: str = "float32",
+        observe_passive: bool = False,
     ):
         if not isinstance(game, Game):
             raise TypeError(f"game must be a Game, got {type(game).__name__}")
@@ -157,6 +161,8 @@ class GridCore:
         #: ``[N]`` the slot acts (every slot but a passive group's: gather's food gets no mean action)
         self._acting = np.ones(self.n_agents, dtype=bool)
         self._acting[game.passive_slots] = False
+        #: ``[N]`` the slots whose views are made
+        self._observed = self._acting | bool(observe_passive)
         self.state = GridState.empty(n_battles, self.n_agents, game.map_size, self.n_groups)
         self._rng: np.random.Generator | None = None
         # scratch of the attack phase: each agent's victim, attacks per game, their offsets
@@ -288,7 +294,7 @@ class GridCore:
         with jit.threads(self.threads, self._work):
             views, features = observe.observations(
                 state, self.game, self.tables, self._half_widths, self._pictures, self._drawn, self.tiled_features,
-                self._views_buffer(),
+                self._views_buffer(), self._observed,
             )
         return GridOutput(
             views=views,

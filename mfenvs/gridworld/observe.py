@@ -240,7 +240,7 @@ def view_window(
 def write_observations(
     positions, hp, alive, last_actions, last_rewards, last_deaths, slot_type, slot_group, groups, max_hp, n_actions,
     view_sizes, minimap, n_view, tiled, half_widths, pad, pictures, drawn, views, row_states, features, density,
-    stored_density, size_index, first_pass, id_bits,
+    stored_density, size_index, first_pass, id_bits, observed,
 ):  # fmt: skip
     """Fill ``views`` ``[B, N, W, W, C]`` of the agents whose type's view is ``len(half_widths)`` cells
     square (``view_sizes`` ``[T]``: each type's), in parallel; on the ``first_pass`` first redraw the
@@ -251,7 +251,8 @@ def write_observations(
     of the passes). ``row_states`` ``[B, N]`` int8 says what each row of ``views`` holds (a reused
     buffer): ``ROW_UNKNOWN``, ``ROW_ZERO`` (a dead agent's zeros: not written again while it stays
     dead) or ``ROW_CLEAN`` (a living agent's window: only the cells that can change are written); the
-    states are updated; ``id_bits``: the game's (``Game.id_bits``). ``views`` and ``pictures`` share one storage type: float32, or uint16 float16 bit patterns;
+    states are updated; ``id_bits``: the game's (``Game.id_bits``); ``observed`` ``[N]`` bool: the slots
+    whose views are made (the others, a passive group's, get zeros, written once per buffer, as a dead agent's). ``views`` and ``pictures`` share one storage type: float32, or uint16 float16 bit patterns;
     ``features`` are float32. ``groups`` and ``half_widths`` are tuples (see ``view_window``)."""
     n_battles, n_agents = alive.shape
     view_size = len(half_widths)
@@ -277,6 +278,11 @@ def write_observations(
             feature_row(
                 battle, slot, positions, alive, last_actions, last_rewards, map_size, n_actions[kind], id_bits, features[battle, slot]
             )
+        if not observed[slot]:  # a passive group's slot (gather's food): nobody reads its view
+            if row_states[battle, slot] != ROW_ZERO:
+                flat_views[battle, slot, :] = 0
+                row_states[battle, slot] = ROW_ZERO
+            continue
         if view_sizes[kind] != view_size:
             continue
         state = row_states[battle, slot]
@@ -299,6 +305,7 @@ def observations(
     drawn: np.ndarray,
     tiled: np.ndarray | None = None,
     buffer: tuple[np.ndarray, np.ndarray] | None = None,
+    observed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(views, features)`` of every agent: ``[B, N, W, W, C + spare]`` and ``[B, N, F]`` float32.
 
@@ -314,11 +321,13 @@ def observations(
     (``[B, N]`` int64, -1 at first) are the caller's scratch, kept between calls so that only the
     agents' cells are redrawn. ``buffer``: ``(views storage, row_states)`` to write the views into
     (``empty_views``; a reused one skips the cells known to hold zeros already), else a new one.
+    ``observed``: ``[N]`` bool, the slots whose views are made (the others read zeros); every slot if None.
     """
     n_battles, n_agents = state.alive.shape
     views, row_states = buffer if buffer is not None else empty_views(n_battles, n_agents, game.view_size, pictures)
     features = np.empty((n_battles, n_agents, game.n_features), dtype=np.float32)
     tiled = np.zeros((len(game.types), 0), dtype=np.int64) if tiled is None else tiled
+    observed = np.ones(n_agents, dtype=bool) if observed is None else observed
     sizes = [len(widths) for widths in half_widths]
     size_index = np.array([sizes.index(size) for size in tables.view_sizes.tolist()], dtype=np.int64)
     # without the minimap, one empty [0, M * M] block per game: view_window reads no density then
@@ -331,7 +340,7 @@ def observations(
             state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths,
             tables.slot_type, tables.slot_group, tuple(range(game.n_groups)), tables.max_hp, tables.n_actions,
             tables.view_sizes, game.minimap_mode, game.n_view_channels, tiled, widths, game.view_radius, pictures,
-            drawn, views, row_states, features, density, stored_density, size_index, index == 0, game.id_bits,
+            drawn, views, row_states, features, density, stored_density, size_index, index == 0, game.id_bits, observed,
         )  # fmt: skip
     if views.dtype == np.uint16:
         views = views.view(np.float16)

@@ -269,3 +269,22 @@ def test_the_largest_rewards_stay_inside_the_observation_space():
     assert out.done  # the food is gone
     for slot, observation in enumerate(out.observations):
         assert observation in game.observation_spaces[slot], slot
+
+
+def test_the_food_views_are_made_only_when_asked_and_change_nothing_else():
+    """No env hands out a food's view (MAgent2's wrapper never observes the food): the core leaves them zero
+    unless ``observe_passive``; every other output is the same either way."""
+    config = GatherConfig(map_size=12, positions=POSITIONS)
+    plain, full = GatherCore(config), GatherCore(config, observe_passive=True)
+    outputs = [plain.reset(seed=0), full.reset(seed=0)]
+    actions = stays(plain)
+    actions[2] = attack(plain, 2, 1, 0)
+    for _ in range(2):
+        assert not outputs[0].views[0, :2].any() and outputs[1].views[0, :2].any()
+        np.testing.assert_array_equal(outputs[0].views[:, 2:], outputs[1].views[:, 2:])
+        np.testing.assert_array_equal(outputs[0].features, outputs[1].features)
+        np.testing.assert_array_equal(outputs[0].rewards, outputs[1].rewards)
+        outputs = [plain.step(actions[None]), full.step(actions[None])]
+    # a food's 3 x 3 view at the centre of the 15 x 15 window: the omnivore west of food 0 and its own cell
+    view = outputs[1].views[0, 0]
+    assert view[7, 6, 3] == 1 and view[7, 7, 1] == 1 and view[7, 7, 2] == pytest.approx((25 - 12) / 25)

@@ -76,7 +76,7 @@ class Episode:
 def make_core(config: Config) -> GridCore:
     """Our engine on ``config``: a ``BattleCore``, a ``CombinedArmsCore``, a ``TigerDeerCore`` or a ``GatherCore``."""
     if isinstance(config, GatherConfig):
-        return GatherCore(config)
+        return GatherCore(config, observe_passive=True)  # the food's views too, to compare them
     if isinstance(config, TigerDeerConfig):
         return TigerDeerCore(config)
     return BattleCore(config) if isinstance(config, BattleConfig) else CombinedArmsCore(config)
