@@ -20,7 +20,8 @@ games restart every 100 steps on both sides (a new random map each time). ``--ga
 ``GatherCore`` against MAgent2's ``gather_v5`` on its one map, 200 x 200 (495 omnivores acting, 33 actions,
 and 2,272 food that never act); both sides observe and act for the omnivores only, as MAgent2's wrapper
 does (its group-API loop drives the wrapper's handles, ``handles[1:]``; our core computes every slot's
-view, food included), and an agent-step is an omnivore's.
+view, food included), and an agent-step is an omnivore's. Its episodes are truncated at MAgent2's default
+``max_cycles``, 500, on both sides (``EPISODE_CYCLES``).
 
 Our views are float32, as MAgent2's, unless ``--view-dtype float16`` asks for our opt-in float16 views
 (half the bytes written per agent-step; MAgent2's side is unchanged). Those rows are a lever of their
@@ -81,6 +82,10 @@ APIS = ("parallel", "batched")
 N_ACTIONS = 21
 MAX_CYCLES = 10**7
 """Large enough that no run is truncated: battles end only by a wipe-out."""
+EPISODE_CYCLES = {"gather": 500}
+"""Games whose episodes are truncated in the measurements (at MAgent2's default ``max_cycles``), on both sides:
+gather's random omnivores kill each other off and never finish the food, so without it an engine's mean
+number of living agents would depend on how far it got in the time (MAgent2's group-API loop counts its steps)."""
 ACTION_BLOCK = 64
 """Steps of random actions drawn per call to the generator."""
 WARMUP_STEPS = 3
@@ -219,7 +224,8 @@ class OursBatchedLoop:
 
         limits: int | np.ndarray = N_ACTIONS
         if game == "gather":
-            self.core = GatherCore(GatherConfig(minimap_mode=minimap, max_cycles=MAX_CYCLES), n_battles=n_battles, view_dtype=view_dtype)
+            config = GatherConfig(minimap_mode=minimap, max_cycles=EPISODE_CYCLES[game])
+            self.core = GatherCore(config, n_battles=n_battles, view_dtype=view_dtype)
             limits = self.core.tables.n_actions[self.core.tables.slot_type]  # food 1 (stay), omnivores 33
         elif game == "tiger_deer":
             config = TigerDeerConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
@@ -275,7 +281,8 @@ class Magent2EngineLoop:
 
         module = importlib.import_module(f"magent2.environments.{MAGENT2_GAMES[game]}")
         size = {} if game in FIXED_MAP_GAMES else {"map_size": map_size}
-        self.game = module.parallel_env(**size, minimap_mode=minimap, max_cycles=MAX_CYCLES, seed=seed).unwrapped
+        self.max_cycles = EPISODE_CYCLES.get(game, MAX_CYCLES)
+        self.game = module.parallel_env(**size, minimap_mode=minimap, max_cycles=self.max_cycles, seed=seed).unwrapped
         self.engine = self.game.env
         self.handles = list(self.game.handles)  # the wrapper's: all but gather's food
         self.engine.set_seed(seed)
@@ -294,6 +301,7 @@ class Magent2EngineLoop:
     def _restart(self) -> None:
         self.engine.reset()
         self.game.generate_map()
+        self.steps = 0
 
     def step(self) -> int:
         engine = self.engine
@@ -309,7 +317,8 @@ class Magent2EngineLoop:
             engine.get_reward(handle)
             engine.get_alive(handle)
         engine.clear_dead()
-        if done:
+        self.steps += 1
+        if done or self.steps >= self.max_cycles:
             self._restart()
             self.episodes += 1
         return acting
@@ -335,7 +344,7 @@ def build_loop(
 
                 module = importlib.import_module(f"mfenvs.{game}_v0")
                 size = {} if game in FIXED_MAP_GAMES else {"map_size": map_size}
-                env = module.parallel_env(**size, minimap_mode=minimap, max_cycles=MAX_CYCLES, view_dtype=view_dtype)
+                env = module.parallel_env(**size, minimap_mode=minimap, max_cycles=EPISODE_CYCLES.get(game, MAX_CYCLES), view_dtype=view_dtype)
             else:
                 from mfenvs import battle_v0
 
@@ -349,7 +358,7 @@ def build_loop(
 
         module = importlib.import_module(f"magent2.environments.{MAGENT2_GAMES[game]}")
         size = {} if game in FIXED_MAP_GAMES else {"map_size": map_size}
-        env = module.parallel_env(**size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
+        env = module.parallel_env(**size, minimap_mode=minimap, max_cycles=EPISODE_CYCLES.get(game, MAX_CYCLES))
         return ParallelApiLoop(env, seed)
     return Magent2EngineLoop(map_size, minimap, seed, game)
 
@@ -857,7 +866,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{' (opt-in; MAgent2 float32)' if args.view_dtype != 'float32' else ''}. "
         f"Median of {args.repeats} runs of {args.seconds:g} s per side, each in its own process, ours and MAgent2 "
         "alternating; pairs min-max = range of the ratios of runs made side by side. Random actions, "
-        f"max_cycles={MAX_CYCLES:.0e}, restart on wipe-out. Mean alive = agents acting per step of one battle.\n"
+        f"max_cycles={EPISODE_CYCLES.get(args.game, MAX_CYCLES):g}, restart on wipe-out (and truncation). "
+        "Mean alive = agents acting per step of one battle.\n"
     )
     print(markdown_tables(cases, summaries, sides))
     if args.game in ("battle", "battlefield"):  # observation_bytes models Battle's 13 x 13 x 5 (or 7) views only
