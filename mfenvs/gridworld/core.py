@@ -49,8 +49,8 @@ class GridOutput:
         truncated: ``[B]`` bool: the game reached ``max_cycles`` this step.
         done: ``[B]`` bool: the game is over (a group wiped out, or truncated).
         mean_actions: ``[B, N, A]`` float32 mean one-hot action of each agent's neighbours in its own
-            group (zeros for a passive group's slots: ``Group.passive``), computed on first access (from a snapshot taken at this step), so callers that do
-            not read it do not pay for it.
+            group (zeros for a passive group's slots: ``Group.passive``), computed on first access (from
+            a snapshot taken at this step), so callers that do not read it do not pay for it.
     """
 
     views: np.ndarray

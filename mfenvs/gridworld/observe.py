@@ -252,7 +252,8 @@ def write_observations(
     buffer): ``ROW_UNKNOWN``, ``ROW_ZERO`` (a dead agent's zeros: not written again while it stays
     dead) or ``ROW_CLEAN`` (a living agent's window: only the cells that can change are written); the
     states are updated; ``id_bits``: the game's (``Game.id_bits``); ``observed`` ``[N]`` bool: the slots
-    whose views are made (the others, a passive group's, get zeros, written once per buffer, as a dead agent's). ``views`` and ``pictures`` share one storage type: float32, or uint16 float16 bit patterns;
+    whose views are made (the others, a passive group's, get zeros, written once per buffer, as a dead
+    agent's). ``views`` and ``pictures`` share one storage type: float32, or uint16 float16 bit patterns;
     ``features`` are float32. ``groups`` and ``half_widths`` are tuples (see ``view_window``)."""
     n_battles, n_agents = alive.shape
     view_size = len(half_widths)

@@ -162,7 +162,7 @@ def _no_kill_reward(config):
 )
 def test_the_gather_tests_see_each_rule(tmp_path, monkeypatch, name, patch, symptom):
     """Our engine without same-group hits, the attack-food rule or food's kill reward is not MAgent2's."""
-    import mfenvs.gather.game as game
+    from mfenvs.gather import game
 
     config = small()
     actions = scripted_actions(config, 200, seed=0, attack_share=0.5, focus=0.7, hunt=0.4)
