@@ -55,9 +55,9 @@ Creation (every argument with its default; MAgent2's names and defaults first)::
                                  view_dtype="float32", render_mode=None)
 
 Arguments:
-    max_cycles, minimap_mode, extra_features, step_reward, attack_penalty, dead_penalty,
-        attack_food_reward: as in MAgent2's ``gather_v5`` (same defaults; MAgent2 takes the last four as
-        ``**reward_args``). There is no ``map_size``: the map is 200 x 200, as MAgent2's.
+    max_cycles, minimap_mode, extra_features, step_reward, attack_penalty, dead_penalty, attack_food_reward: as
+        in MAgent2's ``gather_v5`` (same defaults; MAgent2 takes the last four as ``**reward_args``). There is
+        no ``map_size``: the map is 200 x 200, as MAgent2's.
     mean_action_radius: neighbourhood of the mean action, or ``None`` for every omnivore.
     dead_agents: ``"remove"`` or ``"absorb"``.
     action_mask: add ``infos[agent]["action_mask"]`` (int8, 33): unblocked moves, attacks on food or an omnivore.
