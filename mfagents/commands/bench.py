@@ -100,8 +100,8 @@ def grid_engine(env: Any) -> Any | None:
 
 def battle_core_stepper(env: Any, n_battles: int, seed: int) -> Callable[[], tuple[int, int]]:
     """One step of ``n_battles`` games of ``env``'s batched gridworld core (``BattleCore`` for Battle, the
-    game's own core for the others) per call, uniform random actions of each agent's own set; finished
-    games restart in place."""
+    game's own core for the others) per call, uniform random actions of each agent's own set (gather's food:
+    its one, stay); finished games restart in place. The agent-steps count the agents that act (not gather's food)."""
     engine = grid_engine(env)
     if engine is None:
         raise ValueError(f"{type(env.unwrapped).__name__} has no batched gridworld core")
@@ -110,10 +110,11 @@ def battle_core_stepper(env: Any, n_battles: int, seed: int) -> Callable[[], tup
     rng = np.random.default_rng(seed)
     limits = core.tables.n_actions[core.tables.slot_type]
     n_actions = int(limits[0]) if (limits == limits[0]).all() else limits
+    acts = core.game.acting_slots
 
     def step() -> tuple[int, int]:
         nonlocal alive
-        acting = int(alive.sum())
+        acting = int(alive.sum()) if len(acts) == core.n_agents else int(alive[:, acts].sum())
         out = core.step(rng.integers(0, n_actions, size=(n_battles, core.n_agents)))
         alive = out.alive
         if out.done.any():

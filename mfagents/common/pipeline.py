@@ -76,11 +76,12 @@ TRAINING_ENV_KWARGS: dict[str, dict[str, Any]] = {
     # as Battle: a fixed agent set, and the feature channels (id bits, last action, last reward) the learners read
     "combined_arms": {"extra_features": True, "dead_agents": "absorb"},
     "tiger_deer": {"dead_agents": "absorb"},  # a fixed agent set (mfzoo watch plays its rows)
+    "gather": {"dead_agents": "absorb"},  # the same
 }
 """Environment arguments the trainers set unless the user overrides them (by short name)."""
 
 REQUIRED_ENV_KWARGS: dict[str, dict[str, Any]] = {
-    name: {"dead_agents": "absorb"} for name in (*BATTLE_GAMES, "combined_arms", "tiger_deer")
+    name: {"dead_agents": "absorb"} for name in (*BATTLE_GAMES, "combined_arms", "tiger_deer", "gather")
 }
 """Environment arguments the pipeline cannot work without (SuperSuit needs a fixed agent set)."""
 
@@ -97,8 +98,10 @@ per side, each with its own spaces."""
 TEAM_GROUPS: dict[str, tuple[str, ...]] = {
     **{name: tuple(g for groups in sides.values() for g in groups) for name, sides in SIDES.items()},
     "tiger_deer": ("deer", "tiger"),
+    "gather": ("omnivore",),
 }
-"""Every group of the environments with teams, in side order (``SIDES``); tiger-deer's two groups are its sides."""
+"""Every group of the environments with teams, in side order (``SIDES``); tiger-deer's two groups are its sides,
+gather's one acting group (its food never acts) its only side."""
 
 GROUP_SPACES_TEXT: dict[str, str] = {
     "combined_arms": "melee 9 actions, ranged 25",
@@ -108,10 +111,19 @@ GROUP_SPACES_TEXT: dict[str, str] = {
 
 NOT_TRAINABLE: dict[str, tuple[str, str]] = {
     "tiger_deer": ("TigerDeerEnv", "TIGER_DEER"),
+    "gather": ("GatherEnv", "GATHER"),
 }
 """Environments the trainers, evaluation and arena cannot play yet, with their TorchRL env and BenchMARL task:
 tiger-deer's sides are two different groups (no self-play mirror), and a deer's 3 x 3 view is too small for the
-learners' convolutional encoder (two 3 x 3 convolutions)."""
+learners' convolutional encoder (two 3 x 3 convolutions). Gather has one acting side (``NOT_TRAINABLE_BECAUSE``)."""
+
+NOT_TRAINABLE_BECAUSE: dict[str, str] = {
+    "gather": (
+        "it has one acting side (the omnivores; its food never acts) and the trainers, evaluation and arena play "
+        "two sides against each other"
+    ),
+}
+"""Why an environment of ``NOT_TRAINABLE`` is, where it is not tiger-deer's reason (two different groups as sides)."""
 
 ALL = "all"
 """The group (and side) name of environments without teams."""
@@ -137,10 +149,13 @@ def check_trainable(entry: EnvEntry) -> None:
     """Raise ``PerGroupSpacesError`` for an environment the trainers, evaluation and arena cannot play yet (``NOT_TRAINABLE``)."""
     if entry.short_name in NOT_TRAINABLE:
         torchrl_env, task = NOT_TRAINABLE[entry.short_name]
+        reason = NOT_TRAINABLE_BECAUSE.get(entry.short_name) or (
+            f"its sides are different groups ({GROUP_SPACES_TEXT[entry.short_name]}), so self-play has no mirror, "
+            "and a 3 x 3 view is too small for the learners' convolutional encoder"
+        )
         raise PerGroupSpacesError(
-            f"{entry.short_name} is not supported yet by mfzoo's training, evaluation and arena: its sides are "
-            f"different groups ({GROUP_SPACES_TEXT[entry.short_name]}), so self-play has no mirror, and a 3 x 3 view "
-            f"is too small for the learners' convolutional encoder; use mfzoo watch {entry.short_name} --policy random "
+            f"{entry.short_name} is not supported yet by mfzoo's training, evaluation and arena: {reason}; "
+            f"use mfzoo watch {entry.short_name} --policy random "
             f"(or module:callable), the TorchRL env mfenvs.torchrl_env.{torchrl_env} or the BenchMARL task BattleTask.{task}"
         )
 

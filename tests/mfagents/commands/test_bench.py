@@ -154,3 +154,19 @@ def test_bench_times_tiger_deer_through_both_apis(capsys):
         ("tiger_deer", f"batched core, B={bench.BENCH_BATTLES}", 121),
     ]
     assert all(row["agent_steps_per_s"] > 0 for row in summary["results"])
+
+
+def test_bench_times_gather_through_both_apis(capsys):
+    """The omnivores draw from their 33 actions, the food keeps its one (stay): any other would raise."""
+    assert cli.main(["bench", "gather", "--seconds", "0.05"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    rows = [(row["env"], row["workload"], row["agents"]) for row in summary["results"]]
+    assert rows == [
+        ("gather", "PettingZoo parallel API", 495),
+        ("gather", f"batched core, B={bench.BENCH_BATTLES}", 495),
+    ]
+    parallel, batched = summary["results"]
+    assert all(row["agent_steps_per_s"] > 0 for row in summary["results"])
+    # agent-steps count the omnivores only: at most 495 per game-step
+    for row in (parallel, batched):
+        assert row["agent_steps_per_s"] <= 495 * row["env_steps_per_s"] * (1 + 1e-9)
