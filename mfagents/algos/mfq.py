@@ -129,6 +129,10 @@ class MFQConfig(RevisionSettings):
     zero_init_head: bool = False
     """Start the Q network's output layer at zero: every Q value starts tied at 0, so greedy acting (and
     the greedy part of epsilon-greedy) starts at action 0 (argmax takes the first maximum)."""
+    greedy_network: str = "online"
+    """The network greedy play reads (``explore=False``: evaluation, the panel, ``mfzoo eval / arena / watch``):
+    "online", or "target", the soft-updated (Polyak-averaged) target network, which moves less between
+    evaluations (BENCHMARKS.md, "Battle recipe search: what it found"). Exploring play always reads the online one."""
     precision: str = "auto"
     """Compute precision of the convolutional view encoder: "auto" (bfloat16 on CPUs with native bf16 units,
     else float32), "float32" or "bfloat16" (``mfagents.algos.precision``); MLP encoders, heads and weights stay float32."""
@@ -153,6 +157,7 @@ class MFQConfig(RevisionSettings):
         check_choice("loss", self.loss, ("mse", "huber"))
         check_choice("exploration", self.exploration, ("boltzmann", "epsilon"))
         check_choice("backup", self.backup, ("boltzmann", "max"))
+        check_choice("greedy_network", self.greedy_network, ("online", "target"))
         check_choice("mean_action_input", self.mean_action_input, ("concurrent", "observed"))
         check_choice("obs_dtype", self.obs_dtype, ("float32", "float16"))
         check_choice("precision", self.precision, PRECISIONS)
@@ -227,11 +232,12 @@ class MFQ:
         return linear_schedule(c.epsilon_start, c.epsilon_end, c.epsilon_fraction, self.progress)
 
     # -- acting ----------------------------------------------------------------------------------------
-    def q_values(self, observations: np.ndarray, mean_actions: np.ndarray | None) -> np.ndarray:
-        """Q(s, ., abar) of the online network for ``n`` rows -> ``[n, n_actions]`` (no gradient)."""
+    def q_values(self, observations: np.ndarray, mean_actions: np.ndarray | None, target: bool = False) -> np.ndarray:
+        """Q(s, ., abar) of the online network (of the target network if ``target``) for ``n`` rows ->
+        ``[n, n_actions]`` (no gradient)."""
         inputs = network_inputs(self.layout, observations, mean_actions, self.n_actions, self.device, self.uses_mean_action)
         with torch.inference_mode():
-            return self.q(*inputs).cpu().numpy()
+            return (self.q_target if target else self.q)(*inputs).cpu().numpy()
 
     def act(self, observations: np.ndarray, mean_actions: np.ndarray | None, explore: bool = True) -> np.ndarray:
         """``[n]`` int64 actions: Boltzmann samples (or epsilon-greedy) when exploring, else greedy.
@@ -239,7 +245,7 @@ class MFQ:
         With ``revision_rate < 1`` only the revising rows take these actions; the others repeat theirs.
         """
         revising = self.revision.revising(len(observations), self.rng)
-        q = self.q_values(observations, mean_actions)
+        q = self.q_values(observations, mean_actions, target=not explore and self.config.greedy_network == "target")
         if not explore:
             actions = q.argmax(axis=1).astype(np.int64)
         elif self.config.exploration == "epsilon":

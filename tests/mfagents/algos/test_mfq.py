@@ -253,6 +253,25 @@ def test_zero_init_head_starts_greedy_at_action_zero_and_learning_rate_end_annea
         MFQConfig(revision_rate=1.5)
 
 
+@pytest.mark.parametrize("algo", ["mfq", "il"])
+def test_greedy_play_can_read_the_target_network_and_exploring_play_never_does(algo):
+    cold = {"temperature_start": 0.05, "temperature_end": 0.05}
+    online = make_learner(algo, VECTOR_SPACE, 3, 6, seed=0, **cold)
+    target = make_learner(algo, VECTOR_SPACE, 3, 6, seed=0, greedy_network="target", **cold)
+    for learner in (online, target):
+        learner.q = TableQ([[1.0, 0.5, 0.0]])  # the online network prefers action 0...
+        learner.q_target = TableQ([[0.0, 0.5, 1.0]])  # ...its target network action 2
+    observations, abar = random_step(np.random.default_rng(0), 50)
+    observations[:, 0] = 0.0
+    np.testing.assert_array_equal(online.act(observations, abar, explore=False), 0)
+    np.testing.assert_array_equal(target.act(observations, abar, explore=False), 2)
+    exploring = target.act(observations, abar)  # Boltzmann over the online Q: mostly action 0
+    np.testing.assert_array_equal(exploring, online.act(observations, abar))  # same seed, same draws
+    assert (exploring == 0).mean() > 0.9
+    with pytest.raises(ValueError, match="greedy_network"):
+        MFQConfig(greedy_network="average")
+
+
 # -- learning mechanics ----------------------------------------------------------------------------------
 def feed(learner: MFQ, steps: int, n: int = 6, seed: int = 0, space=VECTOR_SPACE, n_actions: int = 3) -> list[dict]:
     rng = np.random.default_rng(seed)
