@@ -75,7 +75,7 @@ TRAINING_ENV_KWARGS: dict[str, dict[str, Any]] = {
     **{name: {"extra_features": True, "dead_agents": "absorb"} for name in BATTLE_GAMES},
     # as Battle: a fixed agent set, and the feature channels (id bits, last action, last reward) the learners read
     "combined_arms": {"extra_features": True, "dead_agents": "absorb"},
-    "tiger_deer": {"dead_agents": "absorb"},  # a fixed agent set (mfzoo watch plays its rows)
+    "tiger_deer": {"extra_features": True, "dead_agents": "absorb"},  # as combined arms (issue 25)
 }
 """Environment arguments the trainers set unless the user overrides them (by short name)."""
 
@@ -96,9 +96,12 @@ per side, each with its own spaces."""
 
 TEAM_GROUPS: dict[str, tuple[str, ...]] = {
     **{name: tuple(g for groups in sides.values() for g in groups) for name, sides in SIDES.items()},
-    "tiger_deer": ("deer", "tiger"),
+    # tigers first: the predators are the run's learner side (the deer play ``--opponent``: random, a run, or a second
+    # learner with ``train:ALGO``); issue 25
+    "tiger_deer": ("tiger", "deer"),
 }
-"""Every group of the environments with teams, in side order (``SIDES``); tiger-deer's two groups are its sides."""
+"""Every group of the environments with teams, in side order (``SIDES``); tiger-deer's two groups are its sides
+(``sides_of``), tigers first."""
 
 GROUP_SPACES_TEXT: dict[str, str] = {
     "combined_arms": "melee 9 actions, ranged 25",
@@ -106,12 +109,9 @@ GROUP_SPACES_TEXT: dict[str, str] = {
 }
 """Environments whose groups have different observation and action spaces, and how they differ."""
 
-NOT_TRAINABLE: dict[str, tuple[str, str]] = {
-    "tiger_deer": ("TigerDeerEnv", "TIGER_DEER"),
-}
-"""Environments the trainers, evaluation and arena cannot play yet, with their TorchRL env and BenchMARL task:
-tiger-deer's sides are two different groups (no self-play mirror), and a deer's 3 x 3 view is too small for the
-learners' convolutional encoder (two 3 x 3 convolutions)."""
+NOT_TRAINABLE: dict[str, tuple[str, str]] = {}
+"""Environments the trainers, evaluation and arena cannot play yet, with their TorchRL env and BenchMARL task
+(none today: tiger-deer trains since issue 25)."""
 
 ALL = "all"
 """The group (and side) name of environments without teams."""
@@ -138,10 +138,9 @@ def check_trainable(entry: EnvEntry) -> None:
     if entry.short_name in NOT_TRAINABLE:
         torchrl_env, task = NOT_TRAINABLE[entry.short_name]
         raise PerGroupSpacesError(
-            f"{entry.short_name} is not supported yet by mfzoo's training, evaluation and arena: its sides are "
-            f"different groups ({GROUP_SPACES_TEXT[entry.short_name]}), so self-play has no mirror, and a 3 x 3 view "
-            f"is too small for the learners' convolutional encoder; use mfzoo watch {entry.short_name} --policy random "
-            f"(or module:callable), the TorchRL env mfenvs.torchrl_env.{torchrl_env} or the BenchMARL task BattleTask.{task}"
+            f"{entry.short_name} is not supported yet by mfzoo's training, evaluation and arena; "
+            f"use mfzoo watch {entry.short_name} --policy random (or module:callable), "
+            f"the TorchRL env mfenvs.torchrl_env.{torchrl_env} or the BenchMARL task BattleTask.{task}"
         )
 
 
@@ -297,9 +296,9 @@ def sides_of(short_name: str) -> dict[str, tuple[str, ...]]:
 
 
 def mirrored_sides(short_name: str, spaces: dict[str, GroupSpaces]) -> bool:
-    """Group ``k`` of every side has the spaces of group ``k`` of the first side (Battle, combined arms; not a
-    game of predators and prey): what self-play's frozen copies need."""
-    sides = list(SIDES.get(short_name, {}).values())
+    """Group ``k`` of every side has the spaces of group ``k`` of the first side (Battle, combined arms; not
+    tiger-deer, a game of predators and prey): what self-play's frozen copies need."""
+    sides = list(sides_of(short_name).values())
     return all(len(groups) == len(sides[0]) and all(spaces[g] == spaces[m] for g, m in zip(groups, sides[0])) for groups in sides[1:])
 
 
