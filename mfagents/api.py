@@ -51,7 +51,8 @@ def train(
         out: run directory (``config.json``, ``metrics.csv``, ``tb/``, ``checkpoint.safetensors``); None keeps nothing.
         env_kwargs: environment arguments on top of the defaults of ``mfagents.training.config.TRAINING_DEFAULTS``.
         algo_kwargs: learner config overrides (fields of ``MFQConfig``, ``MFACConfig``...).
-        opponent: Battle's blue team: ``self`` (default), ``train:ALGO`` or a policy SPEC.
+        opponent: Battle's blue team: ``self`` (default), ``train:ALGO`` or a policy SPEC; tiger-deer's deer (the
+            tigers learn): ``random`` (default), ``train:ALGO`` (the deer learn too) or a policy SPEC.
         steps, rounds: the budget (at most one; default per environment).
         n_envs: environment copies stepped together (default per environment).
         device: torch device (checked before anything starts).

@@ -221,11 +221,13 @@ def test_eval_squeeze_and_ising_report_their_measures(capsys):
         (["train", "combined_arms", "--eval-panel", "scripted", "--env-kwarg", "map_size=16"], "the scripted policy plays battle"),
         (["eval", "combined_arms", "--policy", "random"], "give both --red SPEC and --blue SPEC"),
         (["arena", "combined_arms", "scripted", "random", "--no-builtins", "--env-kwarg", "map_size=16"], "the scripted policy plays battle"),
-        # tiger-deer's sides are two different groups: not trainable yet (issue 25)
-        (["train", "tiger_deer", "--algo", "mfq"], "mfzoo train: error: tiger_deer is not supported yet"),
-        (["train", "tiger_deer", "--algo", "il"], "deer 3 x 3 views and 5 actions, tigers 9 x 9 and 9"),
-        (["eval", "tiger_deer", "--policy", "random"], "mfzoo eval: error: tiger_deer is not supported yet"),
-        (["arena", "tiger_deer"], "the arena plays team games"),
+        # tiger-deer's sides are two different groups (tigers learn, deer are the opponent): no self-play, no arena (issue 25)
+        (["train", "tiger_deer", "--opponent", "self", "--eval-every", "0", "--env-kwarg", "map_size=12"], "tiger_deer's sides have different groups"),
+        (["train", "tiger_deer", "--opponent", "pool:random=1,self=1", "--eval-every", "0", "--env-kwarg", "map_size=12"], "cannot play tiger_deer's deer"),
+        (["eval", "tiger_deer", "--policy", "random"], "give both --tiger SPEC and --deer SPEC (not --policy)"),
+        (["eval", "tiger_deer", "--red", "random", "--blue", "random"], "give both --tiger SPEC and --deer SPEC (not --policy, --red, --blue)"),
+        (["eval", "battle", "--red", "random", "--blue", "random", "--tiger", "random"], "give both --red SPEC and --blue SPEC (not --policy, --tiger)"),
+        (["arena", "tiger_deer"], "its sides are different groups (tiger, deer), so no entrant plays both"),
         # gather has one acting side (its food never acts): not trainable yet (issue 25)
         (["train", "gather", "--algo", "mfq"], "mfzoo train: error: gather is not supported yet"),
         (["train", "gather", "--algo", "il"], "it has one acting side (the omnivores; its food never acts)"),
@@ -237,6 +239,27 @@ def test_bad_train_and_eval_arguments_exit_with_status_2(argv, message, capsys):
         cli.main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_train_tiger_deer_both_sides_then_eval_and_watch_the_run(tmp_path, capsys):
+    """The tigers learn MF-Q, the deer IL (``--opponent train:il``); the run plays both sides of eval and watch (issue 25)."""
+    tiny = ["--env-kwarg", "map_size=16", "--env-kwarg", "max_cycles=12"]
+    run = str(tmp_path / "td")
+    argv = ["train", "tiger_deer", "--algo", "mfq", "--opponent", "train:il", "--rounds", "2", "--out", run, "--eval-every", "2",
+            "--eval-rounds", "1", "--no-progress", "--no-tensorboard", *tiny, *TINY_LEARNER]  # fmt: skip
+    assert cli.main(argv) == 0
+    output = capsys.readouterr().out
+    assert "train: mfq (tiger) on mfenvs/tiger_deer-v0" in output and "opponent (deer): train:il" in output
+    summary = last_json_line(output)
+    assert summary["rounds"] == 2 and {"deer_eaten", "tigers_alive", "tigers_starved", "tiger_gradient_steps", "deer_gradient_steps"} <= set(summary)
+    assert cli.main(["eval", "tiger_deer", "--tiger", run, "--deer", run, "--rounds", "1"]) == 0
+    output = capsys.readouterr().out
+    assert "| tiger | " + run in output and "mean deaths | mean survivors" in output
+    assert last_json_line(output)["env_kwargs"]["map_size"] == 16  # the run's settings
+    video = tmp_path / "td.gif"
+    assert cli.main(["watch", "tiger_deer", "--tiger", run, "--deer", run, "--record", str(video), "--max-steps", "3"]) == 0
+    watched = last_json_line(capsys.readouterr().out)
+    assert video.stat().st_size > 0 and watched["tiger"] == run and watched["deer"] == run
 
 
 def test_resume_without_a_checkpoint_names_the_file(tmp_path, capsys):

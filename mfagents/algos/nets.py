@@ -152,10 +152,16 @@ class ViewFeatureEncoder(nn.Module):
         height, width, channels = layout.view_shape
         self.view_shape = (height, width, channels)
         self.view_size = height * width * channels
+        # views narrower than 5 cells (tiger-deer's 3 x 3 deer) keep their size through zero-padded
+        # convolutions (two unpadded ones would leave nothing of them); wider ones (Battle's 13 x 13, a tiger's
+        # 9 x 9) shrink by 2 cells per convolution, as in the paper's network, so their parameters are unchanged
+        padding = 1 if min(height, width) < 5 else 0
         self.conv = nn.Sequential(
-            nn.Conv2d(channels, 32, 3), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU(), nn.Flatten()
+            nn.Conv2d(channels, 32, 3, padding=padding), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=padding), nn.ReLU(),
+            nn.Flatten(),
         )
-        self.view_dense = mlp([32 * (height - 4) * (width - 4), 256])
+        shrink = 0 if padding else 4
+        self.view_dense = mlp([32 * (height - shrink) * (width - shrink), 256])
         self.feature_dense = mlp([layout.n_features, 32]) if layout.n_features else None
         self.out_dim = 256 + (32 if self.feature_dense is not None else 0)
 

@@ -18,9 +18,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``mfzoo eval``."""
     from mfagents.commands.helptext import spec_forms
 
-    parser.add_argument("env", help="environment short name or id: battle, battlefield, combined_arms, ising, gaussian_squeeze")
+    parser.add_argument("env", help="environment short name or id: battle, battlefield, combined_arms, tiger_deer, ising, gaussian_squeeze")
     parser.add_argument("--red", default=None, metavar="SPEC", help="battle, combined_arms: policy of the red side (required there; combined_arms: both red groups)")
     parser.add_argument("--blue", default=None, metavar="SPEC", help="battle, combined_arms: policy of the blue side (required there; combined_arms: both blue groups)")
+    parser.add_argument("--tiger", default=None, metavar="SPEC", help="tiger_deer: policy of the tigers (required there; a run directory: its tiger learner)")
+    parser.add_argument("--deer", default=None, metavar="SPEC", help="tiger_deer: policy of the deer (required there; a run directory: its deer learner)")
     parser.add_argument(
         "--policy", default=None, metavar="SPEC",
         help=f"gaussian_squeeze / ising: policy of every agent (required there). {spec_forms()}",
@@ -45,11 +47,12 @@ def run_eval(args: argparse.Namespace) -> Summary:
     try:
         entry = find(args.env)
         env_kwargs = parse_key_values(args.env_kwarg, "--env-kwarg")
-        sides = f"red {args.red} vs blue {args.blue}" if args.policy is None else f"policy {args.policy}"
+        given = {side: getattr(args, side) for side in ("red", "blue", "tiger", "deer") if getattr(args, side) is not None}
+        sides = " vs ".join(f"{side} {spec}" for side, spec in given.items()) if args.policy is None else f"policy {args.policy}"
         play = "stochastic" if args.stochastic else "greedy"
         print(f"eval: {entry.env_id}, {sides}, {args.rounds} rounds, seed {args.seed}, learners {play}", flush=True)
         summary = evaluate(
-            entry.env_id, red=args.red, blue=args.blue, policy=args.policy, rounds=args.rounds, seed=args.seed,
+            entry.env_id, red=args.red, blue=args.blue, tiger=args.tiger, deer=args.deer, policy=args.policy, rounds=args.rounds, seed=args.seed,
             env_kwargs=env_kwargs, n_envs=args.n_envs, device=args.device, override_run_settings=args.override_run_settings,
             stochastic=args.stochastic,
         )  # fmt: skip
@@ -63,21 +66,30 @@ def format_eval_table(summary: Summary) -> str:
     """The results of ``mfzoo eval`` as a Markdown table (printed before the JSON line)."""
     rounds = summary["rounds"]
     lines = [f"environment: {summary['env']} {format_kwargs(summary['env_kwargs'])}"]
-    if "red_win_rate" in summary:
+    sides = [key for key, value in summary.items() if isinstance(value, str) and f"{key}_win_rate" in summary]
+    if sides:
+        scoreboard = f"{sides[0]}_mean_deaths" in summary  # tiger-deer: deaths and survivors too
+        extra = " mean deaths | mean survivors |" if scoreboard else ""
         lines += [
-            f"\n| side | policy | wins of {rounds} | win rate [95 % CI] | mean kills | mean total reward |",
-            "|---|---|---|---|---|---|",
+            f"\n| side | policy | wins of {rounds} | win rate [95 % CI] | mean kills |{extra} mean total reward |",
+            "|---|---|---|---|---|---|" + ("---|---|" if scoreboard else ""),
         ]
-        for team, key, count in (("red", "red_win_rate", "red_wins"), ("blue", "blue_win_rate", "blue_wins"), ("draw", "draw_rate", "draws")):
+        for team, key, count in [(side, f"{side}_win_rate", f"{side}_wins") for side in sides] + [("draw", "draw_rate", "draws")]:
             low, high = summary[f"{key}_ci95"]
             rate = f"{summary[key]:.2f} [{low:.2f}, {high:.2f}]"
             if team == "draw":
-                lines.append(f"| draws | | {summary[count]} | {rate} | | |")
+                lines.append(f"| draws | | {summary[count]} | {rate} | |{' | |' if scoreboard else ''} |")
             else:
+                board = f" {summary[f'{team}_mean_deaths']:.1f} | {summary[f'{team}_mean_survivors']:.1f} |" if scoreboard else ""
                 lines.append(
-                    f"| {team} | {summary[team]} | {summary[count]} | {rate} | {summary[f'{team}_mean_kills']:.1f} | "
+                    f"| {team} | {summary[team]} | {summary[count]} | {rate} | {summary[f'{team}_mean_kills']:.1f} |{board} "
                     f"{summary[f'{team}_mean_total_reward']:.2f} |"
                 )
+        if scoreboard:
+            lines.append(
+                "\nThe tigers win a round by eating every deer, the deer when every tiger has starved; a round that reaches "
+                "max_cycles is a draw. Tiger kills are deer eaten; tiger deaths are tigers starved."
+            )
     elif "G_ratio" in summary:
         lines += [
             "\n| policy | rounds | G | G* | G / G* (second half of each round) | G / G* (last step) |",

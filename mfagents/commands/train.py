@@ -24,7 +24,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         spec_forms,
     )
 
-    parser.add_argument("env", help="environment short name or id: battle, battlefield, combined_arms, ising, gaussian_squeeze")
+    parser.add_argument("env", help="environment short name or id: battle, battlefield, combined_arms, tiger_deer, ising, gaussian_squeeze")
     parser.add_argument(
         "--algo", default=None,
         help="learner: mfq, il, mfac, ac, or tabular_mfq (ising only); mfac and ac keep one actor per agent on "
@@ -45,8 +45,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--opponent", default=None, metavar="SPEC",
-        help="the blue side (battle; combined_arms: both blue groups): self (self-play: a frozen copy of the learner, "
-        "the default), train:ALGO (a second learner, per group), pool:MEMBER=WEIGHT,... (battle) (an opponent pool drawn anew every round, e.g. "
+        help="the blue side (battle; combined_arms: both blue groups; tiger_deer: the deer, the tigers learning): "
+        "self (self-play: a frozen copy of the learner, the default; not tiger_deer, whose default is random), "
+        "train:ALGO (a second learner, per group), pool:MEMBER=WEIGHT,... (battle) (an opponent pool drawn anew every round, e.g. "
         "pool:scripted=2,self=2,random=1; self: the learner's recent snapshots), "
         f"or a policy {spec_forms()}",
     )  # fmt: skip
@@ -98,6 +99,7 @@ def run_train(args: argparse.Namespace) -> Summary:
     """Train as the options say; print the run's settings, then return the summary."""
     from mfagents.api import train_resolved
     from mfagents.common.checkpoint import CheckpointError
+    from mfagents.common.pipeline import sides_of
     from mfagents.training.config import (
         DEFAULT_ALGO,
         RunConfig,
@@ -138,9 +140,11 @@ def run_train(args: argparse.Namespace) -> Summary:
         raise UsageError(str(error)) from None
     count, unit = (run.rounds, "round") if run.rounds is not None else (run.steps, "step")
     budget = f"{count} {unit}{'' if count == 1 else 's'}"
-    print(f"train: {run.algo} on {run.env_id} {format_kwargs(run.env_kwargs)}, {run.n_envs} cop{'y' if run.n_envs == 1 else 'ies'}, seed {run.seed}")
+    sides = list(sides_of(run.short_name))  # the learner side first (Battle: red; tiger-deer: tiger)
+    learner = run.algo if len(sides) < 2 else f"{run.algo} ({sides[0]})"
+    print(f"train: {learner} on {run.env_id} {format_kwargs(run.env_kwargs)}, {run.n_envs} cop{'y' if run.n_envs == 1 else 'ies'}, seed {run.seed}")
     if run.opponent is not None:
-        print(f"opponent (blue): {run.opponent}")
+        print(f"opponent ({sides[1]}): {run.opponent}")
     if run.eval_every:
         print(f"evaluation: every {run.eval_every} rounds and at the end, {run.eval_rounds} greedy rounds against each of {', '.join(run.eval_panel)}")
     print(f"budget: {budget}; run directory: {run.out}{' (resuming)' if args.resume else ''}", flush=True)

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mfagents.common.pipeline import (
+    ALL,
     BATTLE_GAMES,
     PER_GROUP_SPACES,
     SIDES,
@@ -113,24 +114,36 @@ class OneCopyPipeline:
         self.env.close()
 
 
-def policy_specs(entry: EnvEntry, red: str | None = None, blue: str | None = None, policy: str | None = None) -> dict[str, str]:
-    """Side -> SPEC: ``red`` / ``blue`` (``policy`` sets both; defaults: Battle's scripted vs random, combined arms'
-    random vs random), else ``all``.
+def policy_specs(
+    entry: EnvEntry,
+    red: str | None = None,
+    blue: str | None = None,
+    policy: str | None = None,
+    tiger: str | None = None,
+    deer: str | None = None,
+) -> dict[str, str]:
+    """Side -> SPEC: ``red`` / ``blue`` (Battle's games, combined arms) or ``tiger`` / ``deer`` (tiger-deer);
+    ``policy`` sets every side (defaults: Battle's scripted vs random, else random), else ``all``.
 
     Raises:
-        WatchError: ``--red`` / ``--blue`` on an environment without teams, or both kinds of options.
+        WatchError: a side option on an environment without that side, or both kinds of options.
     """
-    teams = SIDES.get(entry.short_name)
-    if teams is None:
-        if red is not None or blue is not None:
+    sides = list(sides_of(entry.short_name))
+    given = {"red": red, "blue": blue, "tiger": tiger, "deer": deer}
+    if sides == [ALL]:
+        if any(spec is not None for spec in given.values()):
             raise WatchError(f"{entry.short_name} has no teams: give --policy SPEC (not --red / --blue)")
-        return {side: policy or DEFAULT_SPEC for side in sides_of(entry.short_name)}
-    if policy is not None and (red is not None or blue is not None):
-        raise WatchError("give --policy SPEC (both teams) or --red / --blue SPECs, not both")
+        return {ALL: policy or DEFAULT_SPEC}
+    misplaced = [f"--{name}" for name, spec in given.items() if spec is not None and name not in sides]
+    options = " / ".join(f"--{side}" for side in sides)
+    if misplaced:
+        raise WatchError(f"{entry.short_name}'s sides are {' and '.join(sides)}: give {options} SPECs (not {', '.join(misplaced)})")
+    if policy is not None and any(given[side] is not None for side in sides):
+        raise WatchError(f"give --policy SPEC (both teams) or {options} SPECs, not both")
     if policy is not None:
-        return {team: policy for team in teams}
-    defaults = DEFAULT_BATTLE_SPECS if entry.short_name in BATTLE_GAMES else {"red": DEFAULT_SPEC, "blue": DEFAULT_SPEC}
-    return {"red": red or defaults["red"], "blue": blue or defaults["blue"]}
+        return {side: policy for side in sides}
+    defaults = DEFAULT_BATTLE_SPECS if entry.short_name in BATTLE_GAMES else dict.fromkeys(sides, DEFAULT_SPEC)
+    return {side: given[side] or defaults[side] for side in sides}
 
 
 def policy_label(policy: Policy, spec: str) -> str:
@@ -367,9 +380,11 @@ def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``mfzoo watch``."""
     from mfagents.commands.helptext import spec_forms
 
-    parser.add_argument("env", help="environment short name or id: battle, ising, gaussian_squeeze")
+    parser.add_argument("env", help="environment short name or id: battle, battlefield, combined_arms, tiger_deer, ising, gaussian_squeeze")
     parser.add_argument("--red", default=None, metavar="SPEC", help=f"battle, combined_arms: red side's policy (default: battle {DEFAULT_BATTLE_SPECS['red']}, combined_arms random)")
     parser.add_argument("--blue", default=None, metavar="SPEC", help=f"battle, combined_arms: blue side's policy (default: {DEFAULT_BATTLE_SPECS['blue']})")
+    parser.add_argument("--tiger", default=None, metavar="SPEC", help=f"tiger_deer: the tigers' policy (a run directory: its tiger learner; default: {DEFAULT_SPEC})")
+    parser.add_argument("--deer", default=None, metavar="SPEC", help=f"tiger_deer: the deer's policy (a run directory: its deer learner; default: {DEFAULT_SPEC})")
     parser.add_argument(
         "--policy", default=None, metavar="SPEC",
         help=f"every agent's policy (battle: both teams; default for ising / gaussian_squeeze: {DEFAULT_SPEC}). {spec_forms()}",
@@ -424,7 +439,7 @@ def watch(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(1)
     try:
         entry = find(args.env)
-        specs = policy_specs(entry, args.red, args.blue, args.policy)
+        specs = policy_specs(entry, args.red, args.blue, args.policy, args.tiger, args.deer)
         session = WatchSession(
             entry.env_id, specs, seed=args.seed, env_kwargs=parse_key_values(args.env_kwarg, "--env-kwarg"),
             max_steps=args.max_steps, device=args.device, override_run_settings=args.override_run_settings,

@@ -75,8 +75,8 @@ TRAINING_ENV_KWARGS: dict[str, dict[str, Any]] = {
     **{name: {"extra_features": True, "dead_agents": "absorb"} for name in BATTLE_GAMES},
     # as Battle: a fixed agent set, and the feature channels (id bits, last action, last reward) the learners read
     "combined_arms": {"extra_features": True, "dead_agents": "absorb"},
-    "tiger_deer": {"dead_agents": "absorb"},  # a fixed agent set (mfzoo watch plays its rows)
-    "gather": {"dead_agents": "absorb"},  # the same
+    "tiger_deer": {"extra_features": True, "dead_agents": "absorb"},  # as combined arms (issue 25)
+    "gather": {"dead_agents": "absorb"},  # a fixed agent set (mfzoo watch plays its rows)
 }
 """Environment arguments the trainers set unless the user overrides them (by short name)."""
 
@@ -97,11 +97,13 @@ per side, each with its own spaces."""
 
 TEAM_GROUPS: dict[str, tuple[str, ...]] = {
     **{name: tuple(g for groups in sides.values() for g in groups) for name, sides in SIDES.items()},
-    "tiger_deer": ("deer", "tiger"),
+    # tigers first: the predators are the run's learner side (the deer play ``--opponent``: random, a run, or a second
+    # learner with ``train:ALGO``); issue 25
+    "tiger_deer": ("tiger", "deer"),
     "gather": ("omnivore",),
 }
-"""Every group of the environments with teams, in side order (``SIDES``); tiger-deer's two groups are its sides,
-gather's one acting group (its food never acts) its only side."""
+"""Every group of the environments with teams, in side order (``SIDES``); tiger-deer's two groups are its sides
+(``sides_of``), tigers first; gather's one acting group (its food never acts) its only side."""
 
 GROUP_SPACES_TEXT: dict[str, str] = {
     "combined_arms": "melee 9 actions, ranged 25",
@@ -110,12 +112,10 @@ GROUP_SPACES_TEXT: dict[str, str] = {
 """Environments whose groups have different observation and action spaces, and how they differ."""
 
 NOT_TRAINABLE: dict[str, tuple[str, str]] = {
-    "tiger_deer": ("TigerDeerEnv", "TIGER_DEER"),
     "gather": ("GatherEnv", "GATHER"),
 }
-"""Environments the trainers, evaluation and arena cannot play yet, with their TorchRL env and BenchMARL task:
-tiger-deer's sides are two different groups (no self-play mirror), and a deer's 3 x 3 view is too small for the
-learners' convolutional encoder (two 3 x 3 convolutions). Gather has one acting side (``NOT_TRAINABLE_BECAUSE``)."""
+"""Environments the trainers, evaluation and arena cannot play yet, with their TorchRL env and BenchMARL task
+(why: ``NOT_TRAINABLE_BECAUSE``)."""
 
 NOT_TRAINABLE_BECAUSE: dict[str, str] = {
     "gather": (
@@ -123,7 +123,7 @@ NOT_TRAINABLE_BECAUSE: dict[str, str] = {
         "two sides against each other"
     ),
 }
-"""Why an environment of ``NOT_TRAINABLE`` is, where it is not tiger-deer's reason (two different groups as sides)."""
+"""Why each environment of ``NOT_TRAINABLE`` is not trainable yet."""
 
 ALL = "all"
 """The group (and side) name of environments without teams."""
@@ -149,10 +149,7 @@ def check_trainable(entry: EnvEntry) -> None:
     """Raise ``PerGroupSpacesError`` for an environment the trainers, evaluation and arena cannot play yet (``NOT_TRAINABLE``)."""
     if entry.short_name in NOT_TRAINABLE:
         torchrl_env, task = NOT_TRAINABLE[entry.short_name]
-        reason = NOT_TRAINABLE_BECAUSE.get(entry.short_name) or (
-            f"its sides are different groups ({GROUP_SPACES_TEXT[entry.short_name]}), so self-play has no mirror, "
-            "and a 3 x 3 view is too small for the learners' convolutional encoder"
-        )
+        reason = NOT_TRAINABLE_BECAUSE[entry.short_name]
         raise PerGroupSpacesError(
             f"{entry.short_name} is not supported yet by mfzoo's training, evaluation and arena: {reason}; "
             f"use mfzoo watch {entry.short_name} --policy random "
@@ -312,9 +309,9 @@ def sides_of(short_name: str) -> dict[str, tuple[str, ...]]:
 
 
 def mirrored_sides(short_name: str, spaces: dict[str, GroupSpaces]) -> bool:
-    """Group ``k`` of every side has the spaces of group ``k`` of the first side (Battle, combined arms; not a
-    game of predators and prey): what self-play's frozen copies need."""
-    sides = list(SIDES.get(short_name, {}).values())
+    """Group ``k`` of every side has the spaces of group ``k`` of the first side (Battle, combined arms; not
+    tiger-deer, a game of predators and prey): what self-play's frozen copies need."""
+    sides = list(sides_of(short_name).values())
     return all(len(groups) == len(sides[0]) and all(spaces[g] == spaces[m] for g, m in zip(groups, sides[0])) for groups in sides[1:])
 
 

@@ -340,11 +340,17 @@ def format_tables(entrants: Sequence[str], tables: Mapping[str, Any]) -> str:
 
 # == the whole arena ==================================================================================
 def check_arena_env(short_name: str) -> None:
-    """Raise ``ArenaError`` unless ``short_name`` is a game of two sides (Battle's games, combined arms)."""
-    from mfagents.common.pipeline import SIDES
+    """Raise ``ArenaError`` unless ``short_name`` is a game of two mirrored sides (Battle's games, combined arms),
+    where every entrant can play either side; tiger-deer's sides are different groups (tigers, deer)."""
+    from mfagents.common.pipeline import SIDES, sides_of
 
     if short_name not in SIDES:
-        raise ArenaError(f"the arena plays team games (battle, combined_arms), not {short_name}")
+        sides = list(sides_of(short_name))
+        hint = ""
+        if len(sides) == 2:  # tiger-deer: a tiger policy cannot play the deer
+            options = " ".join(f"--{side} SPEC" for side in sides)
+            hint = f": its sides are different groups ({', '.join(sides)}), so no entrant plays both; compare policies with mfzoo eval {short_name} {options}"
+        raise ArenaError(f"the arena plays team games of mirrored sides (battle, combined_arms), not {short_name}{hint}")
 
 
 def entrant_list(specs: Sequence[str], builtins: bool = True, scripted: bool = True) -> list[str]:

@@ -3,7 +3,8 @@
 Every ``eval_every`` finished training rounds (and once at the end) the training loop hands the learners of its
 first side (Battle's red learner; combined arms' redmelee and redranged learners) to an ``EvalPanel``, which plays
 greedy copies of them (red) against each opponent of a fixed panel of policy SPECs, every group of the other
-side played by that SPEC (Battle's default: ``random``, ``scripted``; combined arms': ``random``) for ``eval_rounds`` rounds each, and returns per opponent NAME:
+side played by that SPEC (Battle's default: ``random``, ``scripted``; combined arms': ``random``; tiger-deer: the tigers
+against ``random`` deer, a win eating every deer) for ``eval_rounds`` rounds each, and returns per opponent NAME:
 
 * ``eval/NAME/win_rate``: rounds won (a draw is not a win), with ``eval/NAME/win_low`` / ``eval/NAME/win_high``,
   its Wilson 95 % interval (``mfagents.evaluation.stats.wilson_interval``);

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from mfagents.common.device import check_device
-from mfagents.common.pipeline import ALL, SIDES, VecPipeline
+from mfagents.common.pipeline import ALL, VecPipeline, sides_of
 from mfagents.evaluation.stats import rate_with_interval
 from mfagents.policies.specs import GroupContext, LearnerPolicy, Policy, load_policy
 from mfagents.training.loop import group_seed, make_scorer, torch_threads
@@ -33,6 +33,8 @@ def evaluate(
     *,
     red: str | None = None,
     blue: str | None = None,
+    tiger: str | None = None,
+    deer: str | None = None,
     policy: str | None = None,
     rounds: int = 10,
     seed: int = 0,
@@ -49,6 +51,8 @@ def evaluate(
         red, blue: the sides' policy SPECs (a run directory or checkpoint file, ``random``, ``scripted``,
             ``module:callable``); both are required for Battle and combined arms, where a SPEC plays every group
             of its side (a run directory: its learner of each group).
+        tiger, deer: tiger-deer's sides' policy SPECs, both required there (a run directory: its ``tiger`` or
+            ``deer`` learner).
         policy: the policy SPEC of every agent (Gaussian Squeeze, Ising).
         rounds: rounds (episodes) to play, summed over copies.
         seed: seeds the environments and random policies.
@@ -63,6 +67,9 @@ def evaluate(
     Returns:
         Battle: ``red_win_rate``, ``blue_win_rate``, ``draw_rate`` and their ``*_ci95`` (Wilson 95 %),
         the counts ``red_wins``, ``blue_wins``, ``draws``, ``red_mean_kills``, ``blue_mean_kills``, ``red_mean_total_reward``, ``blue_mean_total_reward``.
+        Tiger-deer: the same keys for ``tiger`` and ``deer`` (the tigers win a round by eating every deer, the deer
+        when every tiger has starved, else a draw; ``tiger_mean_kills``: deer eaten), and per side
+        ``*_mean_deaths`` (deer eaten; tigers starved) and ``*_mean_survivors`` at the end of the round.
         Gaussian Squeeze: ``G``, ``G_opt``, ``G_ratio`` of the greedy joint policy: G / G* averaged over
         the second half of every round (the joint action settles in the first half; learners act greedily
         with their own ``revision_rate``), and ``G_ratio_last`` (the last step). Ising: ``xi_late`` (mean order parameter over the second half
@@ -76,14 +83,19 @@ def evaluate(
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
     check_device(device)
-    if entry.short_name not in SIDES:
-        if policy is None or red is not None or blue is not None:
+    given = {"red": red, "blue": blue, "tiger": tiger, "deer": deer}
+    sides = list(sides_of(entry.short_name))
+    if sides == [ALL]:
+        if policy is None or any(spec is not None for spec in given.values()):
             raise ValueError(f"{entry.short_name} has no teams: give --policy SPEC (not --red / --blue)")
         specs = {ALL: policy}
     else:
-        if red is None or blue is None or policy is not None:
-            raise ValueError(f"{entry.short_name} has two teams: give both --red SPEC and --blue SPEC (not --policy)")
-        specs = {"red": red, "blue": blue}
+        others = [f"--{name}" for name, spec in given.items() if spec is not None and name not in sides]
+        if any(given[side] is None for side in sides) or policy is not None or others:
+            wanted = " and ".join(f"--{side} SPEC" for side in sides)
+            not_these = ", ".join(["--policy", *others]) if others else "--policy"
+            raise ValueError(f"{entry.short_name} has two teams: give both {wanted} (not {not_these})")
+        specs = {side: given[side] for side in sides}
     copies = n_envs if n_envs is not None else min(rounds, EVAL_COPIES)
     kwargs = merge_env_kwargs(entry, specs, env_kwargs, override=override_run_settings)
     pipeline = VecPipeline(entry.env_id, kwargs, copies)
@@ -104,12 +116,16 @@ def evaluate(
     summary: dict[str, Any] = {"command": "eval", "env": entry.env_id, "env_kwargs": pipeline.env_kwargs, "rounds": rounds, "seed": seed, "stochastic": stochastic, **specs}
     if "winner" in results[0]:
         winners = [r["winner"] for r in results]
-        for outcome, key, count_key in (("red", "red_win_rate", "red_wins"), ("blue", "blue_win_rate", "blue_wins"), ("draw", "draw_rate", "draws")):
+        outcomes = [(side, f"{side}_win_rate", f"{side}_wins") for side in sides] + [("draw", "draw_rate", "draws")]
+        for outcome, key, count_key in outcomes:
             rate = rate_with_interval(winners.count(outcome), rounds)
             summary[key], summary[f"{key}_ci95"], summary[count_key] = rate["rate"], rate["ci95"], winners.count(outcome)
-        for team in ("red", "blue"):
+        for team in sides:
             summary[f"{team}_mean_kills"] = float(np.mean([r[f"{team}_kills"] for r in results]))
             summary[f"{team}_mean_total_reward"] = float(np.mean([r[f"{team}_total_reward"] for r in results]))
+            for key in ("deaths", "survivors"):  # tiger-deer's scoreboard (Battle reports kills only)
+                if f"{team}_deaths" in results[0]:
+                    summary[f"{team}_mean_{key}"] = float(np.mean([r[f"{team}_{key}"] for r in results]))
     elif "G_ratio" in results[0]:
         g_opt = float(pipeline.copies[0].unwrapped.core.g_opt)
         ratio = float(np.mean([r["G_ratio"] for r in results]))

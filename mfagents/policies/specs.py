@@ -23,6 +23,8 @@ Where the groups' spaces differ (combined arms), a learner plays only its own gr
 per group: checkpoints name them by group (``redmelee``, ``redranged``; the second side's ``bluemelee``...), and a
 run directory is a SPEC for a whole side: ``PATH`` plays each group with the learner of the group at the same
 place in the run's first side, ``PATH#opponent`` with its second side's (``checkpoint_names``, ``spec_learner_name``).
+Tiger-deer's sides are different groups (no mirror): a run directory plays the tigers with its ``tiger`` learner and
+the deer with its ``deer`` learner (a run trained with ``--opponent train:ALGO`` has both).
 """
 
 from __future__ import annotations
@@ -163,10 +165,22 @@ def checkpoint_names(pipeline: VecPipeline) -> dict[str, str]:
 
 def spec_learner_name(pipeline: VecPipeline, group: str, role: str) -> str:
     """The checkpoint learner that plays ``group`` for a run SPEC: ``role`` is ``LEARNER`` (``PATH``) or ``OPPONENT``
-    (``PATH#opponent``), the run's first or second side; its group at ``group``'s place in its own side."""
+    (``PATH#opponent``), the run's first or second side; its group at ``group``'s place in its own side. Where the
+    sides do not mirror each other (tiger-deer), a run plays each group with its learner of that group.
+
+    Raises:
+        ValueError: ``PATH#opponent`` where the sides do not mirror each other (the group names the learner there).
+    """
     sides = list(pipeline.sides.values())
     if len(sides) < 2:
         return role
+    if not pipeline.mirrored_sides:
+        if role != LEARNER:
+            raise ValueError(
+                f"#{role}: {pipeline.entry.short_name}'s sides are different groups, so a run directory plays each group "
+                f"with its own learner of that group ({group}); give the run without #{role}"
+            )
+        return group
     position = next(groups.index(group) for groups in sides if group in groups)
     return checkpoint_names(pipeline)[sides[0 if role == LEARNER else 1][position]]
 

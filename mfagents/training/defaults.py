@@ -230,6 +230,13 @@ TRAINING_DEFAULTS["battlefield"] = dataclasses.replace(TRAINING_DEFAULTS["battle
 # observation and actions); nothing has been tuned or measured on it yet. Its panel is random only: the scripted
 # fighter plays Battle's games.
 TRAINING_DEFAULTS["combined_arms"] = dataclasses.replace(TRAINING_DEFAULTS["battle"], env_kwargs={}, eval_panel=("random",))
+# Tiger-deer (MAgent2's tiger_deer_v4 at its map 45: 101 deer, 20 tigers, rounds of up to 300 steps): the first side,
+# the tigers, learns with Battle's learner settings; its sides are different groups, so there is no self-play mirror:
+# the deer play random by default, or learn beside the tigers with ``--opponent train:ALGO``. Panel: random (deer).
+# Nothing has been tuned or measured on it yet.
+TRAINING_DEFAULTS["tiger_deer"] = dataclasses.replace(
+    TRAINING_DEFAULTS["battle"], env_kwargs={}, default_opponent="random", eval_panel=("random",)
+)
 """The ONE table of training defaults, by environment short name."""
 
 PRESETS: dict[str, dict[str, EnvDefaults]] = {

@@ -22,6 +22,13 @@ learner, replaced by the learner's current parameters whenever the learner wins 
 policy SPEC (``random``, ``scripted``, a run directory...). The learner always plays red; the sides
 red and blue start on are random every round (Battle's ``random_sides``), so this favours neither.
 
+Tiger-deer (issue 25): the learner side is the tigers (the predators; ``TEAM_GROUPS``), the other side the deer,
+played by ``run.opponent``: ``random`` by default, ``train:ALGO`` (the deer learn too), a policy SPEC (a tiger-deer run
+directory: its ``deer`` learner) or a pool of SPECs. The sides do not mirror each other, so ``self`` and pool
+snapshots are refused. Rounds are scored by ``TigerDeerScorer``: a tiger "win" eats every deer, and the log gets
+the scoreboard (``charts/deer_eaten``, ``tigers_alive``, ``tigers_starved``...) besides each learner's metrics
+(``charts/tiger_temperature``, ``losses/deer_q``...).
+
 Sides of several groups (combined arms: ``redmelee`` + ``redranged`` against ``bluemelee`` + ``blueranged``, whose
 spaces differ): every group of the learner side gets its own learner of ``run.algo``, which sees only its group's
 observations and mean actions (``VecPipeline.group_inputs``) and answers with its group's actions. ``self`` makes
@@ -52,7 +59,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -84,6 +91,9 @@ RESUME_KEYS = ("env_id", "algo", "seed", "env_kwargs", "algo_kwargs", "opponent"
 # == per-environment scores ==========================================================================
 class Scorer:
     """Per-round results of one environment; subclasses know what ``copy_infos`` and actions mean."""
+
+    charts: ClassVar[dict[str, str]] = {}
+    """Round results logged as means per log row: chart name (``charts/NAME``) -> key of ``on_finish``'s result."""
 
     def __init__(self, pipeline: VecPipeline):
         self.pipeline = pipeline
@@ -154,10 +164,35 @@ class BattleScorer(Scorer):
         return {"winner": winner, **{key: info[key] for key in self.KEYS}}
 
 
+class TigerDeerScorer(Scorer):
+    """Tiger-deer: the end-of-episode scoreboard (``SingleTigerDeer.scoreboard``), which survives the auto-reset.
+
+    ``winner``: ``tiger`` when every deer was eaten, ``deer`` when every tiger starved, else ``draw`` (the round
+    reached ``max_cycles``). ``tiger_kills`` are the deer eaten (deer never kill); a tiger's only death is
+    starvation, so ``tiger_deaths`` are the tigers starved.
+    """
+
+    KEYS = tuple(f"{group}_{key}" for group in ("tiger", "deer") for key in ("kills", "deaths", "survivors", "total_reward"))
+    charts: ClassVar[dict[str, str]] = {
+        "deer_eaten": "tiger_kills",
+        "deer_alive": "deer_survivors",
+        "tigers_alive": "tiger_survivors",
+        "tigers_starved": "tiger_deaths",
+        "tiger_total_reward": "tiger_total_reward",
+        "deer_total_reward": "deer_total_reward",
+    }
+
+    def on_finish(self, copy: int, step: VecStep) -> dict[str, Any]:
+        info = step.copy_infos[copy]
+        winner = next((name for name in ("tiger", "deer") if info[f"{name}_won"]), "draw")
+        return {"winner": winner, **{key: info[key] for key in self.KEYS}}
+
+
 SCORERS: dict[str, type[Scorer]] = {
     "gaussian_squeeze": SqueezeScorer,
     "ising": IsingScorer,
     **dict.fromkeys((*BATTLE_GAMES, "combined_arms"), BattleScorer),
+    "tiger_deer": TigerDeerScorer,
 }
 """Scorer by short name. Combined arms reports Battle's keys per side (its ``red_won`` / ``blue_won``: at the end, the
 side whose two groups killed more enemies wins, equal kills draw; ``red_kills``... count kills of enemies only)."""
@@ -192,7 +227,8 @@ class RoundStats:
     (``charts/temperature``, ``charts/gradient_steps``...) are states or counters: the latest value is kept.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, charts: dict[str, str] | None = None) -> None:
+        self.charts = dict(charts or {})  # the scorer's ``charts``: chart name -> round result key
         self.clear()
 
     def clear(self) -> None:
@@ -228,6 +264,8 @@ class RoundStats:
             for key in ("G_ratio", "G_ratio_last", "xi_late", "xi_final"):
                 if key in self.rounds[0]:
                     out[f"charts/{key}"] = float(np.mean([r[key] for r in self.rounds]))
+            for chart, key in self.charts.items():
+                out[f"charts/{chart}"] = float(np.mean([r[key] for r in self.rounds]))
         for name, total in sorted(self.metric_sums.items()):
             out[name] = total / self.metric_counts[name]
         self.clear()
@@ -247,8 +285,9 @@ class Players:
     ``redranged``); every group of the learner side gets its own learner of the run's algorithm.
 
     Attributes:
-        learner_side: the side of the run's learners: ``red`` for Battle and combined arms, else ``all``.
-        other_side: the opponents' side (``blue``), None without sides.
+        learner_side: the side of the run's learners: ``red`` for Battle and combined arms, ``tiger`` for tiger-deer,
+            else ``all``.
+        other_side: the opponents' side (``blue``, ``deer``), None without sides.
         learner_groups: the groups of that side, each with its own learner.
         policies: group -> the policy acting for it (learners explore).
         learners: group -> learner trained by this run (the learner side's, and the other side's with ``train:ALGO``).
@@ -355,6 +394,12 @@ def setup_players(run: ResolvedRun, pipeline: VecPipeline) -> Players:
                 raise RunSetupError(
                     f"--opponent pool:...: opponent pools play sides of one group (battle), not {pipeline.entry.short_name}'s "
                     "sides of several groups; use self, train:ALGO or a policy SPEC"
+                )
+            if SNAPSHOT_MEMBER in parse_pool(run.opponent) and not pipeline.mirrored_sides:
+                raise RunSetupError(
+                    f"--opponent {run.opponent}: {SNAPSHOT_MEMBER} (snapshots of the learner) cannot play "
+                    f"{pipeline.entry.short_name}'s {other_groups[0]}, a group unlike the learner's {learner_groups[0]}; "
+                    "pool policy SPECs only (random, run directories)"
                 )
             players.pool = build_pool(run, pipeline, other_groups[0], opponent_seed, learners[learner_groups[0]])
             players.policies[other_groups[0]] = players.pool
@@ -598,7 +643,7 @@ def _train(run: ResolvedRun, resume: bool, evaluator: Evaluator | None) -> dict[
         raise RunSetupError(f"cannot continue the log: {error}") from error
 
     scorer = make_scorer(pipeline)
-    stats = RoundStats()
+    stats = RoundStats(scorer.charts)
     returns = np.zeros(pipeline.n_rows, dtype=np.float64)
     lengths = np.zeros(pipeline.n_envs, dtype=np.int64)
     learner_rows = np.sort(np.concatenate([pipeline.groups[group] for group in players.learner_groups]))

@@ -163,6 +163,40 @@ def test_paper_battle_network_sizes():
     assert linears == [128, 64, 21] and net.head[0].in_features == 256 + 32 + 32  # view, features, mean action
 
 
+def test_paper_battle_network_parameters_are_unchanged_by_the_small_view_path():
+    """Battle's 13 x 13 view keeps the paper's unpadded convolutions: every parameter shape, hence the count, as
+    before the padded path for views narrower than 5 cells existed (issue 25)."""
+    net = build_q_network(BATTLE_SPACE, 21, True, generator())
+    assert [c.padding for c in net.encoder.conv if isinstance(c, torch.nn.Conv2d)] == [(0, 0), (0, 0)]
+    shapes = {name: tuple(p.shape) for name, p in net.named_parameters()}
+    assert shapes["encoder.conv.0.weight"] == (32, 7, 3, 3) and shapes["encoder.conv.2.weight"] == (32, 32, 3, 3)
+    assert shapes["encoder.view_dense.0.weight"] == (256, 32 * 9 * 9)  # 13 - 2 - 2 cells a side
+    assert shapes["encoder.feature_dense.0.weight"] == (32, 34)
+    # conv 7*32*9+32 + 32*32*9+32, view 2592*256+256, features 34*32+32, mean action 21*64+64 + 64*32+32,
+    # head 320*128+128 + 128*64+64 + 64*21+21
+    assert sum(p.numel() for p in net.parameters()) == 730_421
+
+
+def test_a_3_by_3_view_is_encoded_through_padded_convolutions():
+    """A deer's 3 x 3 view (tiger-deer with extra features: 5 view channels, 16 feature channels) keeps its 9 cells
+    through two zero-padded convolutions, and every cell reaches the output; a tiger's 9 x 9 shrinks to 5 x 5."""
+    deer = gymnasium.spaces.Box(0.0, 1.0, shape=(3, 3, 21), dtype=np.float32)
+    layout = observation_layout(deer, view_channels=5)
+    net = build_q_network(deer, 5, True, generator(), view_channels=5)
+    assert [c.padding for c in net.encoder.conv if isinstance(c, torch.nn.Conv2d)] == [(1, 1), (1, 1)]
+    assert net.encoder.view_dense[0].in_features == 32 * 3 * 3
+    observations = np.random.default_rng(0).random((4, 3, 3, 21), dtype=np.float32)
+    mean_actions = torch.full((4, 5), 0.2)
+    q = net(torch.as_tensor(layout.pack(observations)), mean_actions)
+    assert q.shape == (4, 5) and torch.isfinite(q).all()
+    for row, col in ((0, 0), (2, 2), (1, 1)):  # corners as well as the centre
+        changed = observations.copy()
+        changed[:, row, col, 3] += 1.0  # the other group's presence there
+        assert not torch.allclose(net(torch.as_tensor(layout.pack(changed)), mean_actions), q)
+    tiger = gymnasium.spaces.Box(0.0, 1.0, shape=(9, 9, 25), dtype=np.float32)
+    assert build_q_network(tiger, 9, True, generator(), view_channels=5).encoder.view_dense[0].in_features == 32 * 5 * 5
+
+
 def test_soft_update_math():
     online = torch.nn.Linear(2, 2)
     target = torch.nn.Linear(2, 2)

@@ -90,7 +90,8 @@ def test_tiger_deer_is_watched_group_by_group_in_its_colours_with_its_walls(tmp_
     colours = {tuple(c) for c in np.unique(frame.reshape(-1, 3), axis=0).tolist()}
     for colour in (palette.GROUP_COLOURS["deer"], palette.GROUP_COLOURS["tiger"], palette.WALL):
         assert colour in colours, colour
-    with pytest.raises(ValueError, match="tiger_deer is not supported yet by mfzoo's training, evaluation and arena"):
+    # a tiger-deer run directory is a SPEC since issue 25 (tests/mfagents/training/test_tiger_deer.py watches one)
+    with pytest.raises(ValueError, match="run directory has no checkpoint.safetensors"):
         WatchSession("tiger_deer", {g: str(tmp_path) for g in ("deer", "tiger")})
 
 
@@ -176,6 +177,15 @@ def test_policy_specs_defaults_and_conflicts():
         policy_specs(ising, red="random")
     with pytest.raises(ValueError, match="not both"):
         policy_specs(battle, red="random", policy="scripted")
+    tiger_deer = find("tiger_deer")  # its sides are its groups, tigers first (issue 25)
+    assert policy_specs(tiger_deer) == {"tiger": "random", "deer": "random"}
+    assert policy_specs(tiger_deer, tiger="runs/td") == {"tiger": "runs/td", "deer": "random"}
+    with pytest.raises(ValueError, match=r"tiger_deer's sides are tiger and deer: give --tiger / --deer SPECs \(not --red\)"):
+        policy_specs(tiger_deer, red="random")
+    with pytest.raises(ValueError, match="or --tiger / --deer SPECs, not both"):
+        policy_specs(tiger_deer, deer="random", policy="random")
+    with pytest.raises(ValueError, match="battle's sides are red and blue"):
+        policy_specs(battle, tiger="random")
 
 
 @pytest.mark.parametrize(
