@@ -41,7 +41,6 @@ from mfagents.common.pipeline import (
     ALL,
     BATTLE_GAMES,
     PER_GROUP_SPACES,
-    SIDES,
     TEAM_GROUPS,
     group_rows,
     group_spaces,
