@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from mfagents.common.device import check_device
-from mfagents.common.pipeline import ALL, VecPipeline, sides_of
+from mfagents.common.pipeline import ALL, VecPipeline, check_trainable, sides_of
 from mfagents.evaluation.stats import rate_with_interval
 from mfagents.policies.specs import GroupContext, LearnerPolicy, Policy, load_policy
 from mfagents.training.loop import group_seed, make_scorer, torch_threads
@@ -83,6 +83,7 @@ def evaluate(
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
     check_device(device)
+    check_trainable(entry)  # a game no run can be trained on (gather) says why before its sides are asked for
     given = {"red": red, "blue": blue, "tiger": tiger, "deer": deer}
     sides = list(sides_of(entry.short_name))
     if sides == [ALL]:
