@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mfenvs.adversarial_pursuit import GROUPS as ADVERSARIAL_PURSUIT_GROUPS
+from mfenvs.adversarial_pursuit import AdversarialPursuitConfig, AdversarialPursuitCore
 from mfenvs.battle import BattleConfig, BattleCore
 from mfenvs.combined_arms import GROUPS as COMBINED_ARMS_GROUPS
 from mfenvs.combined_arms import CombinedArmsConfig, CombinedArmsCore
@@ -31,8 +33,9 @@ from mfenvs.gridworld.state import EMPTY
 from mfenvs.tiger_deer import GROUPS as TIGER_DEER_GROUPS
 from mfenvs.tiger_deer import TigerDeerConfig, TigerDeerCore
 
-Config = BattleConfig | CombinedArmsConfig | TigerDeerConfig
-"""A game these helpers replay: Battle (and Battlefield, Battle's game on its map), combined arms or tiger-deer."""
+Config = BattleConfig | CombinedArmsConfig | TigerDeerConfig | AdversarialPursuitConfig
+"""A game these helpers replay: Battle (and Battlefield, Battle's game on its map), combined arms, tiger-deer
+or adversarial pursuit."""
 
 REPLAY_SCRIPT = Path(__file__).with_name("replay_in_magent2.py")
 
@@ -71,13 +74,17 @@ class Episode:
 
 
 def make_core(config: Config) -> GridCore:
-    """Our engine on ``config``: a ``BattleCore``, a ``CombinedArmsCore`` or a ``TigerDeerCore``."""
+    """Our engine on ``config``: a ``BattleCore``, a ``CombinedArmsCore``, a ``TigerDeerCore`` or an ``AdversarialPursuitCore``."""
+    if isinstance(config, AdversarialPursuitConfig):
+        return AdversarialPursuitCore(config)
     if isinstance(config, TigerDeerConfig):
         return TigerDeerCore(config)
     return BattleCore(config) if isinstance(config, BattleConfig) else CombinedArmsCore(config)
 
 
 def groups_of(config: Config) -> tuple[str, ...]:
+    if isinstance(config, AdversarialPursuitConfig):
+        return ADVERSARIAL_PURSUIT_GROUPS
     if isinstance(config, TigerDeerConfig):
         return TIGER_DEER_GROUPS
     return ("red", "blue") if isinstance(config, BattleConfig) else COMBINED_ARMS_GROUPS
@@ -85,6 +92,8 @@ def groups_of(config: Config) -> tuple[str, ...]:
 
 def game_of(config: Config) -> str:
     """MAgent2's ``get_config`` module of ``config``'s game."""
+    if isinstance(config, AdversarialPursuitConfig):
+        return "adversarial_pursuit"
     if isinstance(config, TigerDeerConfig):
         return "tiger_deer"
     return "battle" if isinstance(config, BattleConfig) else "combined_arms"
@@ -92,7 +101,8 @@ def game_of(config: Config) -> str:
 
 def replay_in_magent2(tmp_path: Path, config: Config, actions: np.ndarray) -> Episode:
     """Replay ``actions`` ``[T, N]`` on ``config``'s placement and walls in MAgent2's engine (its
-    ``battle.get_config``, ``combined_arms.get_config`` or ``tiger_deer.get_config``)."""
+    ``battle.get_config``, ``combined_arms.get_config``, ``tiger_deer.get_config`` or
+    ``adversarial_pursuit.get_config``)."""
     spec = {
         "game": game_of(config),
         "map_size": config.map_size,
@@ -103,6 +113,8 @@ def replay_in_magent2(tmp_path: Path, config: Config, actions: np.ndarray) -> Ep
     }
     if isinstance(config, TigerDeerConfig):
         spec["reward_args"] = {"tiger_step_recover": config.tiger_step_recover, "deer_attacked": config.deer_attacked}
+    if isinstance(config, AdversarialPursuitConfig):
+        spec["reward_args"] = {"tag_penalty": config.tag_penalty}
     spec_path, out_path = tmp_path / "spec.json", tmp_path / "magent2.npz"
     spec_path.write_text(json.dumps(spec))
     subprocess.run([magent2_python(), str(REPLAY_SCRIPT), str(spec_path), str(out_path)], check=True, capture_output=True)
