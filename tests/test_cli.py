@@ -226,6 +226,12 @@ def test_eval_squeeze_and_ising_report_their_measures(capsys):
         (["train", "tiger_deer", "--algo", "il"], "deer 3 x 3 views and 5 actions, tigers 9 x 9 and 9"),
         (["eval", "tiger_deer", "--policy", "random"], "mfzoo eval: error: tiger_deer is not supported yet"),
         (["arena", "tiger_deer"], "the arena plays team games"),
+        # adversarial pursuit's too: predators and prey (issue 25)
+        (["train", "adversarial_pursuit", "--algo", "mfq"], "mfzoo train: error: adversarial_pursuit is not supported yet"),
+        (["train", "adversarial_pursuit", "--algo", "il"], "predators 10 x 10 views and 13 actions, prey 9 x 9 and 9"),
+        (["train", "adversarial_pursuit", "--algo", "mfq"], "training both sides (--opponent train:ALGO) is not implemented yet"),
+        (["eval", "adversarial_pursuit", "--policy", "random"], "mfzoo eval: error: adversarial_pursuit is not supported yet"),
+        (["arena", "adversarial_pursuit"], "the arena plays team games"),
     ],
 )
 def test_bad_train_and_eval_arguments_exit_with_status_2(argv, message, capsys):

@@ -76,11 +76,12 @@ TRAINING_ENV_KWARGS: dict[str, dict[str, Any]] = {
     # as Battle: a fixed agent set, and the feature channels (id bits, last action, last reward) the learners read
     "combined_arms": {"extra_features": True, "dead_agents": "absorb"},
     "tiger_deer": {"dead_agents": "absorb"},  # a fixed agent set (mfzoo watch plays its rows)
+    "adversarial_pursuit": {"dead_agents": "absorb"},  # nothing dies there; as tiger-deer
 }
 """Environment arguments the trainers set unless the user overrides them (by short name)."""
 
 REQUIRED_ENV_KWARGS: dict[str, dict[str, Any]] = {
-    name: {"dead_agents": "absorb"} for name in (*BATTLE_GAMES, "combined_arms", "tiger_deer")
+    name: {"dead_agents": "absorb"} for name in (*BATTLE_GAMES, "combined_arms", "tiger_deer", "adversarial_pursuit")
 }
 """Environment arguments the pipeline cannot work without (SuperSuit needs a fixed agent set)."""
 
@@ -97,21 +98,31 @@ per side, each with its own spaces."""
 TEAM_GROUPS: dict[str, tuple[str, ...]] = {
     **{name: tuple(g for groups in sides.values() for g in groups) for name, sides in SIDES.items()},
     "tiger_deer": ("deer", "tiger"),
+    "adversarial_pursuit": ("predator", "prey"),
 }
-"""Every group of the environments with teams, in side order (``SIDES``); tiger-deer's two groups are its sides."""
+"""Every group of the environments with teams, in side order (``SIDES``); tiger-deer's and adversarial pursuit's
+two groups are their sides."""
 
 GROUP_SPACES_TEXT: dict[str, str] = {
     "combined_arms": "melee 9 actions, ranged 25",
     "tiger_deer": "deer 3 x 3 views and 5 actions, tigers 9 x 9 and 9",
+    "adversarial_pursuit": "predators 10 x 10 views and 13 actions, prey 9 x 9 and 9",
 }
 """Environments whose groups have different observation and action spaces, and how they differ."""
 
 NOT_TRAINABLE: dict[str, tuple[str, str]] = {
     "tiger_deer": ("TigerDeerEnv", "TIGER_DEER"),
+    "adversarial_pursuit": ("AdversarialPursuitEnv", "ADVERSARIAL_PURSUIT"),
 }
 """Environments the trainers, evaluation and arena cannot play yet, with their TorchRL env and BenchMARL task:
-tiger-deer's sides are two different groups (no self-play mirror), and a deer's 3 x 3 view is too small for the
-learners' convolutional encoder (two 3 x 3 convolutions)."""
+tiger-deer's and adversarial pursuit's sides are two different groups (no self-play mirror; training both sides,
+``--opponent train:ALGO``, is not implemented yet), and a deer's 3 x 3 view is too small for the learners'
+convolutional encoder (two 3 x 3 convolutions)."""
+NOT_TRAINABLE_ALSO: dict[str, str] = {
+    "tiger_deer": ", and a 3 x 3 view is too small for the learners' convolutional encoder",
+    "adversarial_pursuit": " and training both sides (--opponent train:ALGO) is not implemented yet",
+}
+"""What else, per ``NOT_TRAINABLE`` environment, keeps the trainers from it."""
 
 ALL = "all"
 """The group (and side) name of environments without teams."""
@@ -139,8 +150,8 @@ def check_trainable(entry: EnvEntry) -> None:
         torchrl_env, task = NOT_TRAINABLE[entry.short_name]
         raise PerGroupSpacesError(
             f"{entry.short_name} is not supported yet by mfzoo's training, evaluation and arena: its sides are "
-            f"different groups ({GROUP_SPACES_TEXT[entry.short_name]}), so self-play has no mirror, and a 3 x 3 view "
-            f"is too small for the learners' convolutional encoder; use mfzoo watch {entry.short_name} --policy random "
+            f"different groups ({GROUP_SPACES_TEXT[entry.short_name]}), so self-play has no mirror"
+            f"{NOT_TRAINABLE_ALSO[entry.short_name]}; use mfzoo watch {entry.short_name} --policy random "
             f"(or module:callable), the TorchRL env mfenvs.torchrl_env.{torchrl_env} or the BenchMARL task BattleTask.{task}"
         )
 

@@ -301,3 +301,30 @@ def test_a_prey_tagged_by_four_predators_stays_inside_its_observation_space():
     np.testing.assert_allclose(out.rewards, [0.8, 0.8, 0.8, 0.8, -4.0, 0.0], atol=1e-6)
     for slot, observation in enumerate(out.observations):
         assert observation in game.observation_spaces[slot], slot
+
+
+def test_rgb_frames_draw_each_predator_as_a_2_by_2_block_and_show_the_walls():
+    from render import palette
+    from render.battle import body_cells, map_layout
+
+    env = adversarial_pursuit_v0.parallel_env(map_size=16, render_mode="rgb_array")
+    env.reset(seed=0)
+    frame = env.render()
+    engine = env.unwrapped.core.engine
+    layout = map_layout((frame.shape[1], frame.shape[0]), 16)
+    n_predators = engine.group_counts[0]
+    cells, owners = body_cells(engine.state.positions[0], engine.tables.widths[engine.tables.slot_type])
+    assert len(cells) == 4 * n_predators + engine.group_counts[1]
+    for (x, y), owner in zip(cells.tolist(), owners.tolist()):
+        centre = frame[layout.top + y * layout.cell + layout.cell // 2, layout.left + x * layout.cell + layout.cell // 2]
+        assert tuple(centre) == (palette.VERMILLION if owner < n_predators else palette.SKY_BLUE), (x, y, owner)
+    env.reset(seed=1)
+    assert frame.shape == env.render().shape and not np.array_equal(frame, env.render())  # another map, another picture
+
+
+def test_body_cells_expand_wide_bodies_row_major():
+    from render.battle import body_cells
+
+    cells, owners = body_cells(np.array([[3, 4], [7, 1], [5, 5]]), np.array([2, 1, 2]))
+    assert cells.tolist() == [[3, 4], [4, 4], [3, 5], [4, 5], [7, 1], [5, 5], [6, 5], [5, 6], [6, 6]]
+    assert owners.tolist() == [0, 0, 0, 0, 1, 2, 2, 2, 2]
