@@ -1,4 +1,4 @@
-"""Battle, Battlefield, combined arms and tiger-deer as BenchMARL tasks: IPPO, MAPPO, QMIX (any discrete-action BenchMARL algorithm) on ``BattleEnv``.
+"""Battle, Battlefield, combined arms, tiger-deer and adversarial pursuit as BenchMARL tasks: IPPO, MAPPO, QMIX (any discrete-action BenchMARL algorithm) on ``BattleEnv``.
 
 Needs the ``benchmarl`` extra (``pip install -e ".[benchmarl]"``: BenchMARL 1.5, which runs on torchrl
 0.11); ``import mfagents`` does not load this module.
@@ -46,6 +46,13 @@ groups ``deer`` (3 x 3 views, 5 actions) and ``tiger`` (9 x 9, 9), each with its
 ``learner`` group learns against the other playing random actions (``opponent="random"``), or both learn
 (``"none"``). Map 20 (20 deer, 4 tigers, 16 random walls) by default; ``log_info`` gives the deer eaten
 per game and the share of games that ended with every deer eaten.
+
+``BattleTask.ADVERSARIAL_PURSUIT`` is MAgent2's ``adversarial_pursuit_v4`` (``AdversarialPursuitEnv``,
+``AdversarialPursuitTaskConfig``), the one MAgent2 game BenchMARL itself ships: the groups ``predator``
+(2 x 2 bodies, 10 x 10 views, 13 actions) and ``prey`` (9 x 9, 9), each with its own policy. The defaults
+are BenchMARL's ``conf/task/magent/adversarial_pursuit.yaml`` (map 45, ``max_cycles`` 500, ``tag_penalty``
+-0.2, both groups learning: ``opponent="none"``); ``opponent="random"`` has ``learner``'s group learn
+against random play. Nothing dies: every game runs ``max_cycles`` steps.
 """
 
 from __future__ import annotations
@@ -69,11 +76,11 @@ from torchrl.envs import (
 
 from mfagents.policies.scripted import team_actions
 from mfenvs.common.validation import check_int
-from mfenvs.torchrl_env import BattleEnv, BattlefieldEnv, CombinedArmsEnv, TigerDeerEnv
+from mfenvs.torchrl_env import AdversarialPursuitEnv, BattleEnv, BattlefieldEnv, CombinedArmsEnv, TigerDeerEnv
 
 __all__ = [
     "BattleTask", "BattleTaskClass", "BattleTaskConfig", "BattlefieldTaskConfig", "CombinedArmsTaskConfig",
-    "TigerDeerTaskConfig", "make_battle_env",
+    "TigerDeerTaskConfig", "AdversarialPursuitTaskConfig", "make_battle_env",
 ]  # fmt: skip
 
 OPPONENTS = ("scripted", "random", "none")
@@ -171,28 +178,59 @@ class TigerDeerTaskConfig:
         check_int("max_cycles", self.max_cycles, minimum=1)
 
 
+@dataclass
+class AdversarialPursuitTaskConfig:
+    """The adversarial-pursuit task's settings (``BattleTask.ADVERSARIAL_PURSUIT.get_task(config)``); the
+    defaults are BenchMARL's own MAgent2 task's.
+
+    Attributes:
+        map_size: side of the square map, at least 7 (MAgent2's default: 45, 25 predators and 50 prey).
+        max_cycles: steps per game (BenchMARL's ``max_steps``; MAgent2's default: 500).
+        tag_penalty: a predator's reward per tag action (MAgent2's default: -0.2).
+        opponent: ``"none"`` (both groups learn, each with its own policy, as BenchMARL's task) or
+            ``"random"`` (the group other than ``learner`` plays uniform random actions).
+        learner: ``"predator"`` or ``"prey"``: the group that learns against a random opponent.
+    """
+
+    map_size: int = 45
+    max_cycles: int = 500
+    tag_penalty: float = -0.2
+    opponent: str = "none"
+    learner: str = "predator"
+
+    def __post_init__(self) -> None:
+        if self.opponent not in ("random", "none"):
+            raise ValueError(f"opponent must be 'random' or 'none', got {self.opponent!r}")
+        if self.learner not in ("predator", "prey"):
+            raise ValueError(f"learner must be 'predator' or 'prey', got {self.learner!r}")
+        check_int("max_cycles", self.max_cycles, minimum=1)
+
+
 TASK_CONFIGS: dict[str, type] = {
     "battle": BattleTaskConfig,
     "battlefield": BattlefieldTaskConfig,
     "combined_arms": CombinedArmsTaskConfig,
     "tiger_deer": TigerDeerTaskConfig,
+    "adversarial_pursuit": AdversarialPursuitTaskConfig,
 }
 """Task name (``BattleTask`` member, lower case) -> its config class."""
 
 
 def make_battle_env(
-    config: BattleTaskConfig | BattlefieldTaskConfig | CombinedArmsTaskConfig | TigerDeerTaskConfig,
+    config: BattleTaskConfig | BattlefieldTaskConfig | CombinedArmsTaskConfig | TigerDeerTaskConfig | AdversarialPursuitTaskConfig,
     *,
     num_envs: int,
     seed: int | None,
     device: Any = "cpu",
 ) -> TransformedEnv:
-    """``BattleEnv``, ``BattlefieldEnv``, ``CombinedArmsEnv`` or ``TigerDeerEnv`` (kernels on one thread) with each
+    """``BattleEnv``, ``BattlefieldEnv``, ``CombinedArmsEnv``, ``TigerDeerEnv`` or ``AdversarialPursuitEnv`` (kernels on one thread) with each
     group's observation entries concatenated into ``(group, "observation")``."""
     opponent = {"scripted": team_actions, "random": "random", "none": None}[config.opponent]
     common = dict(num_envs=num_envs, device=device, seed=seed, opponent=opponent, threads=1, map_size=config.map_size, max_cycles=config.max_cycles)
-    if isinstance(config, TigerDeerTaskConfig):
-        env: EnvBase = TigerDeerEnv(**common, learner=config.learner)
+    if isinstance(config, AdversarialPursuitTaskConfig):
+        env: EnvBase = AdversarialPursuitEnv(**common, learner=config.learner, tag_penalty=config.tag_penalty)
+    elif isinstance(config, TigerDeerTaskConfig):
+        env = TigerDeerEnv(**common, learner=config.learner)
     elif isinstance(config, CombinedArmsTaskConfig):
         env = CombinedArmsEnv(**common)
     elif isinstance(config, BattlefieldTaskConfig):
@@ -271,12 +309,14 @@ class BattleTaskClass(TaskClass):
     def log_info(batch: TensorDictBase) -> dict[str, float]:
         """Kills per battle (red, blue) and red's win rate over the battles that ended in ``batch`` (combined
         arms: each side's two groups' enemy kills summed; tiger-deer: deer eaten per game and the share of
-        games in which every deer was eaten)."""
+        games in which every deer was eaten; adversarial pursuit, where nothing dies: the games ended)."""
         done = batch.get(("next", "done")).squeeze(-1)
         kills = batch.get(("next", "kills"))[done].to(torch.float32)
         if not len(kills):
             return {}
         groups = set(batch.keys())
+        if groups & {"predator", "prey"}:  # adversarial pursuit: no kills; BenchMARL logs the groups' rewards
+            return {"adversarial_pursuit/games_ended": float(len(kills))}
         if groups & {"deer", "tiger"}:  # tiger-deer: the tigers' kills are the deer eaten
             eaten = kills[:, 1]
             deer = batch.get(("next", "deer", "mask"))[done] if "deer" in groups else None
@@ -296,12 +336,13 @@ class BattleTaskClass(TaskClass):
 
 class BattleTask(Task):
     """BenchMARL's task enum for Mean Field Zoo: ``BattleTask.BATTLE.get_task(config)``, ``BattleTask.BATTLEFIELD...``,
-    ``BattleTask.COMBINED_ARMS...``, ``BattleTask.TIGER_DEER...``."""
+    ``BattleTask.COMBINED_ARMS...``, ``BattleTask.TIGER_DEER...``, ``BattleTask.ADVERSARIAL_PURSUIT...``."""
 
     BATTLE = None
     BATTLEFIELD = None
     COMBINED_ARMS = None
     TIGER_DEER = None
+    ADVERSARIAL_PURSUIT = None
 
     @staticmethod
     def associated_class() -> type[TaskClass]:
