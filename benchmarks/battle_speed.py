@@ -16,7 +16,10 @@ Two comparisons, each on the same map sizes, agent counts and settings for both 
 action set (melee 9, ranged 25) on both sides. ``--game tiger_deer``: ``tiger_deer_v0`` / ``TigerDeerCore``
 against MAgent2's ``tiger_deer_v4`` (random walls and spawns, each side from its own generator; deer 5
 actions, tigers 9; default maps 45, 121 agents, and 120, 864 agents). Random tigers starve at step 100, so
-games restart every 100 steps on both sides (a new random map each time).
+games restart every 100 steps on both sides (a new random map each time). ``--game adversarial_pursuit``:
+``adversarial_pursuit_v0`` / ``AdversarialPursuitCore`` against MAgent2's ``adversarial_pursuit_v4`` (2 x 2
+predators with 13 actions, prey with 9; random walls and spawns; default maps 45, 75 agents, and 120, 540
+agents). Nothing dies there, so games never end before ``max_cycles``.
 
 Our views are float32, as MAgent2's, unless ``--view-dtype float16`` asks for our opt-in float16 views
 (half the bytes written per agent-step; MAgent2's side is unchanged). Those rows are a lever of their
@@ -45,6 +48,7 @@ Run::
     python benchmarks/battle_speed.py --game battlefield      # Battlefield vs battlefield_v5 (map 80)
     python benchmarks/battle_speed.py --game combined_arms    # combined arms vs combined_arms_v6 (maps 45, 120)
     python benchmarks/battle_speed.py --game tiger_deer       # tiger-deer vs tiger_deer_v4 (maps 45, 120)
+    python benchmarks/battle_speed.py --game adversarial_pursuit  # adversarial pursuit vs adversarial_pursuit_v4 (maps 45, 120)
 """
 
 from __future__ import annotations
@@ -83,20 +87,26 @@ SPEEDUP_GOAL = 1.5
 DEFAULT_MAPS = (45, 80, 250)
 DEFAULT_MINIMAP_MAPS = (45, 80)
 DEFAULT_BATCH = {45: 16, 80: 4, 250: 1}
-GAMES = ("battle", "battlefield", "combined_arms", "tiger_deer")
+GAMES = ("battle", "battlefield", "combined_arms", "tiger_deer", "adversarial_pursuit")
 MAGENT2_GAMES = {
     "battle": "battle_v4", "battlefield": "battlefield_v5", "combined_arms": "combined_arms_v6", "tiger_deer": "tiger_deer_v4",
+    "adversarial_pursuit": "adversarial_pursuit_v4",
 }  # fmt: skip
 """MAgent2's module of each game."""
 GAME_DEFAULTS = {
     "battlefield": {"maps": (80,), "minimap": (80,), "batch": {80: 32}},
     "combined_arms": {"maps": (45, 120), "minimap": (45,), "batch": {45: 16, 120: 2}},
     "tiger_deer": {"maps": (45, 120), "minimap": (45,), "batch": {45: 16, 120: 2}},
+    "adversarial_pursuit": {"maps": (45, 120), "minimap": (45,), "batch": {45: 16, 120: 2}},
 }
 """Default maps, minimap maps and batch sizes of the games other than Battle (battlefield's 24 agents: B = 32;
 combined arms: MAgent2's default 45, 162 agents, and a large map, 120: 1,152 agents in MAgent's x-band order;
-tiger-deer: 45, 121 agents and 81 random walls, and 120, 864 agents and 576 walls)."""
-BATCHED_CORES = {"battle": "BattleCore", "battlefield": "BattleCore", "combined_arms": "CombinedArmsCore", "tiger_deer": "TigerDeerCore"}
+tiger-deer: 45, 121 agents and 81 random walls, and 120, 864 agents and 576 walls; adversarial pursuit: 45, 25
+predators and 50 prey, and 120, 180 and 360)."""
+BATCHED_CORES = {
+    "battle": "BattleCore", "battlefield": "BattleCore", "combined_arms": "CombinedArmsCore", "tiger_deer": "TigerDeerCore",
+    "adversarial_pursuit": "AdversarialPursuitCore",
+}  # fmt: skip
 """Our batched core of each game (the table titles)."""
 VIEW_DTYPES = ("float32", "float16")
 """Our ``view_dtype`` choices (``BattleCore`` / ``battle_v0``); MAgent2's views are always float32."""
@@ -202,10 +212,15 @@ class OursBatchedLoop:
         from mfenvs.battlefield import battlefield_config
         from mfenvs.combined_arms import CombinedArmsConfig, CombinedArmsCore
 
+        from mfenvs.adversarial_pursuit import AdversarialPursuitConfig, AdversarialPursuitCore
         from mfenvs.tiger_deer import TigerDeerConfig, TigerDeerCore
 
         limits: int | np.ndarray = N_ACTIONS
-        if game == "tiger_deer":
+        if game == "adversarial_pursuit":
+            config = AdversarialPursuitConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
+            self.core = AdversarialPursuitCore(config, n_battles=n_battles, view_dtype=view_dtype)
+            limits = self.core.tables.n_actions[self.core.tables.slot_type]  # predators 13, prey 9
+        elif game == "tiger_deer":
             config = TigerDeerConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
             self.core = TigerDeerCore(config, n_battles=n_battles, view_dtype=view_dtype)
             limits = self.core.tables.n_actions[self.core.tables.slot_type]  # deer 5, tigers 9
@@ -312,7 +327,7 @@ def build_loop(
     if side == "ours":
         sys.path.insert(0, str(REPO_ROOT))  # measure this checkout, whatever is installed
         if api == "parallel":
-            if game in ("battlefield", "combined_arms", "tiger_deer"):
+            if game in ("battlefield", "combined_arms", "tiger_deer", "adversarial_pursuit"):
                 import importlib
 
                 module = importlib.import_module(f"mfenvs.{game}_v0")
@@ -734,13 +749,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         worker_main(argv)
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--game", choices=GAMES, default="battle", help="battle (default), battlefield (vs battlefield_v5), combined_arms (vs combined_arms_v6) or tiger_deer (vs tiger_deer_v4)")
-    parser.add_argument("--maps", type=parse_map_list, default=None, help="map sizes (default 45,80,250; battlefield 80; combined_arms and tiger_deer 45,120)")
+    parser.add_argument("--game", choices=GAMES, default="battle", help="battle (default), battlefield (vs battlefield_v5), combined_arms (vs combined_arms_v6), tiger_deer (vs tiger_deer_v4) or adversarial_pursuit (vs adversarial_pursuit_v4)")
+    parser.add_argument("--maps", type=parse_map_list, default=None, help="map sizes (default 45,80,250; battlefield 80; combined_arms, tiger_deer and adversarial_pursuit 45,120)")
     parser.add_argument(
         "--minimap",
         type=parse_map_list,
         default=None,
-        help="maps also measured with minimap_mode=True (default 45,80; battlefield 80; combined_arms and tiger_deer 45; '' for none); minimap_mode=False always runs",
+        help="maps also measured with minimap_mode=True (default 45,80; battlefield 80; combined_arms, tiger_deer and adversarial_pursuit 45; '' for none); minimap_mode=False always runs",
     )
     parser.add_argument(
         "--api", type=lambda text: tuple(text.split(",")), default=APIS, help="parallel,batched (default both)"
@@ -749,7 +764,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--batch",
         type=parse_batch,
         default=None,
-        help="battles per BattleCore step, per map (default 45=16,80=4,250=1, battlefield 80=32, combined_arms and tiger_deer 45=16,120=2; other maps 1)",
+        help="battles per BattleCore step, per map (default 45=16,80=4,250=1, battlefield 80=32, combined_arms, tiger_deer and adversarial_pursuit 45=16,120=2; other maps 1)",
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="timed seconds per run (default 5)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per side and case, interleaved (default 3)")

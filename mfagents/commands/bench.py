@@ -90,13 +90,17 @@ def parallel_api_stepper(env: Any, seed: int) -> Callable[[], tuple[int, int]]:
 
 def battle_core_stepper(config: Any, n_battles: int, seed: int) -> Callable[[], tuple[int, int]]:
     """One ``BattleCore.step`` (``CombinedArmsCore`` for a ``CombinedArmsConfig``, ``TigerDeerCore`` for a
-    ``TigerDeerConfig``) of ``n_battles`` battles per call, uniform random actions of each agent's own set;
+    ``TigerDeerConfig``, ``AdversarialPursuitCore`` for an ``AdversarialPursuitConfig``) of ``n_battles`` battles per call, uniform random actions of each agent's own set;
     finished battles restart in place."""
     from mfenvs.battle import BattleConfig, BattleCore
     from mfenvs.combined_arms import CombinedArmsConfig, CombinedArmsCore
+    from mfenvs.adversarial_pursuit import AdversarialPursuitConfig, AdversarialPursuitCore
     from mfenvs.tiger_deer import TigerDeerConfig, TigerDeerCore
 
-    cores = {BattleConfig: BattleCore, CombinedArmsConfig: CombinedArmsCore, TigerDeerConfig: TigerDeerCore}
+    cores = {
+        BattleConfig: BattleCore, CombinedArmsConfig: CombinedArmsCore, TigerDeerConfig: TigerDeerCore,
+        AdversarialPursuitConfig: AdversarialPursuitCore,
+    }  # fmt: skip
     core = cores[type(config)](config, n_battles=n_battles)
     alive = core.reset(seed=seed).alive
     rng = np.random.default_rng(seed)
@@ -167,7 +171,7 @@ def run_bench(args: argparse.Namespace) -> Summary:
         print(f"timing {entry.env_id} ({n_agents} agents) for {args.seconds:g} s per workload...", flush=True)
         rates = time_steps(parallel_api_stepper(env, args.seed), args.seconds)
         rows.append(BenchRow(entry.short_name, "PettingZoo parallel API", n_agents, *rates))
-        if entry.short_name in ("battle", "combined_arms", "tiger_deer"):
+        if entry.short_name in ("battle", "combined_arms", "tiger_deer", "adversarial_pursuit"):
             rates = time_steps(battle_core_stepper(env.unwrapped.core.config, BENCH_BATTLES, args.seed), args.seconds)
             rows.append(BenchRow(entry.short_name, f"batched core, B={BENCH_BATTLES}", n_agents, *rates))
     if args.magent2:

@@ -127,3 +127,15 @@ def test_bench_times_tiger_deer_through_both_apis(capsys):
         ("tiger_deer", f"batched core, B={bench.BENCH_BATTLES}", 121),
     ]
     assert all(row["agent_steps_per_s"] > 0 for row in summary["results"])
+
+
+def test_bench_times_adversarial_pursuit_through_both_apis(capsys):
+    """Predators draw from their 13 actions, prey from their 9: a predator's tag for a prey would raise."""
+    assert cli.main(["bench", "adversarial_pursuit", "--seconds", "0.05"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    rows = [(row["env"], row["workload"], row["agents"]) for row in summary["results"]]
+    assert rows == [
+        ("adversarial_pursuit", "PettingZoo parallel API", 75),
+        ("adversarial_pursuit", f"batched core, B={bench.BENCH_BATTLES}", 75),
+    ]
+    assert all(row["agent_steps_per_s"] > 0 for row in summary["results"])
