@@ -152,11 +152,12 @@ def draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max
         cell = drawn[battle, slot]
         if cell >= 0:
             width = widths[slot_type[slot]]
-            for observer in range(n_groups):
-                y, x = cell // picture_size, cell % picture_size
-                if width == 1:
+            y, x = cell // picture_size, cell % picture_size
+            if width == 1:
+                for observer in range(n_groups):
                     pictures[battle, observer, y, x, 1:] = 0
-                else:
+            else:
+                for observer in range(n_groups):
                     pictures[battle, observer, y : y + width, x : x + width, 1:] = 0
         drawn[battle, slot] = -1
     for slot in range(alive.shape[1]):
@@ -168,10 +169,9 @@ def draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max
         for observer in range(n_groups):
             block = group - observer if group >= observer else group - observer + n_groups
             channel = 1 + block * block_width
-            if width == 1:
-                pictures[battle, observer, y, x, channel] = present
-                pictures[battle, observer, y, x, channel + 1] = health
-            else:
+            pictures[battle, observer, y, x, channel] = present
+            pictures[battle, observer, y, x, channel + 1] = health
+            if width > 1:  # the body's other cells
                 pictures[battle, observer, y : y + width, x : x + width, channel] = present
                 pictures[battle, observer, y : y + width, x : x + width, channel + 1] = health
         drawn[battle, slot] = y * picture_size + x
@@ -223,6 +223,7 @@ def view_window(
     x, y, group = positions[battle, slot, 0], positions[battle, slot, 1], slot_group[slot]
     picture = pictures[battle, group].reshape(-1)
     shift = pad - radius  # the picture's padding beyond this view's radius
+    origin = (y + eye + shift) * picture_size + x + eye + shift  # map (x + eye - r, y + eye - r) in the picture
     end = np.uint64(0)  # where the last row's circle ended in window
     for row in range(view_size):
         half = half_widths[row]
@@ -231,7 +232,7 @@ def view_window(
         if not clean:
             for k in range(end, target):
                 window[k] = 0
-        source = np.uint64((y + eye + row + shift) * picture_size + x + eye + first + shift) * n_channels  # map (x + col - r, y + row - r)
+        source = np.uint64(origin + row * picture_size + first) * n_channels  # map (x + eye + col - r, y + eye + row - r)
         for k in range(width * n_channels):
             window[target + k] = picture[source + k]
         end = target + width * n_channels
