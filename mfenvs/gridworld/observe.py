@@ -165,16 +165,19 @@ def draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max
             continue
         x, y, group = positions[battle, slot, 0] + pad, positions[battle, slot, 1] + pad, slot_group[slot]
         health = encode(hp[battle, slot] / max_hp[slot_type[slot]], pictures)  # the float32 quotient, then stored
-        width = widths[slot_type[slot]]
         for observer in range(n_groups):
             block = group - observer if group >= observer else group - observer + n_groups
             channel = 1 + block * block_width
             pictures[battle, observer, y, x, channel] = present
             pictures[battle, observer, y, x, channel + 1] = health
-            if width > 1:  # the body's other cells
+        drawn[battle, slot] = y * picture_size + x
+        width = widths[slot_type[slot]]
+        if width > 1:  # the body's other cells too
+            for observer in range(n_groups):
+                block = group - observer if group >= observer else group - observer + n_groups
+                channel = 1 + block * block_width
                 pictures[battle, observer, y : y + width, x : x + width, channel] = present
                 pictures[battle, observer, y : y + width, x : x + width, channel + 1] = health
-        drawn[battle, slot] = y * picture_size + x
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
