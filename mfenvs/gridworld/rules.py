@@ -165,9 +165,11 @@ def resolve_attacks(
 @numba.njit(cache=True, nogil=True, inline="always")
 def clear_body(battle, occupant, x, y, width):
     """Free the ``width`` x ``width`` cells of a body whose top-left cell is ``(x, y)`` (MAgent's ``clear_area``)."""
-    for dy in range(width):
-        for dx in range(width):
-            occupant[battle, y + dy, x + dx] = EMPTY
+    occupant[battle, y, x] = EMPTY
+    if width > 1:
+        for dy in range(width):
+            for dx in range(width):
+                occupant[battle, y + dy, x + dx] = EMPTY
 
 
 @kernel
