@@ -69,13 +69,25 @@ def run_row(run: Path) -> str:
     trace = ", ".join(f"{r}: {round(w * eval_rounds)}/{eval_rounds} ({k:.0f} v {o:.0f})" for r, w, k, o in scripted)
     best = max(scripted, key=lambda e: (e[1], e[2] - e[3]))
     done = int(rows[-1]["rounds"])
-    minutes = float(rows[-1]["perf/wall_time_s"]) / 60
+    times = [float(r["perf/wall_time_s"]) for r in rows]
+    # a resumed run restarts its clock (and refills its replay buffer): sum the stretches, name where it resumed
+    stretch_ends = [i for i in range(len(times)) if i == len(times) - 1 or times[i + 1] < times[i]]
+    minutes = sum(times[i] for i in stretch_ends) / 60
     budget = f"{done} of {config['rounds']}" if done < config["rounds"] else f"{done}"
+    resumed = [int(rows[i]["rounds"]) for i in stretch_ends[:-1]]
+    if resumed:
+        budget += ", resumed at " + ", ".join(map(str, resumed))
     return (
         f"| {run.name} | `{command(config)}` | {budget} ({minutes:.0f} min) | {trace} | "
         f"{round(best[1] * eval_rounds)}/{eval_rounds} at {best[0]} | "
         f"{round(random_wins[best[0]] * eval_rounds)}/{eval_rounds} |"
     )
+
+
+def run_order(run: Path) -> tuple[int, str]:
+    """Runs in the order they were made: by the number after ``e`` (e2 before e10), then by name."""
+    digits = "".join(c for c in run.name.split("-")[0] if c.isdigit())
+    return (int(digits) if digits else 0, run.name)
 
 
 def report(runs: list[Path]) -> str:
@@ -101,7 +113,7 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, default=RUNS, help="folder of the kept tuning runs (default: results/battle_recipe)")
     parser.add_argument("--write", action="store_true", help="write the section into BENCHMARKS.md")
     args = parser.parse_args()
-    runs = sorted(path for path in args.runs.iterdir() if (path / "metrics.csv").is_file())
+    runs = sorted((path for path in args.runs.iterdir() if (path / "metrics.csv").is_file()), key=run_order)
     if not runs:
         parser.error(f"no run directories with a metrics.csv in {args.runs}")
     publish(SECTION, report(runs), args.write, REPO_ROOT / "BENCHMARKS.md")

@@ -16,7 +16,12 @@ Two comparisons, each on the same map sizes, agent counts and settings for both 
 action set (melee 9, ranged 25) on both sides. ``--game tiger_deer``: ``tiger_deer_v0`` / ``TigerDeerCore``
 against MAgent2's ``tiger_deer_v4`` (random walls and spawns, each side from its own generator; deer 5
 actions, tigers 9; default maps 45, 121 agents, and 120, 864 agents). Random tigers starve at step 100, so
-games restart every 100 steps on both sides (a new random map each time). ``--game adversarial_pursuit``:
+games restart every 100 steps on both sides (a new random map each time). ``--game gather``: ``gather_v0`` /
+``GatherCore`` against MAgent2's ``gather_v5`` on its one map, 200 x 200 (495 omnivores acting, 33 actions,
+and 2,272 food that never act); both sides observe and act for the omnivores only, as MAgent2's wrapper
+does (its group-API loop drives the wrapper's handles, ``handles[1:]``; our core computes every slot's
+view, food included), and an agent-step is an omnivore's. Its episodes are truncated at MAgent2's default
+``max_cycles``, 500, on both sides (``EPISODE_CYCLES``). ``--game adversarial_pursuit``:
 ``adversarial_pursuit_v0`` / ``AdversarialPursuitCore`` against MAgent2's ``adversarial_pursuit_v4`` (2 x 2
 predators with 13 actions, prey with 9; random walls and spawns; default maps 45, 75 agents, and 120, 540
 agents). Nothing dies there, so games never end before ``max_cycles``.
@@ -48,6 +53,7 @@ Run::
     python benchmarks/battle_speed.py --game battlefield      # Battlefield vs battlefield_v5 (map 80)
     python benchmarks/battle_speed.py --game combined_arms    # combined arms vs combined_arms_v6 (maps 45, 120)
     python benchmarks/battle_speed.py --game tiger_deer       # tiger-deer vs tiger_deer_v4 (maps 45, 120)
+    python benchmarks/battle_speed.py --game gather           # gather vs gather_v5 (its 200 x 200 map)
     python benchmarks/battle_speed.py --game adversarial_pursuit  # adversarial pursuit vs adversarial_pursuit_v4 (maps 45, 120)
 """
 
@@ -80,6 +86,10 @@ APIS = ("parallel", "batched")
 N_ACTIONS = 21
 MAX_CYCLES = 10**7
 """Large enough that no run is truncated: battles end only by a wipe-out."""
+EPISODE_CYCLES = {"gather": 500}
+"""Games whose episodes are truncated in the measurements (at MAgent2's default ``max_cycles``), on both sides:
+gather's random omnivores kill each other off and never finish the food, so without it an engine's mean
+number of living agents would depend on how far it got in the time (MAgent2's group-API loop counts its steps)."""
 ACTION_BLOCK = 64
 """Steps of random actions drawn per call to the generator."""
 WARMUP_STEPS = 3
@@ -87,25 +97,28 @@ SPEEDUP_GOAL = 1.5
 DEFAULT_MAPS = (45, 80, 250)
 DEFAULT_MINIMAP_MAPS = (45, 80)
 DEFAULT_BATCH = {45: 16, 80: 4, 250: 1}
-GAMES = ("battle", "battlefield", "combined_arms", "tiger_deer", "adversarial_pursuit")
+GAMES = ("battle", "battlefield", "combined_arms", "tiger_deer", "gather", "adversarial_pursuit")
 MAGENT2_GAMES = {
     "battle": "battle_v4", "battlefield": "battlefield_v5", "combined_arms": "combined_arms_v6", "tiger_deer": "tiger_deer_v4",
-    "adversarial_pursuit": "adversarial_pursuit_v4",
+    "gather": "gather_v5", "adversarial_pursuit": "adversarial_pursuit_v4",
 }  # fmt: skip
+FIXED_MAP_GAMES = {"gather": 200}
+"""Games with one map and no ``map_size`` argument (MAgent2's gather): the only map they can be measured on."""
 """MAgent2's module of each game."""
 GAME_DEFAULTS = {
     "battlefield": {"maps": (80,), "minimap": (80,), "batch": {80: 32}},
     "combined_arms": {"maps": (45, 120), "minimap": (45,), "batch": {45: 16, 120: 2}},
     "tiger_deer": {"maps": (45, 120), "minimap": (45,), "batch": {45: 16, 120: 2}},
+    "gather": {"maps": (200,), "minimap": (200,), "batch": {200: 2}},
     "adversarial_pursuit": {"maps": (45, 120), "minimap": (45,), "batch": {45: 16, 120: 2}},
 }
 """Default maps, minimap maps and batch sizes of the games other than Battle (battlefield's 24 agents: B = 32;
 combined arms: MAgent2's default 45, 162 agents, and a large map, 120: 1,152 agents in MAgent's x-band order;
-tiger-deer: 45, 121 agents and 81 random walls, and 120, 864 agents and 576 walls; adversarial pursuit: 45, 25
-predators and 50 prey, and 120, 180 and 360)."""
+tiger-deer: 45, 121 agents and 81 random walls, and 120, 864 agents and 576 walls; gather: its one map, 200, 495
+omnivores and 2,272 food; adversarial pursuit: 45, 25 predators and 50 prey, and 120, 180 and 360)."""
 BATCHED_CORES = {
     "battle": "BattleCore", "battlefield": "BattleCore", "combined_arms": "CombinedArmsCore", "tiger_deer": "TigerDeerCore",
-    "adversarial_pursuit": "AdversarialPursuitCore",
+    "gather": "GatherCore", "adversarial_pursuit": "AdversarialPursuitCore",
 }  # fmt: skip
 """Our batched core of each game (the table titles)."""
 VIEW_DTYPES = ("float32", "float16")
@@ -179,7 +192,7 @@ class ParallelApiLoop:
         #: agents' action sets differ (combined arms): each living agent takes its own column
         self.per_agent = not (limits == limits[0]).all()
         self.slot_of = {agent: slot for slot, agent in enumerate(env.possible_agents)}
-        self.actions = RandomActions((self.n_agents,), seed, limits if self.per_agent else N_ACTIONS)
+        self.actions = RandomActions((self.n_agents,), seed, limits if self.per_agent else int(limits[0]))
         self.episodes = 0
 
     def step(self) -> int:
@@ -211,12 +224,16 @@ class OursBatchedLoop:
         from mfenvs.battle import BattleConfig, BattleCore
         from mfenvs.battlefield import battlefield_config
         from mfenvs.combined_arms import CombinedArmsConfig, CombinedArmsCore
-
         from mfenvs.adversarial_pursuit import AdversarialPursuitConfig, AdversarialPursuitCore
+        from mfenvs.gather import GatherConfig, GatherCore
         from mfenvs.tiger_deer import TigerDeerConfig, TigerDeerCore
 
         limits: int | np.ndarray = N_ACTIONS
-        if game == "adversarial_pursuit":
+        if game == "gather":
+            config = GatherConfig(minimap_mode=minimap, max_cycles=EPISODE_CYCLES[game])
+            self.core = GatherCore(config, n_battles=n_battles, view_dtype=view_dtype)
+            limits = self.core.tables.n_actions[self.core.tables.slot_type]  # food 1 (stay), omnivores 33
+        elif game == "adversarial_pursuit":
             config = AdversarialPursuitConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
             self.core = AdversarialPursuitCore(config, n_battles=n_battles, view_dtype=view_dtype)
             limits = self.core.tables.n_actions[self.core.tables.slot_type]  # predators 13, prey 9
@@ -237,14 +254,16 @@ class OursBatchedLoop:
         first = self.core.reset(seed=seed)
         self.alive = first.alive
         self.view_dtype = first.views.dtype.name
-        self.n_agents = self.core.n_agents
-        self.actions = RandomActions((n_battles, self.n_agents), seed, limits)
+        #: the slots that act (all but gather's food): the agents counted
+        self.acting = self.core.game.acting_slots
+        self.n_agents = len(self.acting)
+        self.actions = RandomActions((n_battles, self.core.n_agents), seed, limits)
         self.battles = n_battles
         self.episodes = 0
         self.read_mean_actions = read_mean_actions
 
     def step(self) -> int:
-        acting = int(self.alive.sum())
+        acting = int(self.alive.sum()) if self.n_agents == self.core.n_agents else int(self.alive[:, self.acting].sum())
         out = self.core.step(self.actions.next())
         if self.read_mean_actions:
             out.mean_actions  # noqa: B018 (computed on first access)
@@ -261,7 +280,8 @@ class Magent2EngineLoop:
 
     Per step and group: ``get_num``, ``get_observation``, ``set_action``; then ``step``,
     ``get_reward`` and ``get_alive`` per group and ``clear_dead``. The starting blocks come from
-    game's own ``generate_map`` (battle_v4's, or battlefield_v5's).
+    game's own ``generate_map`` (battle_v4's, or battlefield_v5's). The groups are those its PettingZoo
+    wrapper drives (``handles``: every group but gather's food, which never acts).
     """
 
     battles = 1
@@ -270,11 +290,11 @@ class Magent2EngineLoop:
         import importlib
 
         module = importlib.import_module(f"magent2.environments.{MAGENT2_GAMES[game]}")
-        self.game = module.parallel_env(
-            map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, seed=seed
-        ).unwrapped
+        size = {} if game in FIXED_MAP_GAMES else {"map_size": map_size}
+        self.max_cycles = EPISODE_CYCLES.get(game, MAX_CYCLES)
+        self.game = module.parallel_env(**size, minimap_mode=minimap, max_cycles=self.max_cycles, seed=seed).unwrapped
         self.engine = self.game.env
-        self.handles = self.engine.get_handles()
+        self.handles = list(self.game.handles)  # the wrapper's: all but gather's food
         self.engine.set_seed(seed)
         self._restart()
         counts = [self.engine.get_num(handle) for handle in self.handles]
@@ -284,13 +304,14 @@ class Magent2EngineLoop:
         #: each group's first column in the action block: its agents' actions come from its own columns
         self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).tolist()
         per_group = len(set(n_actions)) > 1  # combined arms: melee 9, ranged 25
-        limits = np.repeat(n_actions, counts) if per_group else N_ACTIONS
+        limits = np.repeat(n_actions, counts) if per_group else int(n_actions[0])
         self.actions = RandomActions((self.n_agents,), seed, limits)
         self.episodes = 0
 
     def _restart(self) -> None:
         self.engine.reset()
         self.game.generate_map()
+        self.steps = 0
 
     def step(self) -> int:
         engine = self.engine
@@ -306,7 +327,8 @@ class Magent2EngineLoop:
             engine.get_reward(handle)
             engine.get_alive(handle)
         engine.clear_dead()
-        if done:
+        self.steps += 1
+        if done or self.steps >= self.max_cycles:
             self._restart()
             self.episodes += 1
         return acting
@@ -327,11 +349,12 @@ def build_loop(
     if side == "ours":
         sys.path.insert(0, str(REPO_ROOT))  # measure this checkout, whatever is installed
         if api == "parallel":
-            if game in ("battlefield", "combined_arms", "tiger_deer", "adversarial_pursuit"):
+            if game in ("battlefield", "combined_arms", "tiger_deer", "gather", "adversarial_pursuit"):
                 import importlib
 
                 module = importlib.import_module(f"mfenvs.{game}_v0")
-                env = module.parallel_env(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES, view_dtype=view_dtype)
+                size = {} if game in FIXED_MAP_GAMES else {"map_size": map_size}
+                env = module.parallel_env(**size, minimap_mode=minimap, max_cycles=EPISODE_CYCLES.get(game, MAX_CYCLES), view_dtype=view_dtype)
             else:
                 from mfenvs import battle_v0
 
@@ -344,7 +367,8 @@ def build_loop(
         import importlib
 
         module = importlib.import_module(f"magent2.environments.{MAGENT2_GAMES[game]}")
-        env = module.parallel_env(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
+        size = {} if game in FIXED_MAP_GAMES else {"map_size": map_size}
+        env = module.parallel_env(**size, minimap_mode=minimap, max_cycles=EPISODE_CYCLES.get(game, MAX_CYCLES))
         return ParallelApiLoop(env, seed)
     return Magent2EngineLoop(map_size, minimap, seed, game)
 
@@ -749,8 +773,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         worker_main(argv)
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--game", choices=GAMES, default="battle", help="battle (default), battlefield (vs battlefield_v5), combined_arms (vs combined_arms_v6), tiger_deer (vs tiger_deer_v4) or adversarial_pursuit (vs adversarial_pursuit_v4)")
-    parser.add_argument("--maps", type=parse_map_list, default=None, help="map sizes (default 45,80,250; battlefield 80; combined_arms, tiger_deer and adversarial_pursuit 45,120)")
+    parser.add_argument("--game", choices=GAMES, default="battle", help="battle (default), battlefield (vs battlefield_v5), combined_arms (vs combined_arms_v6), tiger_deer (vs tiger_deer_v4), gather (vs gather_v5) or adversarial_pursuit (vs adversarial_pursuit_v4)")
+    parser.add_argument("--maps", type=parse_map_list, default=None, help="map sizes (default 45,80,250; battlefield 80; combined_arms, tiger_deer and adversarial_pursuit 45,120; gather 200, its only one)")
     parser.add_argument(
         "--minimap",
         type=parse_map_list,
@@ -764,7 +788,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--batch",
         type=parse_batch,
         default=None,
-        help="battles per BattleCore step, per map (default 45=16,80=4,250=1, battlefield 80=32, combined_arms, tiger_deer and adversarial_pursuit 45=16,120=2; other maps 1)",
+        help="battles per BattleCore step, per map (default 45=16,80=4,250=1, battlefield 80=32, combined_arms, tiger_deer and adversarial_pursuit 45=16,120=2, gather 200=2; other maps 1)",
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="timed seconds per run (default 5)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per side and case, interleaved (default 3)")
@@ -801,6 +825,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args.maps = defaults["maps"] if args.maps is None else args.maps
     args.minimap = defaults["minimap"] if args.minimap is None else args.minimap
     args.batch = defaults["batch"] if args.batch is None else args.batch
+    if args.game in FIXED_MAP_GAMES and not set(args.maps) | set(args.minimap) <= {FIXED_MAP_GAMES[args.game]}:
+        parser.error(f"--game {args.game} has one map, {FIXED_MAP_GAMES[args.game]} (MAgent2 has no map_size for it)")
     if args.game != "battle" and (args.first_use or args.phases):
         parser.error("--first-use and --phases time Battle only")
 
@@ -850,7 +876,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{' (opt-in; MAgent2 float32)' if args.view_dtype != 'float32' else ''}. "
         f"Median of {args.repeats} runs of {args.seconds:g} s per side, each in its own process, ours and MAgent2 "
         "alternating; pairs min-max = range of the ratios of runs made side by side. Random actions, "
-        f"max_cycles={MAX_CYCLES:.0e}, restart on wipe-out. Mean alive = agents acting per step of one battle.\n"
+        f"max_cycles={EPISODE_CYCLES.get(args.game, MAX_CYCLES):g}, restart on wipe-out (and truncation). "
+        "Mean alive = agents acting per step of one battle.\n"
     )
     print(markdown_tables(cases, summaries, sides))
     if args.game in ("battle", "battlefield"):  # observation_bytes models Battle's 13 x 13 x 5 (or 7) views only

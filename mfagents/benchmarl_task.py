@@ -1,4 +1,4 @@
-"""Battle, Battlefield, combined arms, tiger-deer and adversarial pursuit as BenchMARL tasks: IPPO, MAPPO, QMIX (any discrete-action BenchMARL algorithm) on ``BattleEnv``.
+"""Battle, Battlefield, combined arms, tiger-deer, gather and adversarial pursuit as BenchMARL tasks: IPPO, MAPPO, QMIX (any discrete-action BenchMARL algorithm) on ``BattleEnv``.
 
 Needs the ``benchmarl`` extra (``pip install -e ".[benchmarl]"``: BenchMARL 1.5, which runs on torchrl
 0.11); ``import mfagents`` does not load this module.
@@ -47,6 +47,13 @@ groups ``deer`` (3 x 3 views, 5 actions) and ``tiger`` (9 x 9, 9), each with its
 (``"none"``). Map 20 (20 deer, 4 tigers, 16 random walls) by default; ``log_info`` gives the deer eaten
 per game and the share of games that ended with every deer eaten.
 
+``BattleTask.GATHER`` is MAgent2's ``gather_v5`` (``GatherEnv``, ``GatherTaskConfig``): its one acting group,
+``omnivore`` (495 omnivores on MAgent2's 200 x 200 map; the 2,272 food never act), learns alone: there is no
+opponent. Each omnivore's observation is 15 x 15 x 5 + 36 features + 33 mean action = 1,194 numbers, so
+algorithms with a centralised critic or mixer over the group's observations (MAPPO, QMIX) see 495 x
+1,194 inputs: IPPO and the other decentralised ones are the practical choice. ``log_info`` gives the food
+eaten per game and the omnivores alive at its end.
+
 ``BattleTask.ADVERSARIAL_PURSUIT`` is MAgent2's ``adversarial_pursuit_v4`` (``AdversarialPursuitEnv``,
 ``AdversarialPursuitTaskConfig``), the one MAgent2 game BenchMARL itself ships: the groups ``predator``
 (2 x 2 bodies, 10 x 10 views, 13 actions) and ``prey`` (9 x 9, 9), each with its own policy. The defaults
@@ -76,11 +83,11 @@ from torchrl.envs import (
 
 from mfagents.policies.scripted import team_actions
 from mfenvs.common.validation import check_int
-from mfenvs.torchrl_env import AdversarialPursuitEnv, BattleEnv, BattlefieldEnv, CombinedArmsEnv, TigerDeerEnv
+from mfenvs.torchrl_env import AdversarialPursuitEnv, BattleEnv, BattlefieldEnv, CombinedArmsEnv, GatherEnv, TigerDeerEnv
 
 __all__ = [
     "BattleTask", "BattleTaskClass", "BattleTaskConfig", "BattlefieldTaskConfig", "CombinedArmsTaskConfig",
-    "TigerDeerTaskConfig", "AdversarialPursuitTaskConfig", "make_battle_env",
+    "GatherTaskConfig", "TigerDeerTaskConfig", "AdversarialPursuitTaskConfig", "make_battle_env",
 ]  # fmt: skip
 
 OPPONENTS = ("scripted", "random", "none")
@@ -179,6 +186,26 @@ class TigerDeerTaskConfig:
 
 
 @dataclass
+class GatherTaskConfig:
+    """The gather task's settings (``BattleTask.GATHER.get_task(config)``): MAgent2's ``gather_v5`` arguments
+    and defaults (its map is 200 x 200, with no argument).
+
+    Attributes:
+        max_cycles: steps per game (BenchMARL's ``max_steps``; MAgent2's default: 500).
+        step_reward, attack_penalty, dead_penalty, attack_food_reward: MAgent2's reward arguments.
+    """
+
+    max_cycles: int = 500
+    step_reward: float = -0.01
+    attack_penalty: float = -0.1
+    dead_penalty: float = -1.0
+    attack_food_reward: float = 0.5
+
+    def __post_init__(self) -> None:
+        check_int("max_cycles", self.max_cycles, minimum=1)
+
+
+@dataclass
 class AdversarialPursuitTaskConfig:
     """The adversarial-pursuit task's settings (``BattleTask.ADVERSARIAL_PURSUIT.get_task(config)``); the
     defaults are BenchMARL's own MAgent2 task's.
@@ -211,24 +238,31 @@ TASK_CONFIGS: dict[str, type] = {
     "battlefield": BattlefieldTaskConfig,
     "combined_arms": CombinedArmsTaskConfig,
     "tiger_deer": TigerDeerTaskConfig,
+    "gather": GatherTaskConfig,
     "adversarial_pursuit": AdversarialPursuitTaskConfig,
 }
 """Task name (``BattleTask`` member, lower case) -> its config class."""
 
 
 def make_battle_env(
-    config: BattleTaskConfig | BattlefieldTaskConfig | CombinedArmsTaskConfig | TigerDeerTaskConfig | AdversarialPursuitTaskConfig,
+    config: (
+        BattleTaskConfig | BattlefieldTaskConfig | CombinedArmsTaskConfig | TigerDeerTaskConfig | GatherTaskConfig
+        | AdversarialPursuitTaskConfig
+    ),
     *,
     num_envs: int,
     seed: int | None,
     device: Any = "cpu",
 ) -> TransformedEnv:
-    """``BattleEnv``, ``BattlefieldEnv``, ``CombinedArmsEnv``, ``TigerDeerEnv`` or ``AdversarialPursuitEnv`` (kernels on one thread) with each
-    group's observation entries concatenated into ``(group, "observation")``."""
+    """``BattleEnv``, ``BattlefieldEnv``, ``CombinedArmsEnv``, ``TigerDeerEnv``, ``GatherEnv`` or ``AdversarialPursuitEnv``
+    (kernels on one thread) with each group's observation entries concatenated into ``(group, "observation")``."""
+    if isinstance(config, GatherTaskConfig):  # one acting group, no opponent, no map size
+        env: EnvBase = GatherEnv(num_envs=num_envs, device=device, seed=seed, threads=1, **asdict(config))
+        return TransformedEnv(env, Compose(*_flat_observation_transforms(env)))
     opponent = {"scripted": team_actions, "random": "random", "none": None}[config.opponent]
     common = dict(num_envs=num_envs, device=device, seed=seed, opponent=opponent, threads=1, map_size=config.map_size, max_cycles=config.max_cycles)
     if isinstance(config, AdversarialPursuitTaskConfig):
-        env: EnvBase = AdversarialPursuitEnv(**common, learner=config.learner, tag_penalty=config.tag_penalty)
+        env = AdversarialPursuitEnv(**common, learner=config.learner, tag_penalty=config.tag_penalty)
     elif isinstance(config, TigerDeerTaskConfig):
         env = TigerDeerEnv(**common, learner=config.learner)
     elif isinstance(config, CombinedArmsTaskConfig):
@@ -237,12 +271,17 @@ def make_battle_env(
         env = BattlefieldEnv(**common)
     else:
         env = BattleEnv(**common, team_size=config.team_size, random_sides=config.random_sides)
+    return TransformedEnv(env, Compose(*_flat_observation_transforms(env)))
+
+
+def _flat_observation_transforms(env: EnvBase) -> list:
+    """Per group: flatten the view, then concatenate it with the features and the mean action into ``observation``."""
     transforms = []
     for group in env.group_map:
         view = (group, "observation")
         transforms.append(FlattenObservation(-3, -1, in_keys=[view], out_keys=[view]))
         transforms.append(CatTensors([(group, part) for part in PARTS], out_key=(group, "observation"), del_keys=True, sort=False))
-    return TransformedEnv(env, Compose(*transforms))
+    return transforms
 
 
 class BattleTaskClass(TaskClass):
@@ -309,12 +348,20 @@ class BattleTaskClass(TaskClass):
     def log_info(batch: TensorDictBase) -> dict[str, float]:
         """Kills per battle (red, blue) and red's win rate over the battles that ended in ``batch`` (combined
         arms: each side's two groups' enemy kills summed; tiger-deer: deer eaten per game and the share of
-        games in which every deer was eaten; adversarial pursuit, where nothing dies: the games ended)."""
+        games in which every deer was eaten; gather: food eaten per game and the omnivores alive at its end;
+        adversarial pursuit, where nothing dies: the games ended)."""
         done = batch.get(("next", "done")).squeeze(-1)
         kills = batch.get(("next", "kills"))[done].to(torch.float32)
         if not len(kills):
             return {}
         groups = set(batch.keys())
+        if "omnivore" in groups:  # gather: the omnivores' kills of food, and the omnivores left
+            alive = batch.get(("next", "omnivore", "mask"))[done].to(torch.float32)
+            return {
+                "gather/games_ended": float(len(kills)),
+                "gather/food_eaten": kills[:, 1].mean().item(),
+                "gather/omnivores_alive": alive.sum(dim=-1).mean().item(),
+            }
         if groups & {"predator", "prey"}:  # adversarial pursuit: no kills; BenchMARL logs the groups' rewards
             return {"adversarial_pursuit/games_ended": float(len(kills))}
         if groups & {"deer", "tiger"}:  # tiger-deer: the tigers' kills are the deer eaten
@@ -336,12 +383,14 @@ class BattleTaskClass(TaskClass):
 
 class BattleTask(Task):
     """BenchMARL's task enum for Mean Field Zoo: ``BattleTask.BATTLE.get_task(config)``, ``BattleTask.BATTLEFIELD...``,
-    ``BattleTask.COMBINED_ARMS...``, ``BattleTask.TIGER_DEER...``, ``BattleTask.ADVERSARIAL_PURSUIT...``."""
+    ``BattleTask.COMBINED_ARMS...``, ``BattleTask.TIGER_DEER...``, ``BattleTask.GATHER...``,
+    ``BattleTask.ADVERSARIAL_PURSUIT...``."""
 
     BATTLE = None
     BATTLEFIELD = None
     COMBINED_ARMS = None
     TIGER_DEER = None
+    GATHER = None
     ADVERSARIAL_PURSUIT = None
 
     @staticmethod

@@ -34,6 +34,7 @@ ENVIRONMENTS: tuple[EnvEntry, ...] = (
     EnvEntry("battlefield", 0),
     EnvEntry("combined_arms", 0),
     EnvEntry("tiger_deer", 0),
+    EnvEntry("gather", 0),
     EnvEntry("adversarial_pursuit", 0),
 )
 

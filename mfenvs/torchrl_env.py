@@ -1,4 +1,4 @@
-"""Battle, Battlefield, combined arms, tiger-deer, adversarial pursuit, Gaussian Squeeze and Ising as native batched TorchRL environments (``batch_size=[B]``).
+"""Battle, Battlefield, combined arms, tiger-deer, gather, adversarial pursuit, Gaussian Squeeze and Ising as native batched TorchRL environments (``batch_size=[B]``).
 
 Needs the ``compat`` extra (``torchrl``, ``tensordict``); ``import mfenvs`` does not load this module.
 
@@ -32,7 +32,8 @@ with an ``opponent`` playing blue (``BattlefieldEnv``: the same on MAgent2's bat
 
 ``CombinedArmsEnv`` (``CombinedArmsCore``): one group per MAgent2 group (``redmelee``, ``redranged``,
 ``bluemelee``, ``blueranged``), each with its own action count and observation, feature and mean-action
-sizes (see the class). ``TigerDeerEnv`` (``TigerDeerCore``): the same with MAgent2's ``deer`` and ``tiger``;
+sizes (see the class). ``TigerDeerEnv`` (``TigerDeerCore``): the same with MAgent2's ``deer`` and ``tiger``.
+``GatherEnv`` (``GatherCore``): the one MAgent2 group that acts, ``omnivore`` (its food never acts).
 ``AdversarialPursuitEnv`` (``AdversarialPursuitCore``): with its ``predator`` and ``prey``.
 
 A dead agent stays ``done`` (and masked) until its battle restarts, so GAE-style code needs no special
@@ -78,6 +79,9 @@ from mfenvs.combined_arms.game import SIDE_OF_GROUP, CombinedArmsConfig, combine
 from mfenvs.gridworld.core import GridCore, GridOutput
 from mfenvs.common.adapter import ArrayCore, CoreOutput
 from mfenvs.common.validation import check_int
+from mfenvs.gather.core import GatherCore
+from mfenvs.gather.env import observation_layout as gather_layout
+from mfenvs.gather.game import GatherConfig
 from mfenvs.gaussian_squeeze.core import GaussianSqueezeConfig, GaussianSqueezeCore
 from mfenvs.adversarial_pursuit.core import AdversarialPursuitCore
 from mfenvs.adversarial_pursuit.env import observation_layout as adversarial_pursuit_layout
@@ -89,7 +93,7 @@ from mfenvs.tiger_deer.game import GROUPS as TIGER_DEER_GROUPS
 from mfenvs.tiger_deer.game import TigerDeerConfig
 from mfenvs.ising.core import IsingConfig, IsingCore
 
-__all__ = ["BattleEnv", "BattlefieldEnv", "CombinedArmsEnv", "GaussianSqueezeEnv", "IsingEnv", "Opponent"]
+__all__ = ["BattleEnv", "BattlefieldEnv", "CombinedArmsEnv", "GatherEnv", "GaussianSqueezeEnv", "IsingEnv", "Opponent"]
 
 DONE_KEYS = ("done", "terminated", "truncated")
 
@@ -617,6 +621,52 @@ class TigerDeerEnv(_GridGroupsEnv):
         super().__init__(
             core, bounds, (0, 1), num_envs=num_envs, device=device, categorical_actions=categorical_actions,
             seed=seed, learning_side=TIGER_DEER_GROUPS.index(learner) if opponent else None,
+        )  # fmt: skip
+
+
+class GatherEnv(_GridGroupsEnv):
+    """``num_envs`` independent gather games (``gather_v0``: MAgent2's ``gather_v5``, 200 x 200, 495 omnivores,
+    2,272 food) as one TorchRL environment with the one MAgent2 group that acts: ``omnivore``.
+
+    Its food is a passive group (MAgent2's wrapper exposes ``handles[1:]`` only): on the map and in the
+    observations, never acting (the env steps it with its one action, stay), so it is no TorchRL group.
+    Omnivores: actions ``[B, 495]`` in ``[0, 33)`` (one-hot ``[B, 495, 33]`` with ``categorical_actions=False``);
+    ``"observation"`` ``gather_v0``'s (15 x 15 x 5 by default; 39 channels with ``extra_features``);
+    ``"features"`` 36 (last action one-hot, last reward, position: no id bits); ``"mean_action"`` 33, over
+    the other omnivores in range; ``"mask"`` alive. The root ``"kills"`` ``[B, 2]`` counts the food eaten
+    by the omnivores (``[:, 1]``; omnivores killing each other are not counted). Done flags as
+    ``BattleEnv``'s: the game ends when every food is eaten or every omnivore is dead, or at ``max_cycles``.
+
+    Args:
+        config: the game; or pass ``GatherConfig``'s fields as keyword arguments (not both).
+        num_envs, device, threads, categorical_actions, seed, view_dtype: as ``BattleEnv``'s.
+        **config_kwargs: ``GatherConfig`` fields, e.g. ``max_cycles=100, attack_food_reward=1.0``.
+    """
+
+    def __init__(
+        self,
+        config: GatherConfig | None = None,
+        *,
+        num_envs: int = 1,
+        device: torch.device | str = "cpu",
+        threads: int | None = None,
+        categorical_actions: bool = True,
+        seed: int | None = None,
+        view_dtype: str = "float32",
+        **config_kwargs,
+    ):
+        config = _resolve_config(GatherConfig, config, config_kwargs)
+        num_envs = check_int("num_envs", num_envs, minimum=1)
+        tiled, bounds = gather_layout(config, view_dtype)
+        core = GatherCore(
+            config, n_battles=num_envs, spare_view_channels=tiled.shape[1], threads=threads,
+            tiled_features=tiled, view_dtype=view_dtype,
+        )  # fmt: skip
+        self.config = config
+        # the food is the "opponent" side, its one action (stay) the only one it can draw
+        super().__init__(
+            core, bounds, (0, 1), num_envs=num_envs, device=device, categorical_actions=categorical_actions,
+            seed=seed, learning_side=1,
         )  # fmt: skip
 
 

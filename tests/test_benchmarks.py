@@ -120,6 +120,21 @@ def test_battle_speed_times_tiger_deer_with_each_groups_actions():
     assert "Observation bytes" not in result.stdout  # that table models Battle's views only
 
 
+def test_battle_speed_times_gather_on_its_one_map_counting_the_omnivores():
+    """Gather's rows: its 200 x 200 map only (no map_size), the omnivores' 33 actions, the food's one (stay);
+    the agents are the 495 omnivores (the food never acts)."""
+    script = BENCHMARKS / "battle_speed.py"
+    arguments = ["--game", "gather", "--no-magent2", "--minimap", "", "--batch", "200=1", "--seconds", "0.2", "--repeats", "1"]
+    result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "`gather_v0.parallel_env` vs `gather_v5.parallel_env`" in result.stdout
+    assert "`GatherCore` (gather)" in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| 200 | 495 |")]
+    assert len(rows) == 2 and rows[1].startswith("| 200 | 495 | off | 1 |")
+    wrong = subprocess.run([sys.executable, str(script), "--game", "gather", "--no-magent2", "--maps", "45"], capture_output=True, text=True)
+    assert wrong.returncode == 2 and "has one map, 200" in wrong.stderr
+
+
 def test_battle_speed_times_adversarial_pursuit_with_each_groups_actions():
     """Adversarial pursuit's rows: predators draw from 13 actions, prey from 9 (a predator's tag for a prey would raise)."""
     script = BENCHMARKS / "battle_speed.py"

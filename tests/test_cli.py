@@ -226,6 +226,10 @@ def test_eval_squeeze_and_ising_report_their_measures(capsys):
         (["train", "tiger_deer", "--algo", "il"], "deer 3 x 3 views and 5 actions, tigers 9 x 9 and 9"),
         (["eval", "tiger_deer", "--policy", "random"], "mfzoo eval: error: tiger_deer is not supported yet"),
         (["arena", "tiger_deer"], "the arena plays team games"),
+        # gather has one acting side (its food never acts): not trainable yet (issue 25)
+        (["train", "gather", "--algo", "mfq"], "mfzoo train: error: gather is not supported yet"),
+        (["train", "gather", "--algo", "il"], "it has one acting side (the omnivores; its food never acts)"),
+        (["eval", "gather", "--policy", "random"], "mfzoo eval: error: gather is not supported yet"),
         # adversarial pursuit's too: predators and prey (issue 25)
         (["train", "adversarial_pursuit", "--algo", "mfq"], "mfzoo train: error: adversarial_pursuit is not supported yet"),
         (["train", "adversarial_pursuit", "--algo", "il"], "predators 10 x 10 views and 13 actions, prey 9 x 9 and 9"),

@@ -1,7 +1,7 @@
 """Draw every picture of the documentation site from the code and the committed results.
 
     python docs/scripts/make_figures.py            # all figures into docs/_static/figures/
-    python docs/scripts/make_figures.py speed      # only some: battle, battlefield, combined_arms, tiger_deer, adversarial_pursuit, ising, gaussian_squeeze, speed
+    python docs/scripts/make_figures.py speed      # only some: battle, battlefield, combined_arms, tiger_deer, gather, adversarial_pursuit, ising, gaussian_squeeze, speed
 
 - ``battle.gif``: one battle played by two shipped policies (``zoo:mfq`` red, ``zoo:il`` blue), drawn by
   Battle's own renderer (``render.battle`` through ``mfzoo watch``'s recorder), seed 0;
@@ -11,6 +11,8 @@
   agent attacks the first enemy in its reach, else moves straight at the other side);
 - ``tiger_deer.png``: ``env.render()`` of tiger-deer at MAgent2's map 45 (random walls) after 30 steps of a
   hunt (each tiger attacks a deer next to it, else steps towards the nearest deer; the deer wander at random);
+- ``gather.png``: ``env.render()`` of gather (MAgent2's 200 x 200 map) after 40 steps in which every omnivore
+  attacks the first food or omnivore next to it, else steps towards the nearest food (the same ``hunt``);
 - ``adversarial_pursuit.png``: ``env.render()`` of adversarial pursuit at MAgent2's map 45 (random walls, 2 x 2
   predators) after 30 steps of a chase (``hunt``: each predator tags a prey on its ring, else steps towards the
   nearest prey; the prey wander at random);
@@ -35,7 +37,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "_static" / "figures"
-FIGURES = ("battle", "battlefield", "combined_arms", "tiger_deer", "adversarial_pursuit", "ising", "gaussian_squeeze", "speed")
+FIGURES = (
+    "battle", "battlefield", "combined_arms", "tiger_deer", "gather", "adversarial_pursuit", "ising", "gaussian_squeeze", "speed",
+)  # fmt: skip
 SPEED_SECTION = "## Battle on Numba kernels vs MAgent2"
 SPEED_TABLES = {"All cores (2 threads)": "all cores", "One thread": "one thread"}
 """The subsections of ``SPEED_SECTION`` drawn, and their panel titles."""
@@ -157,6 +161,25 @@ def tiger_deer(out: Path = OUT, steps: int = 30) -> Path:
     iio.imwrite(out / "tiger_deer.png", env.render())
     env.close()
     return out / "tiger_deer.png"
+
+
+def gather(out: Path = OUT, steps: int = 40) -> Path:
+    """Gather's own drawing on MAgent2's map after ``steps`` steps of ``hunt`` (its group 0, the food, is the
+    prey; the food never acts: the env gives it no agents)."""
+    import imageio.v3 as iio
+
+    from mfenvs import gather_v0
+
+    env = gather_v0.parallel_env(render_mode="rgb_array", dead_agents="absorb")
+    env.reset(seed=0)
+    core = env.unwrapped.core.engine
+    rng = np.random.default_rng(0)
+    acting = core.game.acting_slots
+    for _ in range(steps):
+        env.step(dict(zip(env.agents, hunt(core, rng)[acting].tolist())))
+    iio.imwrite(out / "gather.png", env.render())
+    env.close()
+    return out / "gather.png"
 
 
 def ising(out: Path = OUT, size: int = 32, steps: int = 40, rate: float = 0.1) -> Path:

@@ -23,7 +23,8 @@ BENCH_BATTLES = 8
 
 
 BENCH_MAGENT2_MAP = 40
-"""Map of the side-by-side Battle rows of ``mfzoo bench --magent2`` (64 v 64, as our default)."""
+"""Map of the side-by-side Battle rows of ``mfzoo bench --magent2`` (64 v 64, as our default); the other games
+use the first of their maps in ``benchmarks/battle_speed.py``."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the environments and random actions (default: 0)")
     parser.add_argument(
         "--magent2", action="store_true",
-        help="also time MAgent2's battle_v4 beside ours, through benchmarks/battle_speed.py (a source checkout; "
-        "it makes a virtualenv with magent2 in ~/.cache/mfzoo/venv-magent2 on first use) (default: ours only)",
+        help="also time MAgent2's own version of each MAgent2 game asked for (battle, battlefield, combined_arms, "
+        "tiger_deer...) beside ours, through benchmarks/battle_speed.py (a source checkout; it makes a virtualenv "
+        "with magent2 in ~/.cache/mfzoo/venv-magent2 on first use) (default: ours only)",
     )  # fmt: skip
 
 
@@ -88,28 +90,31 @@ def parallel_api_stepper(env: Any, seed: int) -> Callable[[], tuple[int, int]]:
     return step
 
 
-def battle_core_stepper(config: Any, n_battles: int, seed: int) -> Callable[[], tuple[int, int]]:
-    """One ``BattleCore.step`` (``CombinedArmsCore`` for a ``CombinedArmsConfig``, ``TigerDeerCore`` for a
-    ``TigerDeerConfig``, ``AdversarialPursuitCore`` for an ``AdversarialPursuitConfig``) of ``n_battles`` battles per call, uniform random actions of each agent's own set;
-    finished battles restart in place."""
-    from mfenvs.battle import BattleConfig, BattleCore
-    from mfenvs.combined_arms import CombinedArmsConfig, CombinedArmsCore
-    from mfenvs.adversarial_pursuit import AdversarialPursuitConfig, AdversarialPursuitCore
-    from mfenvs.tiger_deer import TigerDeerConfig, TigerDeerCore
+def grid_engine(env: Any) -> Any | None:
+    """The batched gridworld core behind a PettingZoo env of ours (``BattleCore``, ``TigerDeerCore``...), or None."""
+    from mfenvs.gridworld import GridCore
 
-    cores = {
-        BattleConfig: BattleCore, CombinedArmsConfig: CombinedArmsCore, TigerDeerConfig: TigerDeerCore,
-        AdversarialPursuitConfig: AdversarialPursuitCore,
-    }  # fmt: skip
-    core = cores[type(config)](config, n_battles=n_battles)
+    engine = getattr(getattr(env.unwrapped, "core", None), "engine", None)
+    return engine if isinstance(engine, GridCore) else None
+
+
+def battle_core_stepper(env: Any, n_battles: int, seed: int) -> Callable[[], tuple[int, int]]:
+    """One step of ``n_battles`` games of ``env``'s batched gridworld core (``BattleCore`` for Battle, the
+    game's own core for the others) per call, uniform random actions of each agent's own set (gather's food:
+    its one, stay); finished games restart in place. The agent-steps count the agents that act (not gather's food)."""
+    engine = grid_engine(env)
+    if engine is None:
+        raise ValueError(f"{type(env.unwrapped).__name__} has no batched gridworld core")
+    core = type(engine)(env.unwrapped.core.config, n_battles=n_battles)
     alive = core.reset(seed=seed).alive
     rng = np.random.default_rng(seed)
     limits = core.tables.n_actions[core.tables.slot_type]
     n_actions = int(limits[0]) if (limits == limits[0]).all() else limits
+    acts = core.game.acting_slots
 
     def step() -> tuple[int, int]:
         nonlocal alive
-        acting = int(alive.sum())
+        acting = int(alive.sum()) if len(acts) == core.n_agents else int(alive[:, acts].sum())
         out = core.step(rng.integers(0, n_actions, size=(n_battles, core.n_agents)))
         alive = out.alive
         if out.done.any():
@@ -120,34 +125,42 @@ def battle_core_stepper(config: Any, n_battles: int, seed: int) -> Callable[[], 
     return step
 
 
-def magent2_rows(seconds: float, seed: int) -> list[BenchRow]:
-    """Battle beside MAgent2 on one map, each side in its own process, by ``benchmarks/battle_speed.py``'s workers."""
+def load_speed_script() -> Any:
+    """``benchmarks/battle_speed.py`` as a module: its workers time us and MAgent2, each in its own process."""
     from importlib.util import module_from_spec, spec_from_file_location
 
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "battle_speed.py"
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "battle_speed.py"
     if not script.is_file():
         raise UsageError(f"--magent2 needs {script} (run mfzoo from a source checkout of mfzoo)")
     spec = spec_from_file_location("battle_speed", script)
     battle_speed = sys.modules["battle_speed"] = module_from_spec(spec)  # its dataclasses look themselves up there
     spec.loader.exec_module(battle_speed)
+    return battle_speed
+
+
+def magent2_rows(battle_speed: Any, games: list[str], seconds: float, seed: int) -> list[BenchRow]:
+    """Each game beside MAgent2's on one map (Battle: ``BENCH_MAGENT2_MAP``; the others: the first of their
+    benchmark maps), each side in its own process, by ``benchmarks/battle_speed.py``'s workers."""
     try:
         pythons = {"ours": sys.executable, "magent2": battle_speed.ensure_magent2(battle_speed.DEFAULT_VENV)}
     except RuntimeError as error:
         raise UsageError(str(error)) from None
-    names = {"ours": "battle_v0", "magent2": "MAgent2 battle_v4"}
     rows = []
-    for api, batch in (("parallel", 1), ("batched", BENCH_BATTLES)):
-        case = battle_speed.Case(api, BENCH_MAGENT2_MAP, minimap=False, batch=batch)
-        for side in ("ours", "magent2"):
-            result = battle_speed.run_worker(pythons[side], side, case, seconds, seed)
-            workload = "PettingZoo parallel API" if api == "parallel" else f"batched core, B={batch}"
-            if side == "magent2" and api == "batched":
-                workload = "engine group API, 1 battle"
-            seconds_taken = result["seconds"]
-            rows.append(BenchRow(
-                f"{names[side]} (side by side)", f"{workload}, map {BENCH_MAGENT2_MAP}, no minimap",
-                int(result["n_agents"]), result["agent_steps"] / seconds_taken, result["env_steps"] / seconds_taken,
-            ))  # fmt: skip
+    for game in games:
+        map_size = BENCH_MAGENT2_MAP if game == "battle" else battle_speed.GAME_DEFAULTS[game]["maps"][0]
+        names = {"ours": f"{game}_v0", "magent2": f"MAgent2 {battle_speed.MAGENT2_GAMES[game]}"}
+        for api, batch in (("parallel", 1), ("batched", BENCH_BATTLES)):
+            case = battle_speed.Case(api, map_size, minimap=False, batch=batch, game=game)
+            for side in ("ours", "magent2"):
+                result = battle_speed.run_worker(pythons[side], side, case, seconds, seed)
+                workload = "PettingZoo parallel API" if api == "parallel" else f"batched core, B={batch}"
+                if side == "magent2" and api == "batched":
+                    workload = "engine group API, 1 game"
+                seconds_taken = result["seconds"]
+                rows.append(BenchRow(
+                    f"{names[side]} (side by side)", f"{workload}, map {map_size}, no minimap",
+                    int(result["n_agents"]), result["agent_steps"] / seconds_taken, result["env_steps"] / seconds_taken,
+                ))  # fmt: skip
     return rows
 
 
@@ -161,8 +174,12 @@ def run_bench(args: argparse.Namespace) -> Summary:
         raise UsageError(str(error)) from None
     if not args.seconds > 0:
         raise UsageError(f"--seconds must be > 0, got {args.seconds}")
-    if args.magent2 and "battle" not in {entry.short_name for entry in entries}:
-        raise UsageError("--magent2 compares Battle: add battle to the environments")
+    compared = []
+    if args.magent2:
+        battle_speed = load_speed_script()
+        compared = [entry.short_name for entry in entries if entry.short_name in battle_speed.MAGENT2_GAMES]
+        if not compared:
+            raise UsageError(f"--magent2 compares MAgent2's games: add one of {', '.join(battle_speed.MAGENT2_GAMES)}")
 
     rows = []
     for entry in entries:
@@ -171,11 +188,11 @@ def run_bench(args: argparse.Namespace) -> Summary:
         print(f"timing {entry.env_id} ({n_agents} agents) for {args.seconds:g} s per workload...", flush=True)
         rates = time_steps(parallel_api_stepper(env, args.seed), args.seconds)
         rows.append(BenchRow(entry.short_name, "PettingZoo parallel API", n_agents, *rates))
-        if entry.short_name in ("battle", "combined_arms", "tiger_deer", "adversarial_pursuit"):
-            rates = time_steps(battle_core_stepper(env.unwrapped.core.config, BENCH_BATTLES, args.seed), args.seconds)
+        if grid_engine(env) is not None:
+            rates = time_steps(battle_core_stepper(env, BENCH_BATTLES, args.seed), args.seconds)
             rows.append(BenchRow(entry.short_name, f"batched core, B={BENCH_BATTLES}", n_agents, *rates))
-    if args.magent2:
-        rows += magent2_rows(args.seconds, args.seed)
+    if compared:
+        rows += magent2_rows(battle_speed, compared, args.seconds, args.seed)
 
     print("\n| env | workload | agents | agent-steps/s | env-steps/s |\n|---|---|---|---|---|")
     for row in rows:

@@ -41,6 +41,7 @@ from mfagents.common.pipeline import (
     BATTLE_GAMES,
     PER_GROUP_SPACES,
     SIDES,
+    TEAM_GROUPS,
     group_rows,
     group_spaces,
     has_one_space,
@@ -266,7 +267,7 @@ class WatchSession:
 
     def results(self) -> dict[str, Any]:
         """The episode so far: Battle's winner, kills, survivors and rewards per team; xi / energy; x, G, G*."""
-        if self.entry.short_name in BATTLE_GAMES or self.entry.short_name in PER_GROUP_SPACES:
+        if self.entry.short_name in BATTLE_GAMES or self.entry.short_name in PER_GROUP_SPACES or self.entry.short_name in TEAM_GROUPS:
             return dict(self.core.engine.results(0))
         shared = self._infos[self.pipeline.possible_agents[0]]
         return {key: shared[key] for key in RESULT_KEYS.get(self.entry.short_name, ()) if key in shared}

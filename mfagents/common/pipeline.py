@@ -76,12 +76,14 @@ TRAINING_ENV_KWARGS: dict[str, dict[str, Any]] = {
     # as Battle: a fixed agent set, and the feature channels (id bits, last action, last reward) the learners read
     "combined_arms": {"extra_features": True, "dead_agents": "absorb"},
     "tiger_deer": {"dead_agents": "absorb"},  # a fixed agent set (mfzoo watch plays its rows)
+    "gather": {"dead_agents": "absorb"},  # the same
     "adversarial_pursuit": {"dead_agents": "absorb"},  # nothing dies there; as tiger-deer
 }
 """Environment arguments the trainers set unless the user overrides them (by short name)."""
 
 REQUIRED_ENV_KWARGS: dict[str, dict[str, Any]] = {
-    name: {"dead_agents": "absorb"} for name in (*BATTLE_GAMES, "combined_arms", "tiger_deer", "adversarial_pursuit")
+    name: {"dead_agents": "absorb"}
+    for name in (*BATTLE_GAMES, "combined_arms", "tiger_deer", "gather", "adversarial_pursuit")
 }
 """Environment arguments the pipeline cannot work without (SuperSuit needs a fixed agent set)."""
 
@@ -98,10 +100,11 @@ per side, each with its own spaces."""
 TEAM_GROUPS: dict[str, tuple[str, ...]] = {
     **{name: tuple(g for groups in sides.values() for g in groups) for name, sides in SIDES.items()},
     "tiger_deer": ("deer", "tiger"),
+    "gather": ("omnivore",),
     "adversarial_pursuit": ("predator", "prey"),
 }
 """Every group of the environments with teams, in side order (``SIDES``); tiger-deer's and adversarial pursuit's
-two groups are their sides."""
+two groups are their sides, gather's one acting group (its food never acts) its only side."""
 
 GROUP_SPACES_TEXT: dict[str, str] = {
     "combined_arms": "melee 9 actions, ranged 25",
@@ -112,17 +115,27 @@ GROUP_SPACES_TEXT: dict[str, str] = {
 
 NOT_TRAINABLE: dict[str, tuple[str, str]] = {
     "tiger_deer": ("TigerDeerEnv", "TIGER_DEER"),
+    "gather": ("GatherEnv", "GATHER"),
     "adversarial_pursuit": ("AdversarialPursuitEnv", "ADVERSARIAL_PURSUIT"),
 }
 """Environments the trainers, evaluation and arena cannot play yet, with their TorchRL env and BenchMARL task:
 tiger-deer's and adversarial pursuit's sides are two different groups (no self-play mirror; training both sides,
 ``--opponent train:ALGO``, is not implemented yet), and a deer's 3 x 3 view is too small for the learners'
-convolutional encoder (two 3 x 3 convolutions)."""
+convolutional encoder (two 3 x 3 convolutions). Gather has one acting side (``NOT_TRAINABLE_BECAUSE``)."""
 NOT_TRAINABLE_ALSO: dict[str, str] = {
     "tiger_deer": ", and a 3 x 3 view is too small for the learners' convolutional encoder",
     "adversarial_pursuit": " and training both sides (--opponent train:ALGO) is not implemented yet",
 }
-"""What else, per ``NOT_TRAINABLE`` environment, keeps the trainers from it."""
+"""What else, per ``NOT_TRAINABLE`` environment whose sides are two different groups, keeps the trainers from it."""
+
+NOT_TRAINABLE_BECAUSE: dict[str, str] = {
+    "gather": (
+        "it has one acting side (the omnivores; its food never acts) and the trainers, evaluation and arena play "
+        "two sides against each other"
+    ),
+}
+"""Why an environment of ``NOT_TRAINABLE`` is, where it is not that its sides are two different groups (tiger-deer,
+adversarial pursuit)."""
 
 ALL = "all"
 """The group (and side) name of environments without teams."""
@@ -148,10 +161,13 @@ def check_trainable(entry: EnvEntry) -> None:
     """Raise ``PerGroupSpacesError`` for an environment the trainers, evaluation and arena cannot play yet (``NOT_TRAINABLE``)."""
     if entry.short_name in NOT_TRAINABLE:
         torchrl_env, task = NOT_TRAINABLE[entry.short_name]
+        reason = NOT_TRAINABLE_BECAUSE.get(entry.short_name) or (
+            f"its sides are different groups ({GROUP_SPACES_TEXT[entry.short_name]}), so self-play has no mirror"
+            f"{NOT_TRAINABLE_ALSO[entry.short_name]}"
+        )
         raise PerGroupSpacesError(
-            f"{entry.short_name} is not supported yet by mfzoo's training, evaluation and arena: its sides are "
-            f"different groups ({GROUP_SPACES_TEXT[entry.short_name]}), so self-play has no mirror"
-            f"{NOT_TRAINABLE_ALSO[entry.short_name]}; use mfzoo watch {entry.short_name} --policy random "
+            f"{entry.short_name} is not supported yet by mfzoo's training, evaluation and arena: {reason}; "
+            f"use mfzoo watch {entry.short_name} --policy random "
             f"(or module:callable), the TorchRL env mfenvs.torchrl_env.{torchrl_env} or the BenchMARL task BattleTask.{task}"
         )
 

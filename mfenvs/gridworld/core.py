@@ -38,7 +38,8 @@ class GridOutput:
     (it reuses a views buffer only once every reference to it, and to its views, is gone).
 
     Attributes:
-        views: ``[B, N, V, V, C]`` view windows (zeros for dead agents): float32, or float16 with
+        views: ``[B, N, V, V, C]`` view windows (zeros for dead agents, and for a passive group's slots
+            unless the core was made with ``observe_passive``): float32, or float16 with
             ``view_dtype="float16"``. V is the largest view of the game's types; a type with a smaller
             view has its window at the centre, zeros around it (``Game.type_view_size``).
         features: ``[B, N, F]`` float32 id bits, last action one-hot, last reward, (x, y) / map_size.
@@ -48,8 +49,8 @@ class GridOutput:
         truncated: ``[B]`` bool: the game reached ``max_cycles`` this step.
         done: ``[B]`` bool: the game is over (a group wiped out, or truncated).
         mean_actions: ``[B, N, A]`` float32 mean one-hot action of each agent's neighbours in its own
-            group, computed on first access (from a snapshot taken at this step), so callers that do
-            not read it do not pay for it.
+            group (zeros for a passive group's slots: ``Group.passive``), computed on first access (from
+            a snapshot taken at this step), so callers that do not read it do not pay for it.
     """
 
     views: np.ndarray
@@ -114,6 +115,8 @@ class GridCore:
             -1: a zero channel), for games whose types have features of different lengths.
         view_dtype: ``"float32"`` (the default) or ``"float16"``: opt-in half-size views, each value
             exactly the float32 view's value cast to float16. Features stay float32.
+        observe_passive: also make the views of the passive groups' slots (``Group.passive``: gather's
+            2,272 food, whose views no env hands out, as MAgent2's wrapper never observes them); zeros otherwise.
     """
 
     def __init__(
@@ -126,6 +129,7 @@ class GridCore:
         threads: int | None = None,
         tiled_features: Sequence[int] | Sequence[Sequence[int]] | np.ndarray = (),
         view_dtype: str = "float32",
+        observe_passive: bool = False,
     ):
         if not isinstance(game, Game):
             raise TypeError(f"game must be a Game, got {type(game).__name__}")
@@ -157,6 +161,11 @@ class GridCore:
         #: slots whose bodies are wider than one cell (adversarial pursuit's 2 x 2 predators)
         self._wide_slots = np.flatnonzero(self.tables.widths[self.tables.slot_type] > 1)
         self._groups = (np.arange(n_battles)[:, None] * self.n_groups + self.tables.slot_group[None, :]).reshape(-1)
+        #: ``[N]`` the slot acts (every slot but a passive group's: gather's food gets no mean action)
+        self._acting = np.ones(self.n_agents, dtype=bool)
+        self._acting[game.passive_slots] = False
+        #: ``[N]`` the slots whose views are made
+        self._observed = self._acting | bool(observe_passive)
         self.state = GridState.empty(n_battles, self.n_agents, game.map_size, self.n_groups)
         self._rng: np.random.Generator | None = None
         # scratch of the attack phase: each agent's victim, attacks per game, their offsets
@@ -297,7 +306,7 @@ class GridCore:
         with jit.threads(self.threads, self._work):
             views, features = observe.observations(
                 state, self.game, self.tables, self._half_widths, self._pictures, self._drawn, self.tiled_features,
-                self._views_buffer(),
+                self._views_buffer(), self._observed,
             )
         return GridOutput(
             views=views,
@@ -313,7 +322,8 @@ class GridCore:
         )
 
     def mean_actions(self) -> np.ndarray:
-        """``[B, N, A]`` mean one-hot last action of each living agent's living group mates in range."""
+        """``[B, N, A]`` mean one-hot last action of each living agent's living group mates in range
+        (zeros for the slots of passive groups, which never act)."""
         state = self.state
         return self._mean_actions(state.last_actions, state.alive, state.positions)
 
@@ -321,7 +331,7 @@ class GridCore:
         """The mean actions of the state given by these arrays (the current one, or a step's snapshot)."""
         n_battles, n_agents = alive.shape
         n_actions = self.n_actions
-        active = (alive & (last_actions >= 0)).reshape(-1)
+        active = (alive & (last_actions >= 0) & self._acting).reshape(-1)
         if self.mean_action_radius is None:
             means = global_mean_action(np.maximum(last_actions, 0).reshape(-1), n_actions, active, self._groups)
         else:  # the kernel of radius_mean_action, without its argument conversions (these arrays are ready)

@@ -25,7 +25,10 @@ position is the body's top-left cell, every body cell is occupied and seen, move
 destination area, attacks and the view are centred on the body, MAgent2's ``CircleRange`` with even
 parity) and zero-damage attacks ("tags": ``damage=0``, nothing dies).
 
-What the engine does not do yet (later games of issue 25): groups that never act.
+Gather adds: groups that never act (``Group(passive=True)``: MAgent2's food, stepped with its type's
+stay and left out of a PettingZoo env's agents) and games without MAgent's id bits in the features
+(``Game(id_bits=0)``: gather's ``embedding_size`` is unset).
+
 Each type's features are MAgent's layout for its own action set
 (``Game.feature_size``; rows of shorter types are padded with zeros), and a core can tile a different
 list of feature columns per type (combined arms).
@@ -176,6 +179,10 @@ class Group:
 
     name: str
     agent_type: AgentType
+    passive: bool = False
+    """The group never acts (MAgent2's gather food, outside its wrapper's ``handles[1:]``): it is on the
+    map, in the views and the state, and can be attacked, but a PettingZoo env gives it no agents and
+    the core is stepped with its type's stay for it (``Game.passive_slots``)."""
 
 
 RECEIVERS = ("attacker", "victim")
@@ -299,9 +306,12 @@ class Game:
     """Interior wall cells ``(x, y)``; the outermost ring of the map is always wall."""
     minimap_mode: bool = False
     """Add one minimap channel per group to the view (MAgent's ``minimap_mode``)."""
+    id_bits: int = ID_BITS
+    """Binary id bits at the start of the features (MAgent's ``embedding_size``: 10, gather's 0)."""
 
     def __post_init__(self) -> None:
         check_int("map_size", self.map_size, minimum=3)
+        check_int("id_bits", self.id_bits, minimum=0)
         names = [group.name for group in self.groups]
         if len(set(names)) != len(names) or not names:
             raise ValueError(f"groups must have distinct names, got {names}")
@@ -360,12 +370,24 @@ class Game:
     @cached_property
     def n_features(self) -> int:
         """Length of the core's feature rows: the longest type's ``feature_size``."""
-        return ID_BITS + self.max_actions + 1 + 2
+        return self.id_bits + self.max_actions + 1 + 2
 
     def feature_size(self, agent_type: AgentType) -> int:
-        """A type's features (MAgent's layout, with the position): id bits, last action one-hot of its
-        own actions, last reward, normalised (x, y). Rows of shorter types are padded with zeros."""
-        return ID_BITS + agent_type.n_actions + 1 + 2
+        """A type's features (MAgent's layout, with the position): id bits (``id_bits``), last action
+        one-hot of its own actions, last reward, normalised (x, y). Rows of shorter types are padded with zeros."""
+        return self.id_bits + agent_type.n_actions + 1 + 2
+
+    @cached_property
+    def passive_slots(self) -> np.ndarray:
+        """``[K]`` int64 slots of the passive groups (``Group.passive``), in slot order; empty in most games."""
+        starts = self.group_starts
+        slots = [np.arange(starts[k], starts[k + 1]) for k, group in enumerate(self.groups) if group.passive]
+        return np.concatenate(slots).astype(np.int64) if slots else np.zeros(0, dtype=np.int64)
+
+    @cached_property
+    def acting_slots(self) -> np.ndarray:
+        """``[N - K]`` int64 slots of the groups that act, in slot order (every slot in most games)."""
+        return np.setdiff1d(np.arange(self.n_agents), self.passive_slots).astype(np.int64)
 
     @cached_property
     def move_bands(self) -> tuple[int, int]:

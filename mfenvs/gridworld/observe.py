@@ -29,7 +29,7 @@ from numba import prange
 from mfenvs.common.half import encode
 from mfenvs.common.jit import kernel
 from mfenvs.common.validation import check_choice
-from mfenvs.gridworld.game import ID_BITS, Game
+from mfenvs.gridworld.game import Game
 from mfenvs.gridworld.rules import body_fits
 from mfenvs.gridworld.state import EMPTY, GridState
 
@@ -74,11 +74,11 @@ def minimap_densities(battle, positions, alive, last_deaths, slot_group, map_siz
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, n_actions, row):
-    """Write agent ``slot``'s features into ``row``: 10 id bits (the slot, least significant bit
-    first: MAgent's engine id), last action one-hot (``n_actions``: its type's actions), last reward,
-    (x, y) / map_size, then zeros up to the longest type's features (MAgent's layout per type). Zeros
-    if dead.
+def feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, n_actions, id_bits, row):
+    """Write agent ``slot``'s features into ``row``: ``id_bits`` id bits (10 but in gather, which has
+    none: the slot, least significant bit first: MAgent's engine id), last action one-hot
+    (``n_actions``: its type's actions), last reward, (x, y) / map_size, then zeros up to the longest
+    type's features (MAgent's layout per type). Zeros if dead.
 
     Unlike MAgent2, whose observation shows the reward of the step before last, the reward is that of
     the last step.
@@ -86,13 +86,13 @@ def feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_
     row[:] = 0.0
     if not alive[battle, slot]:
         return
-    for bit in range(ID_BITS):
+    for bit in range(id_bits):
         row[bit] = (slot >> bit) & 1
     if last_actions[battle, slot] >= 0:
-        row[ID_BITS + last_actions[battle, slot]] = 1.0
-    row[ID_BITS + n_actions] = last_rewards[battle, slot]
-    row[ID_BITS + n_actions + 1] = np.float32(positions[battle, slot, 0] / map_size)
-    row[ID_BITS + n_actions + 2] = np.float32(positions[battle, slot, 1] / map_size)
+        row[id_bits + last_actions[battle, slot]] = 1.0
+    row[id_bits + n_actions] = last_rewards[battle, slot]
+    row[id_bits + n_actions + 1] = np.float32(positions[battle, slot, 0] / map_size)
+    row[id_bits + n_actions + 2] = np.float32(positions[battle, slot, 1] / map_size)
 
 
 def circle_half_widths(radius: int, parity: int = 1) -> np.ndarray:
@@ -270,7 +270,7 @@ def view_window(
 def write_observations(
     positions, hp, alive, last_actions, last_rewards, last_deaths, slot_type, slot_group, groups, max_hp, n_actions,
     view_sizes, widths, minimap, n_view, tiled, half_widths, pad, pictures, drawn, views, row_states, features, density,
-    stored_density, size_index, first_pass,
+    stored_density, size_index, first_pass, id_bits, observed,
 ):  # fmt: skip
     """Fill ``views`` ``[B, N, W, W, C]`` of the agents whose type's view is ``len(half_widths)`` cells
     square (``view_sizes`` ``[T]``: each type's), in parallel; on the ``first_pass`` first redraw the
@@ -281,7 +281,9 @@ def write_observations(
     of the passes). ``row_states`` ``[B, N]`` int8 says what each row of ``views`` holds (a reused
     buffer): ``ROW_UNKNOWN``, ``ROW_ZERO`` (a dead agent's zeros: not written again while it stays
     dead) or ``ROW_CLEAN`` (a living agent's window: only the cells that can change are written); the
-    states are updated. ``views`` and ``pictures`` share one storage type: float32, or uint16 float16 bit patterns;
+    states are updated; ``id_bits``: the game's (``Game.id_bits``); ``observed`` ``[N]`` bool: the slots
+    whose views are made (the others, a passive group's, get zeros, written once per buffer, as a dead
+    agent's). ``views`` and ``pictures`` share one storage type: float32, or uint16 float16 bit patterns;
     ``features`` are float32. ``groups`` and ``half_widths`` are tuples (see ``view_window``)."""
     n_battles, n_agents = alive.shape
     view_size = len(half_widths)
@@ -304,7 +306,14 @@ def write_observations(
         battle, slot = agent // n_agents, agent % n_agents
         kind = slot_type[slot]
         if first_pass:
-            feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_size, n_actions[kind], features[battle, slot])
+            feature_row(
+                battle, slot, positions, alive, last_actions, last_rewards, map_size, n_actions[kind], id_bits, features[battle, slot]
+            )
+        if not observed[slot]:  # a passive group's slot (gather's food): nobody reads its view
+            if row_states[battle, slot] != ROW_ZERO:
+                flat_views[battle, slot, :] = 0
+                row_states[battle, slot] = ROW_ZERO
+            continue
         if view_sizes[kind] != view_size:
             continue
         state = row_states[battle, slot]
@@ -327,6 +336,7 @@ def observations(
     drawn: np.ndarray,
     tiled: np.ndarray | None = None,
     buffer: tuple[np.ndarray, np.ndarray] | None = None,
+    observed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(views, features)`` of every agent: ``[B, N, W, W, C + spare]`` and ``[B, N, F]`` float32.
 
@@ -342,11 +352,13 @@ def observations(
     (``[B, N]`` int64, -1 at first) are the caller's scratch, kept between calls so that only the
     agents' cells are redrawn. ``buffer``: ``(views storage, row_states)`` to write the views into
     (``empty_views``; a reused one skips the cells known to hold zeros already), else a new one.
+    ``observed``: ``[N]`` bool, the slots whose views are made (the others read zeros); every slot if None.
     """
     n_battles, n_agents = state.alive.shape
     views, row_states = buffer if buffer is not None else empty_views(n_battles, n_agents, game.view_size, pictures)
     features = np.empty((n_battles, n_agents, game.n_features), dtype=np.float32)
     tiled = np.zeros((len(game.types), 0), dtype=np.int64) if tiled is None else tiled
+    observed = np.ones(n_agents, dtype=bool) if observed is None else observed
     sizes = [len(widths) for widths in half_widths]
     size_index = np.array([sizes.index(size) for size in tables.view_sizes.tolist()], dtype=np.int64)
     # without the minimap, one empty [0, M * M] block per game: view_window reads no density then
@@ -358,8 +370,9 @@ def observations(
         write_observations(
             state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths,
             tables.slot_type, tables.slot_group, tuple(range(game.n_groups)), tables.max_hp, tables.n_actions,
-            tables.view_sizes, tables.widths, game.minimap_mode, game.n_view_channels, tiled, widths, game.view_radius, pictures,
-            drawn, views, row_states, features, density, stored_density, size_index, index == 0,
+            tables.view_sizes, tables.widths, game.minimap_mode, game.n_view_channels, tiled, widths, game.view_radius,
+            pictures, drawn, views, row_states, features, density, stored_density, size_index, index == 0, game.id_bits,
+            observed,
         )  # fmt: skip
     if views.dtype == np.uint16:
         views = views.view(np.float16)

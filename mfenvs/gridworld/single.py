@@ -19,7 +19,7 @@ import numpy as np
 
 from mfenvs.common.adapter import CoreOutput
 from mfenvs.gridworld.core import GridCore
-from mfenvs.gridworld.game import ID_BITS, Game
+from mfenvs.gridworld.game import Game
 from mfenvs.gridworld.observe import VIEW_DTYPES, check_view_dtype
 
 
@@ -37,7 +37,7 @@ def observation_layout(
     """
     rows = []
     for agent_type in game.types:
-        n_features = ID_BITS + agent_type.n_actions + 1
+        n_features = game.id_bits + agent_type.n_actions + 1
         rows.append(
             np.r_[
                 np.arange(n_features) if extra_features else [],
@@ -56,7 +56,7 @@ def observation_layout(
         high = np.ones_like(low)
         high[..., :n_view] = 2.0  # the own minimap adds 1 at the agent's bin (MAgent2's Box(0, 2))
         if extra_features:
-            reward_channel = n_view + ID_BITS + agent_type.n_actions
+            reward_channel = n_view + game.id_bits + agent_type.n_actions
             low[..., reward_channel], high[..., reward_channel] = reward_range
         bounds.append((low.astype(dtype), high.astype(dtype)))
     return tiled, bounds
@@ -80,21 +80,30 @@ class SingleGame:
             raise TypeError(f"action_mask must be a bool, got {action_mask!r}")
         self.engine = engine
         game = engine.game
-        self.agent_names = engine.agent_names
         self.with_action_mask = action_mask
-        starts = engine.group_starts
-        self.group_slices = {group.name: slice(int(starts[k]), int(starts[k + 1])) for k, group in enumerate(game.groups)}
-        type_of_group = [game.types.index(group.agent_type) for group in game.groups]
-        #: per group: (slots, window crop, observation channels, action count), in the game's group order
+        # The agents are the acting groups' slots (every slot, but gather's food: ``Group.passive``),
+        # a slice of the core's slots when they are contiguous (no copy of the views then).
+        acting, passive = game.acting_slots, game.passive_slots
+        contiguous = len(acting) > 0 and acting[-1] - acting[0] + 1 == len(acting)
+        self._acting = slice(int(acting[0]), int(acting[-1]) + 1) if contiguous else acting
+        self._passive = passive
+        self._passive_stay = engine.tables.stay[engine.tables.slot_type[passive]]
+        self.agent_names = tuple(engine.agent_names[slot] for slot in acting.tolist())
+        groups = [(k, group) for k, group in enumerate(game.groups) if not group.passive]
+        starts = np.concatenate([[0], np.cumsum([game.counts[k] for k, _ in groups])]).astype(int)
+        #: each acting group's agents, as a slice of ``agent_names``
+        self.group_slices = {group.name: slice(int(starts[j]), int(starts[j + 1])) for j, (_, group) in enumerate(groups)}
+        type_of_group = [game.types.index(group.agent_type) for _, group in groups]
+        #: per acting group: (agents, window crop, observation channels, action count), in the game's group order
         self._layout = []
-        for k, group in enumerate(game.groups):
-            size = bounds[type_of_group[k]][0].shape[0]
+        for j, (_, group) in enumerate(groups):
+            size = bounds[type_of_group[j]][0].shape[0]
             offset = (game.view_size - size) // 2
             crop = slice(offset, offset + size)
-            self._layout.append((self.group_slices[group.name], crop, bounds[type_of_group[k]][0].shape[-1], group.agent_type.n_actions))
+            self._layout.append((self.group_slices[group.name], crop, bounds[type_of_group[j]][0].shape[-1], group.agent_type.n_actions))
         group_observation_spaces = [gymnasium.spaces.Box(*bounds[kind], dtype=bounds[kind][0].dtype) for kind in type_of_group]
-        group_action_spaces = [gymnasium.spaces.Discrete(group.agent_type.n_actions) for group in game.groups]
-        counts = game.counts
+        group_action_spaces = [gymnasium.spaces.Discrete(group.agent_type.n_actions) for _, group in groups]
+        counts = [game.counts[k] for k, _ in groups]
         self.observation_spaces = tuple(space for space, n in zip(group_observation_spaces, counts) for _ in range(n))
         self.action_spaces = tuple(space for space, n in zip(group_action_spaces, counts) for _ in range(n))
         self.observation_space = self.observation_spaces[0]
@@ -118,6 +127,11 @@ class SingleGame:
         return self._convert(self.engine.reset(seed))
 
     def step(self, actions: np.ndarray) -> CoreOutput:
+        if len(self._passive):  # the passive groups stay put
+            full = np.empty(self.engine.n_agents, dtype=np.int64)
+            full[self._acting] = actions
+            full[self._passive] = self._passive_stay
+            actions = full
         return self._convert(self.engine.step(actions[None, :]))
 
     def state(self) -> np.ndarray:
@@ -128,7 +142,7 @@ class SingleGame:
         raise NotImplementedError
 
     def _group_rows(self, array: np.ndarray, columns: str) -> list[np.ndarray]:
-        """Per-slot rows of ``[N, ...]`` ``array``, each group's cut to its own view window and ``"channels"``,
+        """Per-agent rows of ``[n_agents, ...]`` ``array`` (the acting slots'), each group's cut to its own view window and ``"channels"``,
         or its own ``"actions"`` (``list`` makes a group's row views at once, in C)."""
         rows: list[np.ndarray] = []
         width = array.shape[-1]
@@ -143,16 +157,17 @@ class SingleGame:
     def _convert(self, out) -> CoreOutput:
         done = bool(out.done[0])
         agent_info = {}
+        acting = self._acting
         if self.with_action_mask:
-            agent_info["action_mask"] = self._group_rows(self.engine.action_masks()[0].astype(np.int8), "actions")
+            agent_info["action_mask"] = self._group_rows(self.engine.action_masks()[0, acting].astype(np.int8), "actions")
         return CoreOutput(
-            observations=self._group_rows(out.views[0], "channels"),
-            rewards=out.rewards[0],
-            terminated=out.terminated[0],
+            observations=self._group_rows(out.views[0, acting], "channels"),
+            rewards=out.rewards[0, acting],
+            terminated=out.terminated[0, acting],
             truncated=bool(out.truncated[0]),
             done=done,
-            alive=out.alive[0],
-            mean_actions=self._group_rows(out.mean_actions[0], "actions"),
+            alive=out.alive[0, acting],
+            mean_actions=self._group_rows(out.mean_actions[0, acting], "actions"),
             info=self.scoreboard(done),
             agent_info=agent_info,
         )

@@ -232,6 +232,32 @@ def test_tiger_deer_log_info_counts_the_deer_eaten():
     assert 0.0 <= info["tiger_deer/all_deer_eaten"] <= 1.0
 
 
+def test_gather_task_trains_the_omnivores_alone(tmp_path):
+    """Gather's one acting group learns with IPPO (no opponent; the food never acts); log_info counts the food eaten."""
+    torch.set_num_threads(1)
+    task = BattleTask.GATHER.get_task({"max_cycles": 10})
+    assert task.config == {"max_cycles": 10, "step_reward": -0.01, "attack_penalty": -0.1, "dead_penalty": -1.0, "attack_food_reward": 0.5}
+    with pytest.raises(TypeError, match="map_size"):
+        BattleTask.GATHER.get_task({"map_size": 100})  # MAgent2's gather has no map size
+    env = task.get_env_fun(2, False, 0, "cpu")()
+    check_env_specs(env)
+    assert env.base_env.__class__.__name__ == "GatherEnv" and list(env.group_map) == ["omnivore"]
+    experiment = tiny_experiment(task, IppoConfig, tmp_path)
+    before = [p.detach().clone() for p in experiment.losses["omnivore"].parameters()]
+    experiment.run()
+    assert any(not torch.equal(old, new) for old, new in zip(before, experiment.losses["omnivore"].parameters()))
+    td = experiment.policy(env.reset())
+    assert td["omnivore", "observation"].shape == (2, 495, 15 * 15 * 5 + 36 + 33)  # view, features, mean action
+    action = td["omnivore", "action"]
+    assert action.shape == (2, 495) and 0 <= action.min() and action.max() < 33
+    batch = env.rollout(12, break_when_any_done=False)  # every game is truncated at step 10
+    done = batch["next", "done"].squeeze(-1)
+    info = task.log_info(batch)
+    assert info["gather/games_ended"] == float(done.sum()) == 2.0
+    assert info["gather/food_eaten"] == pytest.approx(batch["next", "kills"][done][:, 1].to(torch.float32).mean().item())
+    assert 0 < info["gather/omnivores_alive"] <= 495
+
+
 @pytest.mark.parametrize(
     "algorithm, opponent, learner",
     [(MappoConfig, "none", "predator"), (IppoConfig, "random", "prey")],

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from mfagents.commands import bench, cli, shared
-from mfenvs import battle_v0
+from mfenvs import battle_v0, ising_v0, tiger_deer_v0
+from tests.mfenvs.magent2.helpers import needs_magent2
 
 
 def test_bench_times_each_environment_and_battles_batched_core(capsys):
@@ -37,7 +38,7 @@ def test_battle_core_stepper_counts_living_agents_and_restarts_finished_battles(
     rows = {"red": (1, 3), "blue": (2, 4)}  # alternating rows of a full 4 x 4 interior: deaths come early
     positions = {team: [(x, y) for y in ys for x in (1, 2, 3, 4)] for team, ys in rows.items()}
     env = battle_v0.parallel_env(map_size=6, positions=positions, max_cycles=20)
-    step = bench.battle_core_stepper(env.unwrapped.core.config, n_battles=3, seed=0)
+    step = bench.battle_core_stepper(env, n_battles=3, seed=0)
     counts = [step() for _ in range(60)]
     assert all(envs == 3 for _, envs in counts)
     acting = [agents for agents, _ in counts]
@@ -50,7 +51,7 @@ def test_battle_core_stepper_counts_living_agents_and_restarts_finished_battles(
     [
         (["bench", "nope"], "unknown environment 'nope'"),
         (["bench", "ising", "--seconds", "0"], "--seconds must be > 0"),
-        (["bench", "ising", "--magent2"], "--magent2 compares Battle"),
+        (["bench", "ising", "--magent2"], "--magent2 compares MAgent2's games: add one of battle, battlefield"),
     ],
 )
 def test_bad_bench_arguments_exit_with_status_2(argv, message, capsys):
@@ -58,6 +59,32 @@ def test_bad_bench_arguments_exit_with_status_2(argv, message, capsys):
         cli.main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_only_gridworld_games_have_a_batched_core_to_time():
+    assert bench.grid_engine(ising_v0.parallel_env()) is None
+    assert type(bench.grid_engine(tiger_deer_v0.parallel_env())).__name__ == "TigerDeerCore"
+    with pytest.raises(ValueError, match="no batched gridworld core"):
+        bench.battle_core_stepper(ising_v0.parallel_env(), n_battles=2, seed=0)
+
+
+def test_magent2_comparison_finds_its_script_from_the_installed_package():
+    battle_speed = bench.load_speed_script()
+    assert {"battle", "combined_arms", "tiger_deer"} <= set(battle_speed.MAGENT2_GAMES)
+
+
+@needs_magent2
+def test_bench_magent2_times_each_magent2_game_asked_for_beside_magent2s_own(capsys):
+    assert cli.main(["bench", "ising", "tiger_deer", "--magent2", "--seconds", "0.05"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    side_by_side = [(row["env"], row["workload"], row["agents"]) for row in summary["results"] if "side by side" in row["env"]]
+    assert side_by_side == [
+        ("tiger_deer_v0 (side by side)", "PettingZoo parallel API, map 45, no minimap", 121),
+        ("MAgent2 tiger_deer_v4 (side by side)", "PettingZoo parallel API, map 45, no minimap", 121),
+        ("tiger_deer_v0 (side by side)", f"batched core, B={bench.BENCH_BATTLES}, map 45, no minimap", 121),
+        ("MAgent2 tiger_deer_v4 (side by side)", "engine group API, 1 game, map 45, no minimap", 121),
+    ]
+    assert all(row["agent_steps_per_s"] > 0 for row in summary["results"])
 
 
 def load_battle_speed(monkeypatch):
@@ -127,6 +154,22 @@ def test_bench_times_tiger_deer_through_both_apis(capsys):
         ("tiger_deer", f"batched core, B={bench.BENCH_BATTLES}", 121),
     ]
     assert all(row["agent_steps_per_s"] > 0 for row in summary["results"])
+
+
+def test_bench_times_gather_through_both_apis(capsys):
+    """The omnivores draw from their 33 actions, the food keeps its one (stay): any other would raise."""
+    assert cli.main(["bench", "gather", "--seconds", "0.05"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    rows = [(row["env"], row["workload"], row["agents"]) for row in summary["results"]]
+    assert rows == [
+        ("gather", "PettingZoo parallel API", 495),
+        ("gather", f"batched core, B={bench.BENCH_BATTLES}", 495),
+    ]
+    parallel, batched = summary["results"]
+    assert all(row["agent_steps_per_s"] > 0 for row in summary["results"])
+    # agent-steps count the omnivores only: at most 495 per game-step
+    for row in (parallel, batched):
+        assert row["agent_steps_per_s"] <= 495 * row["env_steps_per_s"] * (1 + 1e-9)
 
 
 def test_bench_times_adversarial_pursuit_through_both_apis(capsys):

@@ -94,6 +94,22 @@ def test_tiger_deer_is_watched_group_by_group_in_its_colours_with_its_walls(tmp_
         WatchSession("tiger_deer", {g: str(tmp_path) for g in ("deer", "tiger")})
 
 
+def test_gather_is_watched_with_its_food_and_omnivores(tmp_path, capsys):
+    """The omnivores play random actions of their 33; the food never acts; the frames show both colours."""
+    video = tmp_path / "gather.gif"
+    argv = ["watch", "gather", "--policy", "random", "--record", str(video), "--max-steps", "3"]
+    assert cli.main(argv) == 0
+    summary = last_json_line(capsys.readouterr().out)
+    assert summary["omnivore"] == "random" and "food" not in summary
+    assert summary["frames"] == 4 and summary["results"]["food_survivors"] == 2272
+    frame = iio.imread(video, index=0)[..., :3]
+    colours = {tuple(c) for c in np.unique(frame.reshape(-1, 3), axis=0).tolist()}
+    for colour in (palette.GROUP_COLOURS["food"], palette.GROUP_COLOURS["omnivore"], palette.WALL):
+        assert colour in colours, colour
+    with pytest.raises(ValueError, match="gather is not supported yet by mfzoo's training, evaluation and arena: it has one acting side"):
+        WatchSession("gather", {"omnivore": str(tmp_path)})
+
+
 def test_adversarial_pursuit_is_watched_group_by_group_with_2_by_2_predators(tmp_path, capsys):
     """Predators (13 actions) and prey (9) each play their own action set; the frames show both colours and the walls."""
     video = tmp_path / "adversarial_pursuit.gif"

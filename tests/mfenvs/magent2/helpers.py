@@ -28,14 +28,16 @@ from mfenvs.adversarial_pursuit import AdversarialPursuitConfig, AdversarialPurs
 from mfenvs.battle import BattleConfig, BattleCore
 from mfenvs.combined_arms import GROUPS as COMBINED_ARMS_GROUPS
 from mfenvs.combined_arms import CombinedArmsConfig, CombinedArmsCore
+from mfenvs.gather import GROUPS as GATHER_GROUPS
+from mfenvs.gather import GatherConfig, GatherCore
 from mfenvs.gridworld import GridCore
 from mfenvs.gridworld.state import EMPTY
 from mfenvs.tiger_deer import GROUPS as TIGER_DEER_GROUPS
 from mfenvs.tiger_deer import TigerDeerConfig, TigerDeerCore
 
-Config = BattleConfig | CombinedArmsConfig | TigerDeerConfig | AdversarialPursuitConfig
-"""A game these helpers replay: Battle (and Battlefield, Battle's game on its map), combined arms, tiger-deer
-or adversarial pursuit."""
+Config = BattleConfig | CombinedArmsConfig | TigerDeerConfig | GatherConfig | AdversarialPursuitConfig
+"""A game these helpers replay: Battle (and Battlefield, Battle's game on its map), combined arms, tiger-deer,
+gather or adversarial pursuit."""
 
 REPLAY_SCRIPT = Path(__file__).with_name("replay_in_magent2.py")
 
@@ -65,6 +67,7 @@ class Episode:
     """One engine's record of a scripted episode: per step t (0 = start), per agent slot."""
 
     views: np.ndarray  # [T + 1, N, V, V, C] float32 (V: the largest view; smaller ones centred), NaN where the agent is gone
+    # (with ``view_groups``, [T + 1, n, V, V, C]: the agents of those groups only, in slot order)
     features: np.ndarray  # [T + 1, N, F] (F: the longest type's; MAgent2's shorter rows NaN-padded)
     positions: np.ndarray  # [T + 1, N, 2] (x, y)
     alive: np.ndarray  # [T + 1, N]
@@ -74,7 +77,10 @@ class Episode:
 
 
 def make_core(config: Config) -> GridCore:
-    """Our engine on ``config``: a ``BattleCore``, a ``CombinedArmsCore``, a ``TigerDeerCore`` or an ``AdversarialPursuitCore``."""
+    """Our engine on ``config``: a ``BattleCore``, a ``CombinedArmsCore``, a ``TigerDeerCore``, a ``GatherCore``
+    or an ``AdversarialPursuitCore``."""
+    if isinstance(config, GatherConfig):
+        return GatherCore(config, observe_passive=True)  # the food's views too, to compare them
     if isinstance(config, AdversarialPursuitConfig):
         return AdversarialPursuitCore(config)
     if isinstance(config, TigerDeerConfig):
@@ -83,6 +89,8 @@ def make_core(config: Config) -> GridCore:
 
 
 def groups_of(config: Config) -> tuple[str, ...]:
+    if isinstance(config, GatherConfig):
+        return GATHER_GROUPS
     if isinstance(config, AdversarialPursuitConfig):
         return ADVERSARIAL_PURSUIT_GROUPS
     if isinstance(config, TigerDeerConfig):
@@ -92,6 +100,8 @@ def groups_of(config: Config) -> tuple[str, ...]:
 
 def game_of(config: Config) -> str:
     """MAgent2's ``get_config`` module of ``config``'s game."""
+    if isinstance(config, GatherConfig):
+        return "gather"
     if isinstance(config, AdversarialPursuitConfig):
         return "adversarial_pursuit"
     if isinstance(config, TigerDeerConfig):
@@ -99,10 +109,13 @@ def game_of(config: Config) -> str:
     return "battle" if isinstance(config, BattleConfig) else "combined_arms"
 
 
-def replay_in_magent2(tmp_path: Path, config: Config, actions: np.ndarray) -> Episode:
+def replay_in_magent2(tmp_path: Path, config: Config, actions: np.ndarray, view_groups: list[int] | None = None) -> Episode:
     """Replay ``actions`` ``[T, N]`` on ``config``'s placement and walls in MAgent2's engine (its
-    ``battle.get_config``, ``combined_arms.get_config``, ``tiger_deer.get_config`` or
-    ``adversarial_pursuit.get_config``)."""
+    ``battle.get_config``, ``combined_arms.get_config``, ``tiger_deer.get_config``, ``gather.get_config`` or
+    ``adversarial_pursuit.get_config``).
+
+    ``view_groups``: record the views of these groups' agents only (gather's 2,272 food on its 200 x 200
+    map would take 12 MB a step); every group's if None."""
     spec = {
         "game": game_of(config),
         "map_size": config.map_size,
@@ -113,8 +126,13 @@ def replay_in_magent2(tmp_path: Path, config: Config, actions: np.ndarray) -> Ep
     }
     if isinstance(config, TigerDeerConfig):
         spec["reward_args"] = {"tiger_step_recover": config.tiger_step_recover, "deer_attacked": config.deer_attacked}
+    if isinstance(config, GatherConfig):
+        names = ("step_reward", "attack_penalty", "dead_penalty", "attack_food_reward")
+        spec["reward_args"] = {name: getattr(config, name) for name in names}
     if isinstance(config, AdversarialPursuitConfig):
         spec["reward_args"] = {"tag_penalty": config.tag_penalty}
+    if view_groups is not None:
+        spec["view_groups"] = list(view_groups)
     spec_path, out_path = tmp_path / "spec.json", tmp_path / "magent2.npz"
     spec_path.write_text(json.dumps(spec))
     subprocess.run([magent2_python(), str(REPLAY_SCRIPT), str(spec_path), str(out_path)], check=True, capture_output=True)
@@ -229,9 +247,12 @@ def hunting_moves(core: GridCore, slots: np.ndarray) -> np.ndarray:
     return np.array(moves, dtype=np.int64)
 
 
-def replay_in_ours(config: Config, actions: np.ndarray) -> Episode:
+def replay_in_ours(config: Config, actions: np.ndarray, view_groups: list[int] | None = None) -> Episode:
     """Replay ``actions`` in our engine; the same record as ``replay_in_magent2``'s."""
     core = make_core(config)
+    groups = range(core.n_groups) if view_groups is None else view_groups
+    starts = core.group_starts
+    view_slots = np.concatenate([np.arange(starts[g], starts[g + 1]) for g in groups])
     outputs = [core.reset(seed=0)]
     max_hp = core.tables.max_hp[core.tables.slot_type]
     positions = [core.state.positions[0].copy()]
@@ -241,7 +262,7 @@ def replay_in_ours(config: Config, actions: np.ndarray) -> Episode:
         positions.append(core.state.positions[0].copy())
         hp_share.append(core.state.hp[0] / max_hp)
     return Episode(
-        views=np.stack([out.views[0] for out in outputs]),
+        views=np.stack([out.views[0, view_slots] for out in outputs]),
         features=np.stack([out.features[0] for out in outputs]),
         positions=np.stack(positions),
         alive=np.stack([out.alive[0] for out in outputs]),

@@ -8,9 +8,11 @@ or ``--spaces GAME MAP_SIZE OUT.json`` for its agents' spaces under each flag. T
 interior walls ``[(x, y)]``, each group's start cells ``[[(x, y)]]`` and the actions ``[steps][agents]``
 (agent id order: group 0's agents, then group 1's, ...); ``"combined_arms"`` plays MAgent2's
 ``combined_arms.get_config`` with its four groups, ``"tiger_deer"`` its ``tiger_deer.get_config`` (deer and
-tigers, each with its own view: the deer's 3 x 3 is recorded at the centre of the tigers' 9 x 9),
-``"adversarial_pursuit"`` its ``adversarial_pursuit.get_config`` (2 x 2 predators placed by their top-left
-cell, and prey; the prey's 9 x 9 view is recorded at offset 0 of the predators' 10 x 10, as our core's). The engine is driven as MAgent2's PettingZoo
+tigers, each with its own view: the deer's 3 x 3 is recorded at the centre of the tigers' 9 x 9), ``"gather"``
+its ``gather.get_config`` (food, given action 0, and omnivores; ``"view_groups"``: record only these groups'
+views, in agent id order), ``"adversarial_pursuit"`` its ``adversarial_pursuit.get_config`` (2 x 2 predators
+placed by their top-left cell, and prey; the prey's 9 x 9 view is recorded at offset 0 of the predators'
+10 x 10, as our core's). The engine is driven as MAgent2's PettingZoo
 wrapper drives it (``magent_env.step``): set each group's actions, ``step``, read the observations,
 rewards and alive flags, then ``clear_dead``; but with every group's own actions from the first step
 (the wrapper plays group 0's actions for every group on the first step after a reset, a bug).
@@ -40,6 +42,8 @@ def main(spec_path: str, out_path: str) -> None:
     get_config = importlib.import_module(f"magent2.environments.{game}.{game}").get_config
     if game == "tiger_deer":
         reward_args = {"tiger_step_recover": -0.1, "deer_attacked": -0.1}
+    elif game == "gather":
+        reward_args = {"step_reward": -0.01, "attack_penalty": -0.1, "dead_penalty": -1.0, "attack_food_reward": 0.5}
     elif game == "adversarial_pursuit":
         reward_args = {"tag_penalty": -0.2}
     else:
@@ -57,12 +61,16 @@ def main(spec_path: str, out_path: str) -> None:
     n_agents = sum(counts)
     actions = np.asarray(spec["actions"], dtype=np.int32).reshape(-1, n_agents)
     n_steps = len(actions)
+    view_groups = spec.get("view_groups", list(range(len(handles))))  # whose views to record
+    view_ids = np.concatenate([np.arange(sum(counts[:g]), sum(counts[: g + 1])) for g in view_groups])
+    view_row = np.full(n_agents, -1, dtype=np.int64)
+    view_row[view_ids] = np.arange(len(view_ids))
 
     # the largest group's view; smaller views at its centre, zeros around (as our engine's batched views)
     view_size = max(env.get_view_space(handle)[0] for handle in handles)
     n_channels = env.get_view_space(handles[0])[2]  # the same for every group of these games
     n_features = max(env.get_feature_space(handle)[0] for handle in handles)  # shorter rows: NaN-padded
-    views = np.full((n_steps + 1, n_agents, view_size, view_size, n_channels), np.nan, dtype=np.float32)
+    views = np.full((n_steps + 1, len(view_ids), view_size, view_size, n_channels), np.nan, dtype=np.float32)
     hp_share = np.full((n_steps + 1, n_agents), np.nan, dtype=np.float32)
     features = np.full((n_steps + 1, n_agents, n_features), np.nan, dtype=np.float32)
     positions = np.full((n_steps + 1, n_agents, 2), -1, dtype=np.int64)
@@ -71,13 +79,15 @@ def main(spec_path: str, out_path: str) -> None:
     done = np.zeros(n_steps + 1, dtype=bool)
 
     def record(t: int) -> None:
-        for handle in handles:
+        for group, handle in enumerate(handles):
             ids = env.get_agent_id(handle)
             view, feature = env.get_observation(handle)
             size, centre = view.shape[1], view.shape[1] // 2
             offset = (view_size - size) // 2
-            views[t, ids] = 0.0
-            views[t, ids, offset : offset + size, offset : offset + size] = view
+            if group in view_groups:
+                rows = view_row[ids]
+                views[t, rows] = 0.0
+                views[t, rows, offset : offset + size, offset : offset + size] = view
             hp_share[t, ids] = view[:, centre, centre, 2]  # the agent's own cell: its hp / max_hp
             features[t, ids, : feature.shape[1]] = feature
             positions[t, ids] = env.get_pos(handle)
@@ -105,7 +115,8 @@ def main(spec_path: str, out_path: str) -> None:
 def layout(game: str, map_size: int, out_path: str) -> None:
     import importlib
 
-    env = importlib.import_module(f"magent2.environments.{game}").parallel_env(map_size=map_size)
+    module = importlib.import_module(f"magent2.environments.{game}")
+    env = module.parallel_env() if game.startswith("gather") else module.parallel_env(map_size=map_size)  # gather: 200, fixed
     env.reset(seed=0)
     engine = env.unwrapped.env
     walls = env.state()[:, :, 0].T > 0  # MAgent2's state is indexed [x, y]
@@ -122,7 +133,8 @@ def spaces(game: str, map_size: int, out_path: str) -> None:
     result = {}
     for minimap_mode in (False, True):
         for extra_features in (False, True):
-            env = module.parallel_env(map_size=map_size, minimap_mode=minimap_mode, extra_features=extra_features)
+            size = {} if game.startswith("gather") else {"map_size": map_size}  # gather's map is fixed
+            env = module.parallel_env(**size, minimap_mode=minimap_mode, extra_features=extra_features)
             result[f"{minimap_mode},{extra_features}"] = {
                 "observations": {agent: list(env.observation_space(agent).shape) for agent in env.possible_agents},
                 "actions": {agent: int(env.action_space(agent).n) for agent in env.possible_agents},

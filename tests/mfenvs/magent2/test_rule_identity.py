@@ -56,19 +56,25 @@ CORRIDOR = {
 }
 
 
-def assert_same_episode(ours: Episode, theirs: Episode, minimap: bool, n_actions: np.ndarray | None = None) -> None:
-    """``n_actions``: ``[N]`` each slot's action count, which places its features' last reward (Battle's 21 if None)."""
+def assert_same_episode(
+    ours: Episode, theirs: Episode, minimap: bool, n_actions: np.ndarray | None = None, id_bits: int = ID_BITS,
+    view_slots: np.ndarray | None = None,
+) -> None:  # fmt: skip
+    """``n_actions``: ``[N]`` each slot's action count, which places its features' last reward (Battle's 21 if None);
+    ``id_bits``: the features' id bits (gather's 0); ``view_slots``: the slots whose views were recorded (all if None)."""
     assert len(ours.alive) == len(theirs.alive), "the episodes end at different steps"
     n_actions = np.full(ours.alive.shape[1], N_ACTIONS) if n_actions is None else np.asarray(n_actions)
+    view_slots = np.arange(ours.alive.shape[1]) if view_slots is None else view_slots
     for t in range(len(ours.alive)):
         alive = theirs.alive[t]
         np.testing.assert_array_equal(ours.alive[t], alive, err_msg=f"alive, step {t}")
         np.testing.assert_array_equal(ours.positions[t][alive], theirs.positions[t][alive], err_msg=f"positions, step {t}")
         np.testing.assert_allclose(ours.rewards[t], theirs.rewards[t], atol=1e-6, err_msg=f"rewards, step {t}")
-        np.testing.assert_allclose(ours.views[t][alive], theirs.views[t][alive], atol=1e-6, err_msg=f"views, step {t}")
+        seen = alive[view_slots]
+        np.testing.assert_allclose(ours.views[t][seen], theirs.views[t][seen], atol=1e-6, err_msg=f"views, step {t}")
         np.testing.assert_allclose(ours.hp_share[t][alive], theirs.hp_share[t][alive], atol=1e-6, err_msg=f"hp, step {t}")
         for n in np.unique(n_actions):  # each agent type's features: its own action one-hot, then the reward
-            rows, reward = alive & (n_actions == n), ID_BITS + n
+            rows, reward = alive & (n_actions == n), id_bits + n
             # id bits and last action one-hot; MAgent2's reward lags one step; (x, y) with the minimap
             np.testing.assert_array_equal(ours.features[t][rows, :reward], theirs.features[t][rows, :reward], err_msg=f"features, step {t}")
             lagged = ours.features[t - 1][rows, reward] if t > 0 else np.zeros(rows.sum(), np.float32)
