@@ -21,7 +21,10 @@ games restart every 100 steps on both sides (a new random map each time). ``--ga
 and 2,272 food that never act); both sides observe and act for the omnivores only, as MAgent2's wrapper
 does (its group-API loop drives the wrapper's handles, ``handles[1:]``; our core computes every slot's
 view, food included), and an agent-step is an omnivore's. Its episodes are truncated at MAgent2's default
-``max_cycles``, 500, on both sides (``EPISODE_CYCLES``).
+``max_cycles``, 500, on both sides (``EPISODE_CYCLES``). ``--game adversarial_pursuit``:
+``adversarial_pursuit_v0`` / ``AdversarialPursuitCore`` against MAgent2's ``adversarial_pursuit_v4`` (2 x 2
+predators with 13 actions, prey with 9; random walls and spawns; default maps 45, 75 agents, and 120, 540
+agents). Nothing dies there, so games never end before ``max_cycles``.
 
 Our views are float32, as MAgent2's, unless ``--view-dtype float16`` asks for our opt-in float16 views
 (half the bytes written per agent-step; MAgent2's side is unchanged). Those rows are a lever of their
@@ -51,6 +54,7 @@ Run::
     python benchmarks/battle_speed.py --game combined_arms    # combined arms vs combined_arms_v6 (maps 45, 120)
     python benchmarks/battle_speed.py --game tiger_deer       # tiger-deer vs tiger_deer_v4 (maps 45, 120)
     python benchmarks/battle_speed.py --game gather           # gather vs gather_v5 (its 200 x 200 map)
+    python benchmarks/battle_speed.py --game adversarial_pursuit  # adversarial pursuit vs adversarial_pursuit_v4 (maps 45, 120)
 """
 
 from __future__ import annotations
@@ -93,10 +97,10 @@ SPEEDUP_GOAL = 1.5
 DEFAULT_MAPS = (45, 80, 250)
 DEFAULT_MINIMAP_MAPS = (45, 80)
 DEFAULT_BATCH = {45: 16, 80: 4, 250: 1}
-GAMES = ("battle", "battlefield", "combined_arms", "tiger_deer", "gather")
+GAMES = ("battle", "battlefield", "combined_arms", "tiger_deer", "gather", "adversarial_pursuit")
 MAGENT2_GAMES = {
     "battle": "battle_v4", "battlefield": "battlefield_v5", "combined_arms": "combined_arms_v6", "tiger_deer": "tiger_deer_v4",
-    "gather": "gather_v5",
+    "gather": "gather_v5", "adversarial_pursuit": "adversarial_pursuit_v4",
 }  # fmt: skip
 FIXED_MAP_GAMES = {"gather": 200}
 """Games with one map and no ``map_size`` argument (MAgent2's gather): the only map they can be measured on."""
@@ -106,14 +110,15 @@ GAME_DEFAULTS = {
     "combined_arms": {"maps": (45, 120), "minimap": (45,), "batch": {45: 16, 120: 2}},
     "tiger_deer": {"maps": (45, 120), "minimap": (45,), "batch": {45: 16, 120: 2}},
     "gather": {"maps": (200,), "minimap": (200,), "batch": {200: 2}},
+    "adversarial_pursuit": {"maps": (45, 120), "minimap": (45,), "batch": {45: 16, 120: 2}},
 }
 """Default maps, minimap maps and batch sizes of the games other than Battle (battlefield's 24 agents: B = 32;
 combined arms: MAgent2's default 45, 162 agents, and a large map, 120: 1,152 agents in MAgent's x-band order;
 tiger-deer: 45, 121 agents and 81 random walls, and 120, 864 agents and 576 walls; gather: its one map, 200, 495
-omnivores and 2,272 food)."""
+omnivores and 2,272 food; adversarial pursuit: 45, 25 predators and 50 prey, and 120, 180 and 360)."""
 BATCHED_CORES = {
     "battle": "BattleCore", "battlefield": "BattleCore", "combined_arms": "CombinedArmsCore", "tiger_deer": "TigerDeerCore",
-    "gather": "GatherCore",
+    "gather": "GatherCore", "adversarial_pursuit": "AdversarialPursuitCore",
 }  # fmt: skip
 """Our batched core of each game (the table titles)."""
 VIEW_DTYPES = ("float32", "float16")
@@ -219,6 +224,7 @@ class OursBatchedLoop:
         from mfenvs.battle import BattleConfig, BattleCore
         from mfenvs.battlefield import battlefield_config
         from mfenvs.combined_arms import CombinedArmsConfig, CombinedArmsCore
+        from mfenvs.adversarial_pursuit import AdversarialPursuitConfig, AdversarialPursuitCore
         from mfenvs.gather import GatherConfig, GatherCore
         from mfenvs.tiger_deer import TigerDeerConfig, TigerDeerCore
 
@@ -227,6 +233,10 @@ class OursBatchedLoop:
             config = GatherConfig(minimap_mode=minimap, max_cycles=EPISODE_CYCLES[game])
             self.core = GatherCore(config, n_battles=n_battles, view_dtype=view_dtype)
             limits = self.core.tables.n_actions[self.core.tables.slot_type]  # food 1 (stay), omnivores 33
+        elif game == "adversarial_pursuit":
+            config = AdversarialPursuitConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
+            self.core = AdversarialPursuitCore(config, n_battles=n_battles, view_dtype=view_dtype)
+            limits = self.core.tables.n_actions[self.core.tables.slot_type]  # predators 13, prey 9
         elif game == "tiger_deer":
             config = TigerDeerConfig(map_size=map_size, minimap_mode=minimap, max_cycles=MAX_CYCLES)
             self.core = TigerDeerCore(config, n_battles=n_battles, view_dtype=view_dtype)
@@ -339,7 +349,7 @@ def build_loop(
     if side == "ours":
         sys.path.insert(0, str(REPO_ROOT))  # measure this checkout, whatever is installed
         if api == "parallel":
-            if game in ("battlefield", "combined_arms", "tiger_deer", "gather"):
+            if game in ("battlefield", "combined_arms", "tiger_deer", "gather", "adversarial_pursuit"):
                 import importlib
 
                 module = importlib.import_module(f"mfenvs.{game}_v0")
@@ -763,13 +773,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         worker_main(argv)
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--game", choices=GAMES, default="battle", help="battle (default), battlefield (vs battlefield_v5), combined_arms (vs combined_arms_v6), tiger_deer (vs tiger_deer_v4) or gather (vs gather_v5)")
-    parser.add_argument("--maps", type=parse_map_list, default=None, help="map sizes (default 45,80,250; battlefield 80; combined_arms and tiger_deer 45,120; gather 200, its only one)")
+    parser.add_argument("--game", choices=GAMES, default="battle", help="battle (default), battlefield (vs battlefield_v5), combined_arms (vs combined_arms_v6), tiger_deer (vs tiger_deer_v4), gather (vs gather_v5) or adversarial_pursuit (vs adversarial_pursuit_v4)")
+    parser.add_argument("--maps", type=parse_map_list, default=None, help="map sizes (default 45,80,250; battlefield 80; combined_arms, tiger_deer and adversarial_pursuit 45,120; gather 200, its only one)")
     parser.add_argument(
         "--minimap",
         type=parse_map_list,
         default=None,
-        help="maps also measured with minimap_mode=True (default 45,80; battlefield 80; combined_arms and tiger_deer 45; '' for none); minimap_mode=False always runs",
+        help="maps also measured with minimap_mode=True (default 45,80; battlefield 80; combined_arms, tiger_deer and adversarial_pursuit 45; '' for none); minimap_mode=False always runs",
     )
     parser.add_argument(
         "--api", type=lambda text: tuple(text.split(",")), default=APIS, help="parallel,batched (default both)"
@@ -778,7 +788,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--batch",
         type=parse_batch,
         default=None,
-        help="battles per BattleCore step, per map (default 45=16,80=4,250=1, battlefield 80=32, combined_arms and tiger_deer 45=16,120=2, gather 200=2; other maps 1)",
+        help="battles per BattleCore step, per map (default 45=16,80=4,250=1, battlefield 80=32, combined_arms, tiger_deer and adversarial_pursuit 45=16,120=2, gather 200=2; other maps 1)",
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="timed seconds per run (default 5)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per side and case, interleaved (default 3)")

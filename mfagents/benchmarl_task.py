@@ -1,4 +1,4 @@
-"""Battle, Battlefield, combined arms, tiger-deer and gather as BenchMARL tasks: IPPO, MAPPO, QMIX (any discrete-action BenchMARL algorithm) on ``BattleEnv``.
+"""Battle, Battlefield, combined arms, tiger-deer, gather and adversarial pursuit as BenchMARL tasks: IPPO, MAPPO, QMIX (any discrete-action BenchMARL algorithm) on ``BattleEnv``.
 
 Needs the ``benchmarl`` extra (``pip install -e ".[benchmarl]"``: BenchMARL 1.5, which runs on torchrl
 0.11); ``import mfagents`` does not load this module.
@@ -53,6 +53,13 @@ opponent. Each omnivore's observation is 15 x 15 x 5 + 36 features + 33 mean act
 algorithms with a centralised critic or mixer over the group's observations (MAPPO, QMIX) see 495 x
 1,194 inputs: IPPO and the other decentralised ones are the practical choice. ``log_info`` gives the food
 eaten per game and the omnivores alive at its end.
+
+``BattleTask.ADVERSARIAL_PURSUIT`` is MAgent2's ``adversarial_pursuit_v4`` (``AdversarialPursuitEnv``,
+``AdversarialPursuitTaskConfig``), the one MAgent2 game BenchMARL itself ships: the groups ``predator``
+(2 x 2 bodies, 10 x 10 views, 13 actions) and ``prey`` (9 x 9, 9), each with its own policy. The defaults
+are BenchMARL's ``conf/task/magent/adversarial_pursuit.yaml`` (map 45, ``max_cycles`` 500, ``tag_penalty``
+-0.2, both groups learning: ``opponent="none"``); ``opponent="random"`` has ``learner``'s group learn
+against random play. Nothing dies: every game runs ``max_cycles`` steps.
 """
 
 from __future__ import annotations
@@ -76,11 +83,11 @@ from torchrl.envs import (
 
 from mfagents.policies.scripted import team_actions
 from mfenvs.common.validation import check_int
-from mfenvs.torchrl_env import BattleEnv, BattlefieldEnv, CombinedArmsEnv, GatherEnv, TigerDeerEnv
+from mfenvs.torchrl_env import AdversarialPursuitEnv, BattleEnv, BattlefieldEnv, CombinedArmsEnv, GatherEnv, TigerDeerEnv
 
 __all__ = [
     "BattleTask", "BattleTaskClass", "BattleTaskConfig", "BattlefieldTaskConfig", "CombinedArmsTaskConfig",
-    "GatherTaskConfig", "TigerDeerTaskConfig", "make_battle_env",
+    "GatherTaskConfig", "TigerDeerTaskConfig", "AdversarialPursuitTaskConfig", "make_battle_env",
 ]  # fmt: skip
 
 OPPONENTS = ("scripted", "random", "none")
@@ -198,32 +205,66 @@ class GatherTaskConfig:
         check_int("max_cycles", self.max_cycles, minimum=1)
 
 
+@dataclass
+class AdversarialPursuitTaskConfig:
+    """The adversarial-pursuit task's settings (``BattleTask.ADVERSARIAL_PURSUIT.get_task(config)``); the
+    defaults are BenchMARL's own MAgent2 task's.
+
+    Attributes:
+        map_size: side of the square map, at least 7 (MAgent2's default: 45, 25 predators and 50 prey).
+        max_cycles: steps per game (BenchMARL's ``max_steps``; MAgent2's default: 500).
+        tag_penalty: a predator's reward per tag action (MAgent2's default: -0.2).
+        opponent: ``"none"`` (both groups learn, each with its own policy, as BenchMARL's task) or
+            ``"random"`` (the group other than ``learner`` plays uniform random actions).
+        learner: ``"predator"`` or ``"prey"``: the group that learns against a random opponent.
+    """
+
+    map_size: int = 45
+    max_cycles: int = 500
+    tag_penalty: float = -0.2
+    opponent: str = "none"
+    learner: str = "predator"
+
+    def __post_init__(self) -> None:
+        if self.opponent not in ("random", "none"):
+            raise ValueError(f"opponent must be 'random' or 'none', got {self.opponent!r}")
+        if self.learner not in ("predator", "prey"):
+            raise ValueError(f"learner must be 'predator' or 'prey', got {self.learner!r}")
+        check_int("max_cycles", self.max_cycles, minimum=1)
+
+
 TASK_CONFIGS: dict[str, type] = {
     "battle": BattleTaskConfig,
     "battlefield": BattlefieldTaskConfig,
     "combined_arms": CombinedArmsTaskConfig,
     "tiger_deer": TigerDeerTaskConfig,
     "gather": GatherTaskConfig,
+    "adversarial_pursuit": AdversarialPursuitTaskConfig,
 }
 """Task name (``BattleTask`` member, lower case) -> its config class."""
 
 
 def make_battle_env(
-    config: BattleTaskConfig | BattlefieldTaskConfig | CombinedArmsTaskConfig | TigerDeerTaskConfig | GatherTaskConfig,
+    config: (
+        BattleTaskConfig | BattlefieldTaskConfig | CombinedArmsTaskConfig | TigerDeerTaskConfig | GatherTaskConfig
+        | AdversarialPursuitTaskConfig
+    ),
     *,
     num_envs: int,
     seed: int | None,
     device: Any = "cpu",
 ) -> TransformedEnv:
-    """``BattleEnv``, ``BattlefieldEnv``, ``CombinedArmsEnv``, ``TigerDeerEnv`` or ``GatherEnv`` (kernels on one thread)
-    with each group's observation entries concatenated into ``(group, "observation")``."""
+    """``BattleEnv``, ``BattlefieldEnv``, ``CombinedArmsEnv``, ``TigerDeerEnv``, ``GatherEnv`` or ``AdversarialPursuitEnv``
+    (kernels on one thread) with each group's observation entries concatenated into ``(group, "observation")``."""
     if isinstance(config, GatherTaskConfig):  # one acting group, no opponent, no map size
         env: EnvBase = GatherEnv(num_envs=num_envs, device=device, seed=seed, threads=1, **asdict(config))
         return TransformedEnv(env, Compose(*_flat_observation_transforms(env)))
     opponent = {"scripted": team_actions, "random": "random", "none": None}[config.opponent]
     common = dict(num_envs=num_envs, device=device, seed=seed, opponent=opponent, threads=1, map_size=config.map_size, max_cycles=config.max_cycles)
-    if isinstance(config, TigerDeerTaskConfig):
-        env: EnvBase = TigerDeerEnv(**common, learner=config.learner)
+    if isinstance(config, AdversarialPursuitTaskConfig):
+        env = AdversarialPursuitEnv(**common, learner=config.learner, tag_penalty=config.tag_penalty)
+    elif isinstance(config, TigerDeerTaskConfig):
+        env = TigerDeerEnv(**common, learner=config.learner)
     elif isinstance(config, CombinedArmsTaskConfig):
         env = CombinedArmsEnv(**common)
     elif isinstance(config, BattlefieldTaskConfig):
@@ -307,7 +348,8 @@ class BattleTaskClass(TaskClass):
     def log_info(batch: TensorDictBase) -> dict[str, float]:
         """Kills per battle (red, blue) and red's win rate over the battles that ended in ``batch`` (combined
         arms: each side's two groups' enemy kills summed; tiger-deer: deer eaten per game and the share of
-        games in which every deer was eaten; gather: food eaten per game and the omnivores alive at its end)."""
+        games in which every deer was eaten; gather: food eaten per game and the omnivores alive at its end;
+        adversarial pursuit, where nothing dies: the games ended)."""
         done = batch.get(("next", "done")).squeeze(-1)
         kills = batch.get(("next", "kills"))[done].to(torch.float32)
         if not len(kills):
@@ -320,6 +362,8 @@ class BattleTaskClass(TaskClass):
                 "gather/food_eaten": kills[:, 1].mean().item(),
                 "gather/omnivores_alive": alive.sum(dim=-1).mean().item(),
             }
+        if groups & {"predator", "prey"}:  # adversarial pursuit: no kills; BenchMARL logs the groups' rewards
+            return {"adversarial_pursuit/games_ended": float(len(kills))}
         if groups & {"deer", "tiger"}:  # tiger-deer: the tigers' kills are the deer eaten
             eaten = kills[:, 1]
             deer = batch.get(("next", "deer", "mask"))[done] if "deer" in groups else None
@@ -339,13 +383,15 @@ class BattleTaskClass(TaskClass):
 
 class BattleTask(Task):
     """BenchMARL's task enum for Mean Field Zoo: ``BattleTask.BATTLE.get_task(config)``, ``BattleTask.BATTLEFIELD...``,
-    ``BattleTask.COMBINED_ARMS...``, ``BattleTask.TIGER_DEER...``, ``BattleTask.GATHER...``."""
+    ``BattleTask.COMBINED_ARMS...``, ``BattleTask.TIGER_DEER...``, ``BattleTask.GATHER...``,
+    ``BattleTask.ADVERSARIAL_PURSUIT...``."""
 
     BATTLE = None
     BATTLEFIELD = None
     COMBINED_ARMS = None
     TIGER_DEER = None
     GATHER = None
+    ADVERSARIAL_PURSUIT = None
 
     @staticmethod
     def associated_class() -> type[TaskClass]:

@@ -35,6 +35,7 @@ ENVIRONMENTS: tuple[EnvEntry, ...] = (
     EnvEntry("combined_arms", 0),
     EnvEntry("tiger_deer", 0),
     EnvEntry("gather", 0),
+    EnvEntry("adversarial_pursuit", 0),
 )
 
 

@@ -1,4 +1,4 @@
-"""Battle, Battlefield, combined arms, tiger-deer, gather, Gaussian Squeeze and Ising as native batched TorchRL environments (``batch_size=[B]``).
+"""Battle, Battlefield, combined arms, tiger-deer, gather, adversarial pursuit, Gaussian Squeeze and Ising as native batched TorchRL environments (``batch_size=[B]``).
 
 Needs the ``compat`` extra (``torchrl``, ``tensordict``); ``import mfenvs`` does not load this module.
 
@@ -34,6 +34,7 @@ with an ``opponent`` playing blue (``BattlefieldEnv``: the same on MAgent2's bat
 ``bluemelee``, ``blueranged``), each with its own action count and observation, feature and mean-action
 sizes (see the class). ``TigerDeerEnv`` (``TigerDeerCore``): the same with MAgent2's ``deer`` and ``tiger``.
 ``GatherEnv`` (``GatherCore``): the one MAgent2 group that acts, ``omnivore`` (its food never acts).
+``AdversarialPursuitEnv`` (``AdversarialPursuitCore``): with its ``predator`` and ``prey``.
 
 A dead agent stays ``done`` (and masked) until its battle restarts, so GAE-style code needs no special
 case. Because dead agents are ``done``, ``rollout(..., break_when_any_done=True)`` stops at the first
@@ -82,6 +83,10 @@ from mfenvs.gather.core import GatherCore
 from mfenvs.gather.env import observation_layout as gather_layout
 from mfenvs.gather.game import GatherConfig
 from mfenvs.gaussian_squeeze.core import GaussianSqueezeConfig, GaussianSqueezeCore
+from mfenvs.adversarial_pursuit.core import AdversarialPursuitCore
+from mfenvs.adversarial_pursuit.env import observation_layout as adversarial_pursuit_layout
+from mfenvs.adversarial_pursuit.game import GROUPS as ADVERSARIAL_PURSUIT_GROUPS
+from mfenvs.adversarial_pursuit.game import AdversarialPursuitConfig
 from mfenvs.tiger_deer.core import TigerDeerCore
 from mfenvs.tiger_deer.env import observation_layout as tiger_deer_layout
 from mfenvs.tiger_deer.game import GROUPS as TIGER_DEER_GROUPS
@@ -662,6 +667,59 @@ class GatherEnv(_GridGroupsEnv):
         super().__init__(
             core, bounds, (0, 1), num_envs=num_envs, device=device, categorical_actions=categorical_actions,
             seed=seed, learning_side=1,
+        )  # fmt: skip
+
+
+class AdversarialPursuitEnv(_GridGroupsEnv):
+    """``num_envs`` independent adversarial-pursuit games (``adversarial_pursuit_v0``: MAgent2's
+    ``adversarial_pursuit_v4``) as one TorchRL environment with one agent group per MAgent2 group: ``predator``
+    (2 x 2 bodies) and ``prey``.
+
+    Predators: actions ``[B, n]`` in ``[0, 13)``, ``"observation"`` 10 x 10 x 5 (29 channels with
+    ``extra_features``), ``"features"`` 26, ``"mean_action"`` 13; prey: ``[0, 9)``, 9 x 9 x 5 (25), 22, 9.
+    Nothing dies (tags do no damage): the root ``"kills"`` ``[B, 2]`` stays 0 and every game is truncated
+    at ``max_cycles`` (every agent ``truncated``, none ``terminated``), as BenchMARL's MAgent2 task expects.
+    Each game draws a new random map at every reset.
+
+    Args:
+        config: the game; or pass ``AdversarialPursuitConfig``'s fields as keyword arguments (not both).
+        num_envs, device, threads, categorical_actions, seed, view_dtype: as ``BattleEnv``'s.
+        opponent: ``None`` (both groups act) or ``"random"``: the group other than ``learner`` plays uniform
+            random actions (from a generator seeded with each seeded reset) and the env has ``learner``'s group only.
+        learner: ``"predator"`` or ``"prey"``, the group that acts with a random ``opponent``.
+        **config_kwargs: ``AdversarialPursuitConfig`` fields, e.g. ``map_size=20, max_cycles=100``.
+    """
+
+    def __init__(
+        self,
+        config: AdversarialPursuitConfig | None = None,
+        *,
+        num_envs: int = 1,
+        device: torch.device | str = "cpu",
+        threads: int | None = None,
+        categorical_actions: bool = True,
+        seed: int | None = None,
+        view_dtype: str = "float32",
+        opponent: str | None = None,
+        learner: str = "predator",
+        **config_kwargs,
+    ):
+        config = _resolve_config(AdversarialPursuitConfig, config, config_kwargs)
+        if opponent not in (None, "random"):
+            raise ValueError(f"opponent must be None or 'random', got {opponent!r}")
+        if learner not in ADVERSARIAL_PURSUIT_GROUPS:
+            raise ValueError(f"learner must be one of {ADVERSARIAL_PURSUIT_GROUPS}, got {learner!r}")
+        num_envs = check_int("num_envs", num_envs, minimum=1)
+        tiled, bounds = adversarial_pursuit_layout(config, view_dtype)
+        core = AdversarialPursuitCore(
+            config, n_battles=num_envs, spare_view_channels=tiled.shape[1], threads=threads,
+            tiled_features=tiled, view_dtype=view_dtype,
+        )  # fmt: skip
+        self.opponent = opponent
+        self.config = config
+        super().__init__(
+            core, bounds, (0, 1), num_envs=num_envs, device=device, categorical_actions=categorical_actions,
+            seed=seed, learning_side=ADVERSARIAL_PURSUIT_GROUPS.index(learner) if opponent else None,
         )  # fmt: skip
 
 

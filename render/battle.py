@@ -141,15 +141,21 @@ def draw_battle(engine: Any, surface: pygame.Surface, battle: int = 0) -> None:
     kinds = tables.slot_type
     hp_share = state.hp[battle] / tables.max_hp[kinds]
     died = state.last_deaths[battle]
+    # every cell of a body wider than 1 (adversarial pursuit's 2 x 2 predators) is painted as its agent
+    cells, owners = body_cells(positions, np.asarray(tables.widths)[kinds])
     pixels = canvas.grid_pixels(
-        _cell_indices(np.asarray(engine.wall_maps[battle]), positions, alive, died, groups, hp_share, small=layout.cell < DETAIL_CELL),
+        _cell_indices(
+            np.asarray(engine.wall_maps[battle]), cells, alive[owners], died[owners], groups[owners], hp_share[owners],
+            small=layout.cell < DETAIL_CELL,
+        ),
         cell_colours(colours),
         layout.cell,
         line=1 if layout.cell >= DETAIL_CELL else 0,
         line_colour=palette.BACKGROUND,
     )
     if layout.cell >= DETAIL_CELL:
-        _draw_hp_gauges(pixels, layout.cell, positions[alive], groups[alive], hp_share[alive], lost_hp_colours(colours))
+        shown = alive[owners]
+        _draw_hp_gauges(pixels, layout.cell, cells[shown], groups[owners][shown], hp_share[owners][shown], lost_hp_colours(colours))
     if layout.cell >= LINE_CELL:
         # agents dead before this step keep their last action; only those that acted in it count
         acted = alive | died
@@ -171,6 +177,19 @@ def draw_battle(engine: Any, surface: pygame.Surface, battle: int = 0) -> None:
     surface.blit(pygame.surfarray.make_surface(pixels.transpose(1, 0, 2)), (layout.left, layout.top))
 
 
+def body_cells(positions: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(cells [M, 2], owners [M])``: every cell ``(x, y)`` of every agent's body (a ``w`` x ``w`` square from
+    its position, the top-left cell) and the slot it belongs to; the positions themselves when all are 1 x 1."""
+    if (widths == 1).all():
+        return positions, np.arange(len(positions))
+    owners = np.repeat(np.arange(len(positions)), widths * widths)
+    # offsets of each body's cells, row-major within its square
+    index = np.arange(len(owners)) - np.repeat(np.cumsum(widths * widths) - widths * widths, widths * widths)
+    width = widths[owners]
+    cells = positions[owners] + np.stack([index % width, index // width], axis=1)
+    return cells, owners
+
+
 # -- HUD -------------------------------------------------------------------------------------------
 def banner_text(engine: Any, battle: int = 0) -> str:
     """The banner line: step, survivors and kills of each side, and the winner (more kills) once the game is over."""
@@ -179,6 +198,8 @@ def banner_text(engine: Any, battle: int = 0) -> str:
         f"{name} {results[f'{name}_survivors']} alive, {results[f'{name}_kills']} kills" for name in getattr(engine, "team_names", TEAM_NAMES)
     )
     text = f"step {int(engine.state.steps[battle])}/{engine.max_cycles}   {sides}"
+    if "predator_tags" in results:  # adversarial pursuit: tags, not kills
+        text += f"   {results['predator_tags']} tags"
     if engine.state.done[battle]:
         text += "   draw" if results["winner"] == "draw" else f"   {results['winner']} wins"
     return text

@@ -264,7 +264,7 @@ def _squeeze(core: Any, names: Mapping[str, str]) -> HudInfo:
 _READERS: dict[type, Callable[[Any, Mapping[str, str]], HudInfo]] = {
     SingleBattle: _battle,
     BattleCore: _battle,
-    SingleGame: _battle,  # combined arms, tiger-deer, gather
+    SingleGame: _battle,  # combined arms, tiger-deer, gather, adversarial pursuit
     GridCore: _battle,
     IsingCore: _ising,
     GaussianSqueezeCore: _squeeze,

@@ -62,11 +62,13 @@ GROUP_COLOURS: dict[str, Colour] = {
     "tiger": VERMILLION,
     "food": BLUISH_GREEN,
     "omnivore": ORANGE,
+    "predator": VERMILLION,
+    "prey": SKY_BLUE,
 }
 """Gridworld groups by name: Battle's two teams; combined arms' four groups, warm for red's side and cool
 for blue's, the darker of each pair melee and the lighter ranged (so the pairs also differ in greyscale);
 tiger-deer's deer (light sky blue) and tigers (dark vermillion); gather's food (bluish green) and
-omnivores (orange)."""
+omnivores (orange); adversarial pursuit's prey (light sky blue) and predators (dark vermillion)."""
 ATTACK: Colour = YELLOW
 """Highlight of an attack (attacker-to-target mark); the lightest colour, visible on both teams."""
 HP_FULL: Colour = BLUISH_GREEN

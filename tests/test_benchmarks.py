@@ -135,6 +135,19 @@ def test_battle_speed_times_gather_on_its_one_map_counting_the_omnivores():
     assert wrong.returncode == 2 and "has one map, 200" in wrong.stderr
 
 
+def test_battle_speed_times_adversarial_pursuit_with_each_groups_actions():
+    """Adversarial pursuit's rows: predators draw from 13 actions, prey from 9 (a predator's tag for a prey would raise)."""
+    script = BENCHMARKS / "battle_speed.py"
+    arguments = ["--game", "adversarial_pursuit", "--no-magent2", "--maps", "20", "--minimap", "20", "--batch", "20=3", "--seconds", "0.2", "--repeats", "1"]
+    result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "`adversarial_pursuit_v0.parallel_env` vs `adversarial_pursuit_v4.parallel_env`" in result.stdout
+    assert "`AdversarialPursuitCore` (adversarial_pursuit)" in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| 20 | 15 |")]
+    assert len(rows) == 4 and rows[2].startswith("| 20 | 15 | off | 3 |")  # 5 predators, 10 prey; two APIs x minimap off / on
+    assert "Observation bytes" not in result.stdout  # that table models Battle's views only
+
+
 def test_battle_speed_float16_rows_say_so_and_count_two_bytes_a_view_value():
     script = BENCHMARKS / "battle_speed.py"
     arguments = ["--no-magent2", "--maps", "20", "--minimap", "", "--api", "batched", "--seconds", "0.1", "--repeats", "1", "--view-dtype", "float16"]

@@ -232,6 +232,12 @@ def test_eval_squeeze_and_ising_report_their_measures(capsys):
         (["train", "gather", "--algo", "mfq"], "mfzoo train: error: gather is not supported yet"),
         (["train", "gather", "--algo", "il"], "it has one acting side (the omnivores; its food never acts)"),
         (["eval", "gather", "--policy", "random"], "mfzoo eval: error: gather is not supported yet"),
+        # adversarial pursuit's too: predators and prey (issue 25)
+        (["train", "adversarial_pursuit", "--algo", "mfq"], "mfzoo train: error: adversarial_pursuit is not supported yet"),
+        (["train", "adversarial_pursuit", "--algo", "il"], "predators 10 x 10 views and 13 actions, prey 9 x 9 and 9"),
+        (["train", "adversarial_pursuit", "--algo", "mfq"], "its evaluation, scoreboard and per-side options are not written yet"),
+        (["eval", "adversarial_pursuit", "--policy", "random"], "mfzoo eval: error: adversarial_pursuit is not supported yet"),
+        (["arena", "adversarial_pursuit"], "the arena plays team games"),
     ],
 )
 def test_bad_train_and_eval_arguments_exit_with_status_2(argv, message, capsys):

@@ -1,7 +1,7 @@
 """Draw every picture of the documentation site from the code and the committed results.
 
     python docs/scripts/make_figures.py            # all figures into docs/_static/figures/
-    python docs/scripts/make_figures.py speed      # only some: battle, battlefield, combined_arms, tiger_deer, gather, ising, gaussian_squeeze, speed
+    python docs/scripts/make_figures.py speed      # only some: battle, battlefield, combined_arms, tiger_deer, gather, adversarial_pursuit, ising, gaussian_squeeze, speed
 
 - ``battle.gif``: one battle played by two shipped policies (``zoo:mfq`` red, ``zoo:il`` blue), drawn by
   Battle's own renderer (``render.battle`` through ``mfzoo watch``'s recorder), seed 0;
@@ -13,6 +13,9 @@
   hunt (each tiger attacks a deer next to it, else steps towards the nearest deer; the deer wander at random);
 - ``gather.png``: ``env.render()`` of gather (MAgent2's 200 x 200 map) after 40 steps in which every omnivore
   attacks the first food or omnivore next to it, else steps towards the nearest food (the same ``hunt``);
+- ``adversarial_pursuit.png``: ``env.render()`` of adversarial pursuit at MAgent2's map 45 (random walls, 2 x 2
+  predators) after 30 steps of a chase (``hunt``: each predator tags a prey on its ring, else steps towards the
+  nearest prey; the prey wander at random);
 - ``ising.gif``: a 32 x 32 Ising lattice, every site best-responding to its four neighbours with
   probability 0.1 per step (the others keep their spin), drawn by ``render.ising``;
 - ``gaussian_squeeze.png``: ``env.render()`` of Gaussian Squeeze (N = 1000) after one round of random play;
@@ -34,7 +37,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "_static" / "figures"
-FIGURES = ("battle", "battlefield", "combined_arms", "tiger_deer", "gather", "ising", "gaussian_squeeze", "speed")
+FIGURES = (
+    "battle", "battlefield", "combined_arms", "tiger_deer", "gather", "adversarial_pursuit", "ising", "gaussian_squeeze", "speed",
+)  # fmt: skip
 SPEED_SECTION = "## Battle on Numba kernels vs MAgent2"
 SPEED_TABLES = {"All cores (2 threads)": "all cores", "One thread": "one thread"}
 """The subsections of ``SPEED_SECTION`` drawn, and their panel titles."""
@@ -103,15 +108,16 @@ def combined_arms(out: Path = OUT, steps: int = 10) -> Path:
     return out / "combined_arms.png"
 
 
-def hunt(core, rng: np.random.Generator) -> np.ndarray:
+def hunt(core, rng: np.random.Generator, hunters: int = 1) -> np.ndarray:
     """``[N]`` actions of tiger-deer's game 0: each living tiger attacks the first deer next to it (its attack
-    order), else takes the move that brings it closest to the nearest deer; deer move at random."""
+    order), else takes the move that brings it closest to the nearest deer; deer move at random.
+    ``hunters``: the hunting group (tigers: 1; adversarial pursuit's predators: 0), the other the hunted."""
     tables, state = core.tables, core.state
     kinds, positions, alive = tables.slot_type, state.positions[0], state.alive[0]
     actions = rng.integers(0, tables.n_moves[kinds])
-    deer = positions[alive & (tables.slot_group == 0)]
+    deer = positions[alive & (tables.slot_group == 1 - hunters)]
     masks = core.action_masks()[0]
-    for slot in np.flatnonzero(alive & (tables.slot_group == 1)):
+    for slot in np.flatnonzero(alive & (tables.slot_group == hunters)):
         kind = kinds[slot]
         attacks = np.flatnonzero(masks[slot, tables.n_moves[kind] : tables.n_actions[kind]])
         if len(attacks):
@@ -121,6 +127,23 @@ def hunt(core, rng: np.random.Generator) -> np.ndarray:
             offsets = np.asarray(core.game.types[kind].move_offsets)
             actions[slot] = int(np.argmin(np.abs(positions[slot] + offsets - target).sum(axis=1)))
     return actions
+
+
+def adversarial_pursuit(out: Path = OUT, steps: int = 30) -> Path:
+    """Adversarial pursuit's own drawing at map 45 after ``steps`` steps of a chase (``hunt`` with the predators hunting)."""
+    import imageio.v3 as iio
+
+    from mfenvs import adversarial_pursuit_v0
+
+    env = adversarial_pursuit_v0.parallel_env(render_mode="rgb_array")
+    env.reset(seed=0)
+    core = env.unwrapped.core.engine
+    rng = np.random.default_rng(0)
+    for _ in range(steps):
+        env.step(dict(zip(env.agents, hunt(core, rng, hunters=0).tolist())))
+    iio.imwrite(out / "adversarial_pursuit.png", env.render())
+    env.close()
+    return out / "adversarial_pursuit.png"
 
 
 def tiger_deer(out: Path = OUT, steps: int = 30) -> Path:

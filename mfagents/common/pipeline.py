@@ -77,11 +77,13 @@ TRAINING_ENV_KWARGS: dict[str, dict[str, Any]] = {
     "combined_arms": {"extra_features": True, "dead_agents": "absorb"},
     "tiger_deer": {"extra_features": True, "dead_agents": "absorb"},  # as combined arms (issue 25)
     "gather": {"dead_agents": "absorb"},  # a fixed agent set (mfzoo watch plays its rows)
+    "adversarial_pursuit": {"dead_agents": "absorb"},  # nothing dies there; as gather
 }
 """Environment arguments the trainers set unless the user overrides them (by short name)."""
 
 REQUIRED_ENV_KWARGS: dict[str, dict[str, Any]] = {
-    name: {"dead_agents": "absorb"} for name in (*BATTLE_GAMES, "combined_arms", "tiger_deer", "gather")
+    name: {"dead_agents": "absorb"}
+    for name in (*BATTLE_GAMES, "combined_arms", "tiger_deer", "gather", "adversarial_pursuit")
 }
 """Environment arguments the pipeline cannot work without (SuperSuit needs a fixed agent set)."""
 
@@ -101,23 +103,30 @@ TEAM_GROUPS: dict[str, tuple[str, ...]] = {
     # learner with ``train:ALGO``); issue 25
     "tiger_deer": ("tiger", "deer"),
     "gather": ("omnivore",),
+    "adversarial_pursuit": ("predator", "prey"),
 }
-"""Every group of the environments with teams, in side order (``SIDES``); tiger-deer's two groups are its sides
-(``sides_of``), tigers first; gather's one acting group (its food never acts) its only side."""
+"""Every group of the environments with teams, in side order (``SIDES``); tiger-deer's and adversarial pursuit's
+two groups are their sides (``sides_of``; tigers first), gather's one acting group (its food never acts) its only side."""
 
 GROUP_SPACES_TEXT: dict[str, str] = {
     "combined_arms": "melee 9 actions, ranged 25",
     "tiger_deer": "deer 3 x 3 views and 5 actions, tigers 9 x 9 and 9",
+    "adversarial_pursuit": "predators 10 x 10 views and 13 actions, prey 9 x 9 and 9",
 }
 """Environments whose groups have different observation and action spaces, and how they differ."""
 
 NOT_TRAINABLE: dict[str, tuple[str, str]] = {
     "gather": ("GatherEnv", "GATHER"),
+    "adversarial_pursuit": ("AdversarialPursuitEnv", "ADVERSARIAL_PURSUIT"),
 }
 """Environments the trainers, evaluation and arena cannot play yet, with their TorchRL env and BenchMARL task
 (why: ``NOT_TRAINABLE_BECAUSE``)."""
 
 NOT_TRAINABLE_BECAUSE: dict[str, str] = {
+    "adversarial_pursuit": (
+        f"its sides are different groups ({GROUP_SPACES_TEXT['adversarial_pursuit']}), and its eval, scoreboard and "
+        "per-side options are not written yet (tiger-deer's are)"
+    ),
     "gather": (
         "it has one acting side (the omnivores; its food never acts) and the trainers, evaluation and arena play "
         "two sides against each other"

@@ -155,8 +155,11 @@ class GridCore:
         self.wall_maps = np.repeat(game.wall_map()[None], n_battles, axis=0)
         # per view size, the view circle's half widths (tuples: see observe.view_window)
         self._half_widths = tuple(
-            tuple(observe.circle_half_widths(size // 2).tolist()) for size in sorted(set(self.tables.view_sizes.tolist()), reverse=True)
+            tuple(observe.circle_half_widths(size // 2, size % 2).tolist())
+            for size in sorted(set(self.tables.view_sizes.tolist()), reverse=True)
         )
+        #: slots whose bodies are wider than one cell (adversarial pursuit's 2 x 2 predators)
+        self._wide_slots = np.flatnonzero(self.tables.widths[self.tables.slot_type] > 1)
         self._groups = (np.arange(n_battles)[:, None] * self.n_groups + self.tables.slot_group[None, :]).reshape(-1)
         #: ``[N]`` the slot acts (every slot but a passive group's: gather's food gets no mean action)
         self._acting = np.ones(self.n_agents, dtype=bool)
@@ -173,6 +176,13 @@ class GridCore:
         self._pictures = observe.empty_pictures(n_battles, game, self.wall_maps, self.view_dtype, self.spare_view_channels)
         self._drawn = np.full((n_battles, self.n_agents), -1, dtype=np.int64)
         self._view_buffers: list[tuple[np.ndarray, np.ndarray]] = []  # see _views_buffer
+
+    def _fill_bodies(self, battle: int, positions: np.ndarray) -> None:
+        """Mark every cell of the bodies wider than 1 cell with their slot in game ``battle``'s occupancy."""
+        widths = self.tables.widths[self.tables.slot_type]
+        for slot in self._wide_slots:
+            x, y = positions[slot]
+            self.state.occupant[battle, y : y + widths[slot], x : x + widths[slot]] = slot
 
     @property
     def walls(self) -> np.ndarray:
@@ -218,6 +228,8 @@ class GridCore:
             state.positions[b] = positions
             state.occupant[b] = EMPTY
             state.occupant[b, positions[:, 1], positions[:, 0]] = np.arange(self.n_agents)
+            if self._wide_slots.size:  # the other cells of bodies wider than 1 (their top-left cells are done)
+                self._fill_bodies(b, positions)
         state.hp[which] = self.tables.max_hp[self.tables.slot_type]
         state.alive[which] = True
         state.last_actions[which] = NO_ACTION

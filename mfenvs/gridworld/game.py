@@ -20,11 +20,15 @@ drops below 0), heal-on-kill (``kill_supply``), reward rules paid to the victim 
 or to two attackers of one victim (``JointAttackRule``, MAgent's ``(a attack c) & (b attack c)``), and
 walls and spawns drawn per episode (``generate_map`` returning a ``MapLayout``).
 
+Adversarial pursuit adds bodies larger than 1 x 1 (``AgentType.width``: MAgent's 2 x 2 predators; the
+position is the body's top-left cell, every body cell is occupied and seen, moves test the whole
+destination area, attacks and the view are centred on the body, MAgent2's ``CircleRange`` with even
+parity) and zero-damage attacks ("tags": ``damage=0``, nothing dies).
+
 Gather adds: groups that never act (``Group(passive=True)``: MAgent2's food, stepped with its type's
 stay and left out of a PettingZoo env's agents) and games without MAgent's id bits in the features
 (``Game(id_bits=0)``: gather's ``embedding_size`` is unset).
 
-What the engine does not do yet (later games of issue 25): bodies larger than 1 x 1.
 Each type's features are MAgent's layout for its own action set
 (``Game.feature_size``; rows of shorter types are padded with zeros), and a core can tile a different
 list of feature columns per type (combined arms).
@@ -67,9 +71,39 @@ def circle_range(radius: float, inner_radius: float) -> tuple[tuple[int, int], .
     return tuple(offsets)
 
 
+@cache
+def body_range(radius: float, inner_radius: float, width: int) -> tuple[tuple[int, int], ...]:
+    """MAgent's ``CircleRange(radius, inner_radius, parity=width % 2)`` of a ``width`` x ``width`` body, as
+    ``(dx, dy)`` offsets from the body's top-left cell, row-major (``gw/Range.h``, ``gw/AgentType.cc``).
+
+    With an even width the range is centred between cells (MAgent's ``delta`` 0.5: distances from the
+    body's centre) and anchored at the body's "eye", top-left + ``width // 2``: a 2 x 2 body's attack
+    range of radius 2 (inner radius ``width / 2`` = 1) is the 8-cell ring around it, in the order
+    (0, -1), (1, -1), (-1, 0), (2, 0), (-1, 1), (2, 1), (0, 2), (1, 2) (MAGENT2_GAMES.md section 2.4).
+    Width 1 gives ``circle_range(radius, inner_radius)``.
+    """
+    if width == 1:
+        return circle_range(radius, inner_radius)
+    eps = 1e-8
+    parity = width % 2
+    size = 2 * int(radius + eps) + parity
+    if size % 2 != parity:
+        size += 1
+    centre = int(radius)
+    delta = 0.5 if parity == 0 else 0.0
+    eye = width // 2
+    offsets = []
+    for i in range(size):
+        for j in range(size):
+            distance = math.hypot(j - centre + delta, i - centre + delta)
+            if inner_radius - eps < distance < radius + eps:
+                offsets.append((j - centre + eye, i - centre + eye))
+    return tuple(offsets)
+
+
 @dataclass(frozen=True)
 class AgentType:
-    """One kind of unit: MAgent's ``register_agent_type`` options (1 x 1 bodies).
+    """One kind of unit: MAgent's ``register_agent_type`` options.
 
     The step, death and attack rewards belong to the acting agent's type; ``kill_reward`` to the
     victim's type (paid to its killer, as MAgent's engine does).
@@ -100,6 +134,9 @@ class AgentType:
     """Reward for using an attack action, hit or miss."""
     attack_in_group: bool = False
     """Whether its attacks hit agents of its own group (else they are misses)."""
+    width: int = 1
+    """Side of its square body (MAgent's ``width`` = ``length``; adversarial pursuit's predators: 2).
+    Its position is the body's top-left cell; its view and attacks are centred on the body."""
 
     def __post_init__(self) -> None:
         check_float("hp", self.hp, positive=True)
@@ -113,6 +150,7 @@ class AgentType:
             check_float(name, getattr(self, name))
         if not isinstance(self.attack_in_group, bool):
             raise TypeError(f"attack_in_group must be a bool, got {self.attack_in_group!r}")
+        check_int("width", self.width, minimum=1)
 
     @property
     def move_offsets(self) -> tuple[tuple[int, int], ...]:
@@ -121,8 +159,9 @@ class AgentType:
 
     @property
     def attack_offsets(self) -> tuple[tuple[int, int], ...]:
-        """``(dx, dy)`` of the attack actions, which follow the moves."""
-        return circle_range(self.attack_radius, 0.5)
+        """``(dx, dy)`` of the attack actions from the body's top-left cell, which follow the moves
+        (MAgent's inner radius is ``width / 2``: the body itself is never a target)."""
+        return body_range(self.attack_radius, self.width / 2, self.width)
 
     @property
     def n_actions(self) -> int:
@@ -245,6 +284,7 @@ class Tables(NamedTuple):
     joint_reward: np.ndarray  # [G, G] float32: JointAttackRule, per other hitter of the same victim
     has_joint: bool  # any joint_reward is nonzero (the kernel counts co-hits only then)
     view_sizes: np.ndarray  # [T] int64: side of each type's own view window
+    widths: np.ndarray  # [T] int64: side of each type's square body (1 but for 2 x 2 predators)
 
 
 @dataclass(frozen=True)
@@ -309,13 +349,14 @@ class Game:
 
     @cached_property
     def view_size(self) -> int:
-        """Side of the views' common window (the largest type's ``2 r + 1``)."""
-        return 2 * self.view_radius + 1
+        """Side of the views' common window (the largest type's own window, ``type_view_size``)."""
+        return max(self.type_view_size(t) for t in self.types)
 
     @staticmethod
     def type_view_size(agent_type: AgentType) -> int:
-        """Side of one type's own view window, ``2 r + 1`` (3 for tiger-deer's deer, 9 for its tigers)."""
-        return 2 * int(agent_type.view_radius) + 1
+        """Side of one type's own view window, ``2 r + 1`` (3 for tiger-deer's deer, 9 for its tigers),
+        ``2 r`` for a body of even width (MAgent's ``CircleRange`` parity: 10 for a 2 x 2 predator)."""
+        return 2 * int(agent_type.view_radius) + agent_type.width % 2
 
     @cached_property
     def max_actions(self) -> int:
@@ -414,6 +455,7 @@ class Game:
             joint_reward=joint,
             has_joint=bool(joint.any()),
             view_sizes=np.array([self.type_view_size(t) for t in types], dtype=np.int64),
+            widths=np.array([t.width for t in types], dtype=np.int64),
         )
 
     def initial_layout(self, rng: np.random.Generator) -> tuple[np.ndarray | None, np.ndarray]:

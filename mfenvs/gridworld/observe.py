@@ -30,6 +30,7 @@ from mfenvs.common.half import encode
 from mfenvs.common.jit import kernel
 from mfenvs.common.validation import check_choice
 from mfenvs.gridworld.game import Game
+from mfenvs.gridworld.rules import body_fits
 from mfenvs.gridworld.state import EMPTY, GridState
 
 ROW_UNKNOWN, ROW_ZERO, ROW_CLEAN = 0, 1, 2
@@ -94,10 +95,18 @@ def feature_row(battle, slot, positions, alive, last_actions, last_rewards, map_
     row[id_bits + n_actions + 2] = np.float32(positions[battle, slot, 1] / map_size)
 
 
-def circle_half_widths(radius: int) -> np.ndarray:
-    """``[2 r + 1]``: the view circle spans columns ``r - h .. r + h`` of window row ``k`` (``dx^2 + dy^2 <= r^2``)."""
-    dy = np.arange(2 * radius + 1) - radius
-    return np.floor(np.sqrt(radius**2 - dy**2) + 1e-9).astype(np.int64)
+def circle_half_widths(radius: int, parity: int = 1) -> np.ndarray:
+    """``[2 r + parity]``: the view circle spans columns ``r - h .. r + h - 1 + parity`` of window row ``k``.
+
+    Odd windows (``parity`` 1, bodies of odd width): ``dx^2 + dy^2 <= r^2`` around the centre cell.
+    Even windows (``parity`` 0, a 2 x 2 body's 10 x 10): MAgent's ``CircleRange`` with ``delta`` 0.5,
+    distances from the point between the four middle cells, ``h`` cells on each side of it.
+    """
+    if parity == 1:
+        dy = np.arange(2 * radius + 1) - radius
+        return np.floor(np.sqrt(radius**2 - dy**2) + 1e-9).astype(np.int64)
+    dy = np.abs(np.arange(2 * radius) - radius + 0.5)
+    return np.floor(np.sqrt(np.maximum(radius**2 - dy**2, 0.0)) + 0.5 + 1e-8).astype(np.int64)
 
 
 def empty_pictures(
@@ -130,19 +139,26 @@ def draw_walls(pictures: np.ndarray, battle: int, walls: np.ndarray, pad: int) -
 
 
 @kernel
-def draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max_hp, block_width, pad, pictures, drawn):
+def draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max_hp, widths, block_width, pad, pictures, drawn):
     """Redraw game ``battle``'s agents on its G pictures: clear the cells drawn last time
     (``drawn[b, i]``: flat padded cell, -1 if none), then draw every living agent on every group's
     picture, in block ``(its group - observer's group) mod G`` (values stored as ``pictures`` stores
-    them: ``encode``). ``groups`` is the tuple ``(0, .., G - 1)`` (see ``view_window``)."""
+    them: ``encode``). ``groups`` is the tuple ``(0, .., G - 1)`` (see ``view_window``). A body wider
+    than 1 (``widths``) is drawn on each of its cells (MAgent's views show every body cell); ``drawn``
+    holds its top-left cell."""
     n_groups, picture_size = len(groups), pictures.shape[2]
     present = encode(1.0, pictures)
     for slot in range(alive.shape[1]):
         cell = drawn[battle, slot]
         if cell >= 0:
-            for observer in range(n_groups):
-                y, x = cell // picture_size, cell % picture_size
-                pictures[battle, observer, y, x, 1:] = 0
+            width = widths[slot_type[slot]]
+            y, x = cell // picture_size, cell % picture_size
+            if width == 1:
+                for observer in range(n_groups):
+                    pictures[battle, observer, y, x, 1:] = 0
+            else:
+                for observer in range(n_groups):
+                    pictures[battle, observer, y : y + width, x : x + width, 1:] = 0
         drawn[battle, slot] = -1
     for slot in range(alive.shape[1]):
         if not alive[battle, slot]:
@@ -155,12 +171,19 @@ def draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max
             pictures[battle, observer, y, x, channel] = present
             pictures[battle, observer, y, x, channel + 1] = health
         drawn[battle, slot] = y * picture_size + x
+        width = widths[slot_type[slot]]
+        if width > 1:  # the body's other cells too
+            for observer in range(n_groups):
+                block = group - observer if group >= observer else group - observer + n_groups
+                channel = 1 + block * block_width
+                pictures[battle, observer, y : y + width, x : x + width, channel] = present
+                pictures[battle, observer, y : y + width, x : x + width, channel + 1] = health
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def view_window(
     battle, slot, positions, alive, slot_group, groups, pictures, pad, n_view, density, stored_density, features, tiled,
-    half_widths, out_size, clean, window,
+    half_widths, out_size, clean, eye, window,
 ):  # fmt: skip
     """Write agent ``slot``'s window, flattened (``[W * W * C]``, W = ``out_size``), into ``window``; zeros if dead.
 
@@ -180,6 +203,11 @@ def view_window(
     then cover the whole view, with MAgent2's +1 at the agent's own bin in every minimap (added in
     float32, then stored). Flat loops: Numba copies them as fast as ``memcpy``.
 
+    ``eye``: the view's centre from the agent's position (its top-left cell), MAgent's ``view_x_offset``
+    = ``width // 2``: 0 for a 1 x 1 body, 1 for a 2 x 2 one, whose even (``2 r``) window runs from
+    ``eye - r`` to ``eye + r - 1`` (a row spans ``2 h`` cells, ``circle_half_widths(r, 0)``). The
+    minimap bins by the position, as MAgent's.
+
     ``groups`` (``(0, .., G - 1)``) and ``half_widths`` are tuples: their lengths, G and the view size,
     are then compile-time constants (one compilation per game shape, cached), and the loops over
     them unroll. With both as run-time numbers the views took up to twice as long.
@@ -187,6 +215,7 @@ def view_window(
     # Indices are unsigned: Numba then skips its negative-index wrap-around, and the copy loops vectorise.
     view_size = len(half_widths)
     radius = view_size // 2
+    parity = view_size % 2
     offset = (out_size - view_size) // 2
     n_channels = np.uint64(len(window)) // np.uint64(out_size * out_size)
     if not alive[battle, slot]:
@@ -197,15 +226,16 @@ def view_window(
     x, y, group = positions[battle, slot, 0], positions[battle, slot, 1], slot_group[slot]
     picture = pictures[battle, group].reshape(-1)
     shift = pad - radius  # the picture's padding beyond this view's radius
+    origin = (y + eye + shift) * picture_size + x + eye + shift  # map (x + eye - r, y + eye - r) in the picture
     end = np.uint64(0)  # where the last row's circle ended in window
     for row in range(view_size):
         half = half_widths[row]
-        first, width = radius - half, np.uint64(2 * half + 1)
+        first, width = radius - half, np.uint64(2 * half + parity)
         target = np.uint64((row + offset) * out_size + offset + first) * n_channels
         if not clean:
             for k in range(end, target):
                 window[k] = 0
-        source = np.uint64((y + row + shift) * picture_size + x + first + shift) * n_channels  # map (x + col - r, y + row - r)
+        source = np.uint64(origin + row * picture_size + first) * n_channels  # map (x + eye + col - r, y + eye + row - r)
         for k in range(width * n_channels):
             window[target + k] = picture[source + k]
         end = target + width * n_channels
@@ -239,7 +269,7 @@ def view_window(
 @kernel(parallel=True)
 def write_observations(
     positions, hp, alive, last_actions, last_rewards, last_deaths, slot_type, slot_group, groups, max_hp, n_actions,
-    view_sizes, minimap, n_view, tiled, half_widths, pad, pictures, drawn, views, row_states, features, density,
+    view_sizes, widths, minimap, n_view, tiled, half_widths, pad, pictures, drawn, views, row_states, features, density,
     stored_density, size_index, first_pass, id_bits, observed,
 ):  # fmt: skip
     """Fill ``views`` ``[B, N, W, W, C]`` of the agents whose type's view is ``len(half_widths)`` cells
@@ -263,7 +293,7 @@ def write_observations(
     block_width = 3 if minimap else 2
     if first_pass:
         for battle in prange(n_battles):
-            draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max_hp, block_width, pad, pictures, drawn)
+            draw_agents(battle, positions, hp, alive, slot_type, slot_group, groups, max_hp, widths, block_width, pad, pictures, drawn)
             if minimap:
                 for kind in range(len(view_sizes)):
                     size = view_sizes[kind]
@@ -292,7 +322,7 @@ def write_observations(
                 battle, slot, positions, alive, slot_group, groups, pictures, pad, n_view,
                 density[battle, size_index[kind]], stored_density[battle, size_index[kind]],
                 features, tiled[kind], half_widths, out_size, alive[battle, slot] and state != ROW_UNKNOWN,
-                flat_views[battle, slot],
+                widths[kind] // 2, flat_views[battle, slot],
             )  # fmt: skip
         row_states[battle, slot] = ROW_CLEAN if alive[battle, slot] else ROW_ZERO
 
@@ -340,8 +370,9 @@ def observations(
         write_observations(
             state.positions, state.hp, state.alive, state.last_actions, state.last_rewards, state.last_deaths,
             tables.slot_type, tables.slot_group, tuple(range(game.n_groups)), tables.max_hp, tables.n_actions,
-            tables.view_sizes, game.minimap_mode, game.n_view_channels, tiled, widths, game.view_radius, pictures,
-            drawn, views, row_states, features, density, stored_density, size_index, index == 0, game.id_bits, observed,
+            tables.view_sizes, tables.widths, game.minimap_mode, game.n_view_channels, tiled, widths, game.view_radius,
+            pictures, drawn, views, row_states, features, density, stored_density, size_index, index == 0, game.id_bits,
+            observed,
         )  # fmt: skip
     if views.dtype == np.uint16:
         views = views.view(np.float16)
@@ -356,10 +387,12 @@ def empty_views(n_battles: int, n_agents: int, view_size: int, pictures: np.ndar
 
 
 @kernel(parallel=True)
-def write_action_masks(slot_type, slot_group, n_moves, n_actions, stay, action_dx, action_dy, attack_in_group, positions, alive, occupant, walls, masks):
-    """``masks[b, i, a]``: move ``a`` leads to a free cell on the map (stay always), attack ``a`` aims at
-    an agent it can hit; actions beyond the slot's type's are False. (The tables come one by one: as one
-    tuple argument Numba reloads their arrays in the loop.)"""
+def write_action_masks(
+    slot_type, slot_group, n_moves, n_actions, stay, action_dx, action_dy, attack_in_group, widths, positions, alive, occupant, walls, masks
+):  # fmt: skip
+    """``masks[b, i, a]``: move ``a`` leads to a free cell on the map (stay always; a wider body: a free
+    area, ``rules.body_fits``), attack ``a`` aims at an agent it can hit; actions beyond the slot's
+    type's are False. (The tables come one by one: as one tuple argument Numba reloads their arrays in the loop.)"""
     n_battles, n_agents = alive.shape
     size = walls.shape[1]
     for agent in prange(n_battles * n_agents):
@@ -375,7 +408,9 @@ def write_action_masks(slot_type, slot_group, n_moves, n_actions, stay, action_d
             if not (0 <= to_x < size and 0 <= to_y < size):
                 continue
             other = occupant[battle, to_y, to_x]
-            if action < n_moves[kind]:
+            if action < n_moves[kind] and widths[kind] > 1:
+                mask[action] = action == stay[kind] or body_fits(battle, slot, to_x, to_y, widths[kind], walls, occupant)
+            elif action < n_moves[kind]:
                 mask[action] = action == stay[kind] or (not walls[battle, to_y, to_x] and other == EMPTY)
             else:
                 mask[action] = other != EMPTY and (slot_group[other] != slot_group[slot] or attack_in_group[kind])
@@ -390,14 +425,15 @@ def action_masks(state: GridState, game: Game, tables, walls: np.ndarray) -> np.
     masks = np.empty((*state.alive.shape, game.max_actions), dtype=bool)
     t = tables
     write_action_masks(
-        t.slot_type, t.slot_group, t.n_moves, t.n_actions, t.stay, t.action_dx, t.action_dy, t.attack_in_group,
+        t.slot_type, t.slot_group, t.n_moves, t.n_actions, t.stay, t.action_dx, t.action_dy, t.attack_in_group, t.widths,
         state.positions, state.alive, state.occupant, walls, masks,
     )  # fmt: skip
     return masks
 
 
 def state_map(state: GridState, game: Game, tables, walls: np.ndarray, battle: int) -> np.ndarray:
-    """``[H, W, 1 + 2 G]`` float32 indexed [y, x]: walls, then per group (in group order) presence and hp / max_hp."""
+    """``[H, W, 1 + 2 G]`` float32 indexed [y, x]: walls, then per group (in group order) presence and hp / max_hp,
+    at each agent's position only (a 2 x 2 body's top-left cell, as MAgent2's ``state()``)."""
     out = np.zeros((game.map_size, game.map_size, 1 + 2 * game.n_groups), dtype=np.float32)
     out[..., 0] = walls
     slot = np.flatnonzero(state.alive[battle])

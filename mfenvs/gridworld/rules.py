@@ -25,6 +25,7 @@ the NumPy rules it replaced (tests/mfenvs/battle/test_golden.py).
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import prange
 
@@ -87,7 +88,7 @@ def find_attacks(
 @kernel
 def resolve_attacks(
     battle, slot_type, slot_group, max_hp, damage, kill_supply, step_reward, attack_penalty, dead_penalty, kill_reward,
-    n_moves, hit_reward, kill_bonus, victim_reward, joint_reward, has_joint, hp, alive, occupant, positions, last_hits,
+    n_moves, hit_reward, kill_bonus, victim_reward, joint_reward, has_joint, widths, hp, alive, occupant, positions, last_hits,
     last_deaths, kills, rewards, actions, victims, turns,
 ):  # fmt: skip
     """Apply game ``battle``'s attacks one at a time in the order of their ``turns``; write its rewards.
@@ -136,7 +137,7 @@ def resolve_attacks(
             alive[battle, victim] = False
             hp[battle, victim] = 0.0
             last_deaths[battle, victim] = True
-            occupant[battle, positions[battle, victim, 1], positions[battle, victim, 0]] = EMPTY
+            clear_body(battle, occupant, positions[battle, victim, 0], positions[battle, victim, 1], widths[slot_type[victim]])
             kind = slot_type[attacker]
             hp[battle, attacker] = min(hp[battle, attacker] + kill_supply[slot_type[victim]], max_hp[kind])
         else:
@@ -161,8 +162,18 @@ def resolve_attacks(
             rewards[battle, slot] = dead_penalty[slot_type[slot]]
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def clear_body(battle, occupant, x, y, width):
+    """Free the ``width`` x ``width`` cells of a body whose top-left cell is ``(x, y)`` (MAgent's ``clear_area``)."""
+    occupant[battle, y, x] = EMPTY
+    if width > 1:
+        for dy in range(width):
+            for dx in range(width):
+                occupant[battle, y + dy, x + dx] = EMPTY
+
+
 @kernel
-def recover(battle, slot_type, recovery, max_hp, dead_penalty, hp, alive, occupant, positions, last_deaths, rewards):
+def recover(battle, slot_type, recovery, max_hp, dead_penalty, widths, hp, alive, occupant, positions, last_deaths, rewards):
     """Every living agent regains its type's ``step_recover`` hp, capped at its ``hp`` (after attacks, before moves).
 
     A negative ``step_recover`` is starvation (MAgent's ``Agent::starve``): an agent whose hp drops below
@@ -177,7 +188,7 @@ def recover(battle, slot_type, recovery, max_hp, dead_penalty, hp, alive, occupa
                 hp[battle, slot] = 0.0
                 last_deaths[battle, slot] = True
                 rewards[battle, slot] = dead_penalty[kind]
-                occupant[battle, positions[battle, slot, 1], positions[battle, slot, 0]] = EMPTY
+                clear_body(battle, occupant, positions[battle, slot, 0], positions[battle, slot, 1], widths[kind])
 
 
 @kernel
@@ -207,13 +218,18 @@ def move_order(battle, positions, n_bands, bandwidth):
 
 
 @kernel
-def resolve_moves(battle, slot_type, n_moves, stay, action_dx, action_dy, alive, occupant, positions, actions, walls, n_bands, bandwidth):
+def resolve_moves(
+    battle, slot_type, n_moves, stay, action_dx, action_dy, widths, alive, occupant, positions, actions, walls, n_bands, bandwidth
+):
     """Apply game ``battle``'s moves one at a time: in slot order (group by group, in index order) or,
     on a large map (``n_bands`` > 0), in MAgent's order of x-bands (``move_order``).
 
     A move goes straight to its destination (the cells in between do not matter) and succeeds iff
     that cell is on the map, not a wall and empty at that moment: a cell vacated earlier in the order
-    is free, the first of several agents heading for one cell wins, swaps fail.
+    is free, the first of several agents heading for one cell wins, swaps fail. A body wider than 1
+    (``widths``) moves its top-left cell so, when every cell of the destination area is on the map,
+    not a wall and empty or its own (MAgent's ``is_blank_area(..., self)``); it then leaves its old
+    cells and fills the new ones (``clear_area``, ``fill_area``).
     """
     size = walls.shape[1]
     n_agents = alive.shape[1]
@@ -226,12 +242,36 @@ def resolve_moves(battle, slot_type, n_moves, stay, action_dx, action_dy, alive,
             continue
         x, y = positions[battle, slot, 0], positions[battle, slot, 1]
         to_x, to_y = x + action_dx[kind, action], y + action_dy[kind, action]
-        if not (0 <= to_x < size and 0 <= to_y < size) or walls[battle, to_y, to_x] or occupant[battle, to_y, to_x] != EMPTY:
-            continue
-        occupant[battle, y, x] = EMPTY
-        occupant[battle, to_y, to_x] = slot
+        width = widths[kind]
+        if width == 1:
+            if not (0 <= to_x < size and 0 <= to_y < size) or walls[battle, to_y, to_x] or occupant[battle, to_y, to_x] != EMPTY:
+                continue
+            occupant[battle, y, x] = EMPTY
+            occupant[battle, to_y, to_x] = slot
+        else:
+            if not body_fits(battle, slot, to_x, to_y, width, walls, occupant):
+                continue
+            clear_body(battle, occupant, x, y, width)
+            for dy in range(width):
+                for dx in range(width):
+                    occupant[battle, to_y + dy, to_x + dx] = slot
         positions[battle, slot, 0] = to_x
         positions[battle, slot, 1] = to_y
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def body_fits(battle, slot, x, y, width, walls, occupant):
+    """Whether a ``width`` x ``width`` body of ``slot`` fits with its top-left cell at ``(x, y)``: every cell
+    on the map, not a wall, and empty or the body's own (MAgent's ``is_blank_area(x, y, w, h, self)``)."""
+    size = walls.shape[1]
+    if not (0 <= x and 0 <= y and x + width <= size and y + width <= size):
+        return False
+    for dy in range(width):
+        for dx in range(width):
+            other = occupant[battle, y + dy, x + dx]
+            if walls[battle, y + dy, x + dx] or (other != EMPTY and other != slot):
+                return False
+    return True
 
 
 @kernel
@@ -258,14 +298,14 @@ def check_episode_end(battle, n_groups, slot_group, alive, terminated, steps, ma
 def step_battles(
     slot_type, slot_group, max_hp, damage, recovery, kill_supply, step_reward, attack_penalty, dead_penalty,
     kill_reward, attack_in_group, n_moves, n_actions, stay, action_dx, action_dy, hit_reward, kill_bonus,
-    victim_reward, joint_reward, has_joint, view_sizes, n_groups, max_cycles, n_bands, bandwidth, walls, actions, victims, first_attack, order,
+    victim_reward, joint_reward, has_joint, view_sizes, widths, n_groups, max_cycles, n_bands, bandwidth, walls, actions, victims, first_attack, order,
     positions, hp, alive, occupant, last_actions, last_rewards, last_hits, last_deaths, steps, kills, done,
     rewards, terminated, truncated,
 ):  # fmt: skip
     """One step of every running game (in parallel over games); finished games stay as they are
     and get zero rewards.
 
-    The first 22 arguments are the game's ``Tables``, field by field (``step_battles(*tables, ...)``;
+    The first 23 arguments are the game's ``Tables``, field by field (``step_battles(*tables, ...)``;
     as one tuple argument the rules ran several times slower). ``victims`` and ``first_attack`` come
     from ``find_attacks`` (``first_attack[b]``: the index of game ``b``'s first attack among all
     games' attacks), ``order`` from the generator; ``n_bands`` and ``bandwidth`` MAgent's large-map
@@ -286,12 +326,12 @@ def step_battles(
         turns = order[first_attack[battle] : first_attack[battle + 1]]
         resolve_attacks(
             battle, slot_type, slot_group, max_hp, damage, kill_supply, step_reward, attack_penalty, dead_penalty,
-            kill_reward, n_moves, hit_reward, kill_bonus, victim_reward, joint_reward, has_joint, hp, alive, occupant,
+            kill_reward, n_moves, hit_reward, kill_bonus, victim_reward, joint_reward, has_joint, widths, hp, alive, occupant,
             positions, last_hits, last_deaths, kills, rewards, actions, victims, turns,
         )  # fmt: skip
-        recover(battle, slot_type, recovery, max_hp, dead_penalty, hp, alive, occupant, positions, last_deaths, rewards)
+        recover(battle, slot_type, recovery, max_hp, dead_penalty, widths, hp, alive, occupant, positions, last_deaths, rewards)
         resolve_moves(
-            battle, slot_type, n_moves, stay, action_dx, action_dy, alive, occupant, positions, actions, walls, n_bands, bandwidth
+            battle, slot_type, n_moves, stay, action_dx, action_dy, widths, alive, occupant, positions, actions, walls, n_bands, bandwidth
         )
         for slot in range(n_agents):
             last_rewards[battle, slot] = rewards[battle, slot]

@@ -148,7 +148,7 @@ class SingleGame:
         width = array.shape[-1]
         for slots, crop, n_channels, n_actions in self._layout:
             if columns == "channels":
-                cut = n_channels < width or crop.start > 0
+                cut = n_channels < width or crop.stop - crop.start < array.shape[1]  # a smaller window: cut to it
                 rows += list(array[slots, crop, crop, :n_channels] if cut else array[slots])
             else:
                 rows += list(array[slots, :n_actions] if n_actions < width else array[slots])

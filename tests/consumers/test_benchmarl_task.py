@@ -256,3 +256,37 @@ def test_gather_task_trains_the_omnivores_alone(tmp_path):
     assert info["gather/games_ended"] == float(done.sum()) == 2.0
     assert info["gather/food_eaten"] == pytest.approx(batch["next", "kills"][done][:, 1].to(torch.float32).mean().item())
     assert 0 < info["gather/omnivores_alive"] <= 495
+
+
+@pytest.mark.parametrize(
+    "algorithm, opponent, learner",
+    [(MappoConfig, "none", "predator"), (IppoConfig, "random", "prey")],
+    ids=["mappo-both-learn", "ippo-prey-learn"],
+)
+def test_adversarial_pursuit_task_trains_a_policy_per_magent2_group(algorithm, opponent, learner, tmp_path):
+    torch.set_num_threads(1)
+    assert BattleTask.ADVERSARIAL_PURSUIT.get_task().config == {
+        "map_size": 45, "max_cycles": 500, "tag_penalty": -0.2, "opponent": "none", "learner": "predator",
+    }  # fmt: skip  (BenchMARL's own conf/task/magent/adversarial_pursuit.yaml)
+    with pytest.raises(ValueError, match="learner"):
+        BattleTask.ADVERSARIAL_PURSUIT.get_task({"learner": "wolf"})
+    task = BattleTask.ADVERSARIAL_PURSUIT.get_task({"map_size": 20, "max_cycles": 10, "opponent": opponent, "learner": learner})
+    env = task.get_env_fun(2, False, 0, "cpu")()
+    check_env_specs(env)
+    assert env.base_env.__class__.__name__ == "AdversarialPursuitEnv"
+    groups = ["predator", "prey"] if opponent == "none" else [learner]
+    assert list(env.group_map) == groups
+    n_actions, n_agents = {"predator": 13, "prey": 9}, {"predator": 5, "prey": 10}
+    sizes = {"predator": 10 * 10 * 5 + 26 + 13, "prey": 9 * 9 * 5 + 22 + 9}  # view, features, mean action
+    experiment = tiny_experiment(task, algorithm, tmp_path)
+    before = {group: [p.detach().clone() for p in experiment.losses[group].parameters()] for group in groups}
+    experiment.run()
+    for group in groups:  # every group's own networks were trained
+        assert any(not torch.equal(old, new) for old, new in zip(before[group], experiment.losses[group].parameters())), group
+    td = experiment.policy(env.reset())
+    for group in groups:
+        assert td[group, "observation"].shape == (2, n_agents[group], sizes[group])
+        action = td[group, "action"]
+        assert action.shape == (2, n_agents[group]) and 0 <= action.min() and action.max() < n_actions[group]
+    batch = env.rollout(12, break_when_any_done=False)  # every game is truncated at step 10
+    assert task.log_info(batch) == {"adversarial_pursuit/games_ended": 2.0}

@@ -85,6 +85,14 @@ ENV_KWARG_SETS: dict[str, list[dict[str, Any]]] = {
         {"minimap_mode": True, "extra_features": True, "dead_agents": "absorb", "action_mask": True, "max_cycles": 8},
         {"extra_features": True, "mean_action_radius": None, "view_dtype": "float16", "attack_food_reward": 2.0, "max_cycles": 8},
     ],
+    # MAgent2's smallest map with a predator (9: 1 predator, 2 prey, 2 walls), random maps with every
+    # flag and the default (45: 25 predators, 50 prey); nothing dies, so every episode runs to max_cycles
+    "adversarial_pursuit": [
+        {"map_size": 9, "max_cycles": 40},
+        {"map_size": 20, "minimap_mode": True, "extra_features": True, "dead_agents": "absorb", "action_mask": True, "max_cycles": 30},
+        {"map_size": 20, "extra_features": True, "mean_action_radius": None, "view_dtype": "float16", "tag_penalty": -0.5, "max_cycles": 30},
+        {"max_cycles": 15},
+    ],
 }
 
 

@@ -17,9 +17,10 @@ MAX_CYCLES = 3
 
 
 def random_actions(env, seed: int) -> dict[str, int]:
-    n_actions = int(env.action_space(env.possible_agents[0]).n)
+    # each agent's own action count (groups differ in tiger-deer and adversarial pursuit)
+    highs = [int(env.action_space(agent).n) for agent in env.agents]
     rng = np.random.default_rng(seed)
-    return dict(zip(env.agents, rng.integers(0, n_actions, size=len(env.agents)).tolist()))
+    return dict(zip(env.agents, rng.integers(0, highs, size=len(env.agents)).tolist()))
 
 
 def with_first(actions: dict[str, Any], value: Any) -> dict[str, Any]:
@@ -190,10 +191,10 @@ def test_bad_ising_arguments(kwargs, error, message):
 # == the AEC API (``env()``): the same contract, one action at a time (issue 14) ======================
 def play_aec_cycle(env, seed: int) -> None:
     """Step every agent of the current cycle once with a valid action (``None`` for done agents)."""
-    n_actions = int(env.action_space(env.possible_agents[0]).n)
     rng = np.random.default_rng(seed)
     for _ in range(len(env.agents)):
         _, _, terminated, truncated, _ = env.last()
+        n_actions = int(env.action_space(env.agent_selection).n)  # the acting agent's own action count
         env.step(None if terminated or truncated else int(rng.integers(n_actions)))
 
 

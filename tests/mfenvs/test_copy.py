@@ -44,11 +44,12 @@ def test_a_copy_made_mid_episode_continues_like_the_original(env_case, how):
     rollout(env, seed=3, action_seed=2, n_steps=7)
     twin = COPIES[how](env)
     rng_state = np.random.default_rng(8)
-    n_actions = int(env.action_space(env.possible_agents[0]).n)
+    n_actions = {agent: int(env.action_space(agent).n) for agent in env.possible_agents}  # each agent's own
     for _ in range(40):
         if not env.agents:
             assert data_equivalence(env.reset(seed=9), twin.reset(seed=9), exact=True)
-        actions = dict(zip(env.agents, rng_state.integers(0, n_actions, size=len(env.agents)).tolist()))
+        highs = [n_actions[agent] for agent in env.agents]
+        actions = dict(zip(env.agents, rng_state.integers(0, highs, size=len(env.agents)).tolist()))
         assert data_equivalence(env.step(actions), twin.step(dict(actions)), exact=True)
         assert data_equivalence(env.state(), twin.state(), exact=True)
 

@@ -15,12 +15,14 @@ N_STEPS = 100
 def rollout(env, seed: int, action_seed: int, n_steps: int = N_STEPS) -> list:
     """Reset with ``seed`` and play ``n_steps`` steps of seeded random actions; return every output."""
     rng = np.random.default_rng(action_seed)
-    n_actions = int(env.action_space(env.possible_agents[0]).n)
+    # each agent's own action count (groups differ in tiger-deer and adversarial pursuit)
+    n_actions = {agent: int(env.action_space(agent).n) for agent in env.possible_agents}
     trajectory = [env.reset(seed=seed), env.state()]
     for _ in range(n_steps):
         if not env.agents:
             trajectory.append(env.reset())
-        actions = dict(zip(env.agents, rng.integers(0, n_actions, size=len(env.agents)).tolist()))
+        highs = [n_actions[agent] for agent in env.agents]
+        actions = dict(zip(env.agents, rng.integers(0, highs, size=len(env.agents)).tolist()))
         trajectory.append(env.step(actions))
         trajectory.append(env.state())
     return trajectory

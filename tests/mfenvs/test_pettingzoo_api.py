@@ -50,8 +50,9 @@ CONTRACT_WARNINGS = (
 #: units have 9 actions, its ranged 25, and with ``extra_features`` observations of 29 and 45 channels).
 #: For them the checkers' "different sizes / shapes" warnings are the layout, not a broken contract;
 #: tests/mfenvs/combined_arms checks each group's spaces. Tiger-deer's deer see 3 x 3 and have 5 actions,
-#: its tigers 9 x 9 and 9 (tests/mfenvs/tiger_deer).
-PER_GROUP_SPACES = {"combined_arms", "tiger_deer"}
+#: its tigers 9 x 9 and 9 (tests/mfenvs/tiger_deer). Adversarial pursuit's predators see 10 x 10 and
+#: have 13 actions, its prey 9 x 9 and 9 (tests/mfenvs/adversarial_pursuit).
+PER_GROUP_SPACES = {"combined_arms", "tiger_deer", "adversarial_pursuit"}
 SPACE_WARNINGS = (
     "Agents have different observation space sizes",
     "Agents have different action space sizes",

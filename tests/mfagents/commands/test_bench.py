@@ -170,3 +170,15 @@ def test_bench_times_gather_through_both_apis(capsys):
     # agent-steps count the omnivores only: at most 495 per game-step
     for row in (parallel, batched):
         assert row["agent_steps_per_s"] <= 495 * row["env_steps_per_s"] * (1 + 1e-9)
+
+
+def test_bench_times_adversarial_pursuit_through_both_apis(capsys):
+    """Predators draw from their 13 actions, prey from their 9: a predator's tag for a prey would raise."""
+    assert cli.main(["bench", "adversarial_pursuit", "--seconds", "0.05"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    rows = [(row["env"], row["workload"], row["agents"]) for row in summary["results"]]
+    assert rows == [
+        ("adversarial_pursuit", "PettingZoo parallel API", 75),
+        ("adversarial_pursuit", f"batched core, B={bench.BENCH_BATTLES}", 75),
+    ]
+    assert all(row["agent_steps_per_s"] > 0 for row in summary["results"])

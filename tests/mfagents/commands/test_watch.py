@@ -111,6 +111,26 @@ def test_gather_is_watched_with_its_food_and_omnivores(tmp_path, capsys):
         WatchSession("gather", {"omnivore": str(tmp_path)})
 
 
+def test_adversarial_pursuit_is_watched_group_by_group_with_2_by_2_predators(tmp_path, capsys):
+    """Predators (13 actions) and prey (9) each play their own action set; the frames show both colours and the walls."""
+    video = tmp_path / "adversarial_pursuit.gif"
+    argv = ["watch", "adversarial_pursuit", "--policy", "random", "--record", str(video), "--max-steps", "6", "--env-kwarg", "map_size=20"]
+    assert cli.main(argv) == 0
+    summary = last_json_line(capsys.readouterr().out)
+    assert [summary[group] for group in ("predator", "prey")] == ["random"] * 2
+    assert summary["frames"] == 7 and "predator_tags" in summary["results"]
+    frame = iio.imread(video, index=0)[..., :3]
+    colours, counts = np.unique(frame.reshape(-1, 3), axis=0, return_counts=True)
+    shown = dict(zip(map(tuple, colours.tolist()), counts.tolist()))
+    for colour in (palette.GROUP_COLOURS["predator"], palette.GROUP_COLOURS["prey"], palette.WALL):
+        assert colour in shown, colour
+    # 5 predators of 4 cells each, 10 prey of 1 (map 20): the predators' colour covers about twice the prey's
+    # (1 x 1 predators would cover half; the legend swatches and grid lines blur the exact count)
+    assert 1.5 < shown[palette.GROUP_COLOURS["predator"]] / shown[palette.GROUP_COLOURS["prey"]] < 2.5
+    with pytest.raises(ValueError, match="adversarial_pursuit is not supported yet by mfzoo's training, evaluation and arena"):
+        WatchSession("adversarial_pursuit", {g: str(tmp_path) for g in ("predator", "prey")})
+
+
 def test_an_episode_runs_to_its_end_and_keeps_its_last_state():
     # SuperSuit's vector env would reset a finished battle inside the last step; the session does not
     session = WatchSession("battle", {"red": "scripted", "blue": "random"}, seed=1, env_kwargs={"map_size": 16, "team_size": 4})

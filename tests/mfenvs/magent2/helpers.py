@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mfenvs.adversarial_pursuit import GROUPS as ADVERSARIAL_PURSUIT_GROUPS
+from mfenvs.adversarial_pursuit import AdversarialPursuitConfig, AdversarialPursuitCore
 from mfenvs.battle import BattleConfig, BattleCore
 from mfenvs.combined_arms import GROUPS as COMBINED_ARMS_GROUPS
 from mfenvs.combined_arms import CombinedArmsConfig, CombinedArmsCore
@@ -33,8 +35,9 @@ from mfenvs.gridworld.state import EMPTY
 from mfenvs.tiger_deer import GROUPS as TIGER_DEER_GROUPS
 from mfenvs.tiger_deer import TigerDeerConfig, TigerDeerCore
 
-Config = BattleConfig | CombinedArmsConfig | TigerDeerConfig | GatherConfig
-"""A game these helpers replay: Battle (and Battlefield, Battle's game on its map), combined arms, tiger-deer or gather."""
+Config = BattleConfig | CombinedArmsConfig | TigerDeerConfig | GatherConfig | AdversarialPursuitConfig
+"""A game these helpers replay: Battle (and Battlefield, Battle's game on its map), combined arms, tiger-deer,
+gather or adversarial pursuit."""
 
 REPLAY_SCRIPT = Path(__file__).with_name("replay_in_magent2.py")
 
@@ -74,9 +77,12 @@ class Episode:
 
 
 def make_core(config: Config) -> GridCore:
-    """Our engine on ``config``: a ``BattleCore``, a ``CombinedArmsCore``, a ``TigerDeerCore`` or a ``GatherCore``."""
+    """Our engine on ``config``: a ``BattleCore``, a ``CombinedArmsCore``, a ``TigerDeerCore``, a ``GatherCore``
+    or an ``AdversarialPursuitCore``."""
     if isinstance(config, GatherConfig):
         return GatherCore(config, observe_passive=True)  # the food's views too, to compare them
+    if isinstance(config, AdversarialPursuitConfig):
+        return AdversarialPursuitCore(config)
     if isinstance(config, TigerDeerConfig):
         return TigerDeerCore(config)
     return BattleCore(config) if isinstance(config, BattleConfig) else CombinedArmsCore(config)
@@ -85,6 +91,8 @@ def make_core(config: Config) -> GridCore:
 def groups_of(config: Config) -> tuple[str, ...]:
     if isinstance(config, GatherConfig):
         return GATHER_GROUPS
+    if isinstance(config, AdversarialPursuitConfig):
+        return ADVERSARIAL_PURSUIT_GROUPS
     if isinstance(config, TigerDeerConfig):
         return TIGER_DEER_GROUPS
     return ("red", "blue") if isinstance(config, BattleConfig) else COMBINED_ARMS_GROUPS
@@ -94,6 +102,8 @@ def game_of(config: Config) -> str:
     """MAgent2's ``get_config`` module of ``config``'s game."""
     if isinstance(config, GatherConfig):
         return "gather"
+    if isinstance(config, AdversarialPursuitConfig):
+        return "adversarial_pursuit"
     if isinstance(config, TigerDeerConfig):
         return "tiger_deer"
     return "battle" if isinstance(config, BattleConfig) else "combined_arms"
@@ -101,7 +111,8 @@ def game_of(config: Config) -> str:
 
 def replay_in_magent2(tmp_path: Path, config: Config, actions: np.ndarray, view_groups: list[int] | None = None) -> Episode:
     """Replay ``actions`` ``[T, N]`` on ``config``'s placement and walls in MAgent2's engine (its
-    ``battle.get_config``, ``combined_arms.get_config``, ``tiger_deer.get_config`` or ``gather.get_config``).
+    ``battle.get_config``, ``combined_arms.get_config``, ``tiger_deer.get_config``, ``gather.get_config`` or
+    ``adversarial_pursuit.get_config``).
 
     ``view_groups``: record the views of these groups' agents only (gather's 2,272 food on its 200 x 200
     map would take 12 MB a step); every group's if None."""
@@ -118,6 +129,8 @@ def replay_in_magent2(tmp_path: Path, config: Config, actions: np.ndarray, view_
     if isinstance(config, GatherConfig):
         names = ("step_reward", "attack_penalty", "dead_penalty", "attack_food_reward")
         spec["reward_args"] = {name: getattr(config, name) for name in names}
+    if isinstance(config, AdversarialPursuitConfig):
+        spec["reward_args"] = {"tag_penalty": config.tag_penalty}
     if view_groups is not None:
         spec["view_groups"] = list(view_groups)
     spec_path, out_path = tmp_path / "spec.json", tmp_path / "magent2.npz"

@@ -10,7 +10,9 @@ interior walls ``[(x, y)]``, each group's start cells ``[[(x, y)]]`` and the act
 ``combined_arms.get_config`` with its four groups, ``"tiger_deer"`` its ``tiger_deer.get_config`` (deer and
 tigers, each with its own view: the deer's 3 x 3 is recorded at the centre of the tigers' 9 x 9), ``"gather"``
 its ``gather.get_config`` (food, given action 0, and omnivores; ``"view_groups"``: record only these groups'
-views, in agent id order). The engine is driven as MAgent2's PettingZoo
+views, in agent id order), ``"adversarial_pursuit"`` its ``adversarial_pursuit.get_config`` (2 x 2 predators
+placed by their top-left cell, and prey; the prey's 9 x 9 view is recorded at offset 0 of the predators'
+10 x 10, as our core's). The engine is driven as MAgent2's PettingZoo
 wrapper drives it (``magent_env.step``): set each group's actions, ``step``, read the observations,
 rewards and alive flags, then ``clear_dead``; but with every group's own actions from the first step
 (the wrapper plays group 0's actions for every group on the first step after a reset, a bug).
@@ -42,6 +44,8 @@ def main(spec_path: str, out_path: str) -> None:
         reward_args = {"tiger_step_recover": -0.1, "deer_attacked": -0.1}
     elif game == "gather":
         reward_args = {"step_reward": -0.01, "attack_penalty": -0.1, "dead_penalty": -1.0, "attack_food_reward": 0.5}
+    elif game == "adversarial_pursuit":
+        reward_args = {"tag_penalty": -0.2}
     else:
         reward_args = {"step_reward": -0.005, "dead_penalty": -0.1, "attack_penalty": -0.1, "attack_opponent_reward": 0.2}
     reward_args.update(spec.get("reward_args", {}))

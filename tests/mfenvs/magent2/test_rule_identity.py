@@ -16,6 +16,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from mfenvs.adversarial_pursuit import AdversarialPursuitConfig
+from mfenvs.adversarial_pursuit.game import reward_rules as pursuit_reward_rules
+from mfenvs.adversarial_pursuit.game import unit_types as pursuit_unit_types
 from mfenvs.battle import BattleConfig
 from mfenvs.battle.config import ID_BITS, N_ACTIONS
 from mfenvs.battlefield import battlefield_config, start_cells as battlefield_start_cells, wall_cells
@@ -469,6 +472,158 @@ def test_tiger_deer_spaces_are_magent2s(tmp_path, map_size):
     for minimap_mode in (False, True):
         for extra_features in (False, True):
             env = tiger_deer_v0.parallel_env(map_size=map_size, minimap_mode=minimap_mode, extra_features=extra_features)
+            expected = theirs[f"{minimap_mode},{extra_features}"]
+            assert env.possible_agents == list(expected["observations"])
+            assert {agent: list(env.observation_space(agent).shape) for agent in env.possible_agents} == expected["observations"]
+            assert {agent: int(env.action_space(agent).n) for agent in env.possible_agents} == expected["actions"]
+            if not extra_features:
+                assert list(env.state_space.shape) == expected["state"]
+
+
+# -- adversarial pursuit (MAgent2's adversarial_pursuit_v4): 2 x 2 predators, zero-damage tags, random map ----
+def pursuit_from_magent2(tmp_path, map_size: int, **changes) -> AdversarialPursuitConfig:
+    """A config with MAgent2's own walls and start cells (a predator's: its top-left) after its ``reset(seed=0)``."""
+    walls, (predators, prey) = magent2_layout(tmp_path, "adversarial_pursuit_v4", map_size)
+    interior = walls.copy()
+    interior[[0, -1], :] = interior[:, [0, -1]] = False
+    ys, xs = np.nonzero(interior)
+    positions = {"predator": [tuple(c) for c in predators.tolist()], "prey": [tuple(c) for c in prey.tolist()]}
+    return AdversarialPursuitConfig(
+        map_size=map_size, positions=positions, walls=list(zip(xs.tolist(), ys.tolist())), max_cycles=10**6, **changes
+    )
+
+
+def pursuit_events(config: AdversarialPursuitConfig, ours: Episode) -> dict[str, int]:
+    """What the episode exercised: tags (a predator's +1 - 0.2), prey tagged by one and by several
+    predators at once, misses, predators' and prey's moves, and blocked predator moves."""
+    n_predators = config.group_counts[0]
+    predator_rewards, prey_rewards = ours.rewards[1:, :n_predators], ours.rewards[1:, n_predators:]
+    moved = np.any(ours.positions[1:] != ours.positions[:-1], axis=2)
+    return {
+        "tags": int((np.abs(predator_rewards - (1 + config.tag_penalty)) < 1e-6).sum()),
+        "misses": int((np.abs(predator_rewards - config.tag_penalty) < 1e-6).sum()),
+        "prey tagged": int((prey_rewards < -0.5).sum()),
+        "prey tagged twice": int((prey_rewards < -1.5).sum()),
+        "predator moves": int(moved[:, :n_predators].sum()),
+        "prey moves": int(moved[:, n_predators:].sum()),
+    }
+
+
+#: Predators (2 x 2, by their top-left cells) among prey on a 14 x 14 map with a wall segment: every
+#: predator starts with prey in its ring, and some prey between two predators.
+PACK = {
+    "predator": [(2, 2), (6, 2), (2, 7), (6, 7), (10, 4)],
+    "prey": [(4, 2), (5, 3), (2, 4), (3, 5), (8, 3), (9, 5), (4, 7), (5, 8), (2, 9), (8, 8), (12, 6), (11, 11), (4, 11)],
+}
+PACK_WALLS = [(12, y) for y in range(1, 4)] + [(7, 11), (8, 11), (1, 6)]
+
+
+@pytest.mark.parametrize("minimap_mode", [False, True])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_pursuit_matches_magent2_in_a_pack(tmp_path, minimap_mode, seed):
+    """Predators among prey: tags (+0.8, the prey -1 per tagger), misses (-0.2), 2 x 2 moves and collisions, walls."""
+    config = AdversarialPursuitConfig(map_size=14, positions=PACK, walls=PACK_WALLS, minimap_mode=minimap_mode, max_cycles=10**6)
+    actions = scripted_actions(config, 200, seed=seed, attack_share=0.4, focus=0.6, hunt=0.4)
+    assert len(actions) == 200, "nothing dies in adversarial pursuit: the script plays every step"
+    ours = check(tmp_path, config, actions)
+    events = pursuit_events(config, ours)
+    assert events["tags"] >= 50 and events["misses"] >= 50 and events["prey tagged twice"] >= 1, events
+    assert events["predator moves"] >= 50 and events["prey moves"] >= 200, events
+
+
+@pytest.mark.parametrize("minimap_mode", [False, True])
+def test_pursuit_matches_magent2_on_its_own_map(tmp_path, minimap_mode):
+    """MAgent2's own random map at its default size (60 walls, 25 predators, 50 prey), predators hunting."""
+    config = pursuit_from_magent2(tmp_path, 45, minimap_mode=minimap_mode)
+    actions = scripted_actions(config, 150, seed=0, attack_share=0.3, focus=0.9, hunt=0.7)
+    ours = check(tmp_path, config, actions)
+    events = pursuit_events(config, ours)
+    assert events["tags"] >= 30 and events["predator moves"] >= 300, events
+
+
+def test_pursuit_on_a_large_map_matches_magent2(tmp_path):
+    """MAgent2's map at 120 (432 walls, 180 predators, 360 prey): moves in MAgent's x-band order, tags."""
+    config = pursuit_from_magent2(tmp_path, 120)
+    actions = scripted_actions(config, 100, seed=1, attack_share=0.3, focus=0.9, hunt=0.7)
+    ours = check(tmp_path, config, actions)
+    events = pursuit_events(config, ours)
+    assert events["tags"] >= 50 and events["predator moves"] >= 1000, events
+
+
+def test_pursuit_with_another_tag_penalty_matches_magent2(tmp_path):
+    """MAgent2's one reward argument away from its default."""
+    config = AdversarialPursuitConfig(map_size=14, positions=PACK, walls=PACK_WALLS, tag_penalty=-0.7, max_cycles=10**6)
+    actions = scripted_actions(config, 60, seed=3, attack_share=0.5, focus=0.5, hunt=0.3)
+    check(tmp_path, config, actions)
+
+
+def _predators_of_width_one(config):
+    predator, prey = pursuit_unit_types(config)
+    return replace(predator, width=1), prey
+
+
+def _without_the_prey_rule(config):
+    return pursuit_reward_rules(config)[:1]
+
+
+@pytest.mark.parametrize(
+    "name, patch, symptom",
+    [("unit_types", _predators_of_width_one, "positions|views|rewards|hp"), ("reward_rules", _without_the_prey_rule, "rewards")],
+)
+def test_the_pursuit_tests_see_each_rule(tmp_path, monkeypatch, name, patch, symptom):
+    """Our engine with 1 x 1 predators, or without the prey's -1, is not MAgent2's on the pack episode."""
+    from mfenvs.adversarial_pursuit import game
+
+    config = AdversarialPursuitConfig(map_size=14, positions=PACK, walls=PACK_WALLS, max_cycles=10**6)
+    actions = scripted_actions(config, 100, seed=0, attack_share=0.4, focus=0.6, hunt=0.4)
+    theirs = replay_in_magent2(tmp_path, config, actions)
+    monkeypatch.setattr(game, name, patch)
+    core = make_core(config)
+    with pytest.raises(AssertionError, match=symptom):
+        assert_same_episode(replay_in_ours(config, actions), theirs, False, core.tables.n_actions[core.tables.slot_type])
+
+
+def test_the_pursuit_large_map_test_sees_the_band_order(tmp_path, monkeypatch):
+    """With the moves in plain slot order, the large-map pursuit episode above is not MAgent2's."""
+    from mfenvs.gridworld.game import Game
+
+    config = pursuit_from_magent2(tmp_path, 120)
+    actions = scripted_actions(config, 100, seed=1, attack_share=0.3, focus=0.9, hunt=0.7)
+    theirs = replay_in_magent2(tmp_path, config, actions)
+    monkeypatch.setattr(Game, "move_bands", property(lambda self: (0, 0)))
+    core = make_core(config)
+    with pytest.raises(AssertionError, match="positions|alive|rewards|views|hp"):
+        assert_same_episode(replay_in_ours(config, actions), theirs, False, core.tables.n_actions[core.tables.slot_type])
+
+
+@pytest.mark.parametrize("map_size", [9, 45, 120])
+def test_pursuit_random_map_has_magent2s_counts(tmp_path, map_size):
+    """MAgent2's map after reset: as many interior walls, predators and prey as ours draws (the cells are random)."""
+    from mfenvs.adversarial_pursuit import AdversarialPursuitCore
+
+    walls, groups = magent2_layout(tmp_path, "adversarial_pursuit_v4", map_size)
+    config = AdversarialPursuitConfig(map_size=map_size)
+    core = AdversarialPursuitCore(config)
+    core.reset(seed=0)
+    assert [len(g) for g in groups] == list(config.group_counts)
+    assert int(walls.sum()) == int(core.wall_maps[0].sum())
+
+
+@pytest.mark.parametrize("map_size", [9, 45])
+def test_pursuit_spaces_are_magent2s(tmp_path, map_size):
+    """Every agent's observation shape and action count, and the state's unless extra_features, under each flag."""
+    import json
+    import subprocess
+
+    from mfenvs import adversarial_pursuit_v0
+    from tests.mfenvs.magent2.helpers import REPLAY_SCRIPT, magent2_python
+
+    out = tmp_path / "spaces.json"
+    subprocess.run([magent2_python(), str(REPLAY_SCRIPT), "--spaces", "adversarial_pursuit_v4", str(map_size), str(out)], check=True)
+    theirs = json.loads(out.read_text())
+    for minimap_mode in (False, True):
+        for extra_features in (False, True):
+            env = adversarial_pursuit_v0.parallel_env(map_size=map_size, minimap_mode=minimap_mode, extra_features=extra_features)
             expected = theirs[f"{minimap_mode},{extra_features}"]
             assert env.possible_agents == list(expected["observations"])
             assert {agent: list(env.observation_space(agent).shape) for agent in env.possible_agents} == expected["observations"]
