@@ -20,7 +20,8 @@ Run::
     python benchmarks/battle_learning.py                      # 3 seeds of MF-Q and IL: ~1 hour of one core per run
     python benchmarks/battle_learning.py --eval-only --write  # evaluate finished runs, update BENCHMARKS.md
     python benchmarks/battle_learning.py --algos mfac,ac --seeds 0,1 --write  # MF-AC and AC, their own section
-    python benchmarks/battle_learning.py --opponent pool:scripted=2,self=2,random=1 --rounds 1000 --checkpoint best --guard 0.8
+    python benchmarks/battle_learning.py --opponent pool:scripted=2,self=2,random=1 --rounds 2000 \
+        --algo-kwarg buffer_size=300000 --checkpoint best --guard 0.8     # the recipe candidate of issue 23
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from battle_zoo import EVAL_SEED, train_command, train_run, wall_time_s  # noqa:
 from mfagents.common.checkpoint import BEST_CHECKPOINT_NAME  # noqa: E402
 from mfagents.evaluation.stats import wilson_interval  # noqa: E402
 from mfagents.experiments.reproduce import mean_interval  # noqa: E402
+from mfagents.training.config import parse_key_values  # noqa: E402
 
 SECTION = "## Battle learning with the defaults (issue 10)"
 """The section of the default run (MF-Q and IL); other algorithm sets get their own (``section_title``)."""
@@ -90,6 +92,7 @@ def main() -> None:
     parser.add_argument("--eval-only", action="store_true", help="do not train: evaluate finished runs")
     parser.add_argument("--opponent", default=None, metavar="SPEC", help="mfzoo train --opponent (default: the defaults')")
     parser.add_argument("--rounds", type=int, default=None, help="mfzoo train --rounds (default: the defaults')")
+    parser.add_argument("--algo-kwarg", action="append", default=[], metavar="KEY=VALUE", help="mfzoo train --algo-kwarg (repeatable; default: the defaults')")
     parser.add_argument("--checkpoint", choices=("last", "best"), default="last", help="evaluate each run's last or best checkpoint (default: last)")
     parser.add_argument("--guard", type=float, default=None, metavar="RATE", help="exit 1 unless every seed wins >= RATE against scripted and every round against random")
     parser.add_argument("--write", action="store_true", help="write the tables into BENCHMARKS.md")
@@ -97,7 +100,7 @@ def main() -> None:
     algos = [a for a in args.algos.split(",") if a]
     seeds = [int(s) for s in args.seeds.split(",") if s]
     runs = {(algo, seed): args.runs / f"{algo}-s{seed}" for algo in algos for seed in seeds}
-    train_options = {"opponent": args.opponent, "rounds": args.rounds}
+    train_options = {"opponent": args.opponent, "rounds": args.rounds, "algo_kwargs": parse_key_values(args.algo_kwarg, "--algo-kwarg")}
     if not args.eval_only:
         for (algo, seed), run_dir in runs.items():
             train_run(algo, seed, run_dir, **train_options)

@@ -43,9 +43,12 @@ def train_command(algo: str, seed: int, out: Path) -> str:
     return f"mfzoo train battle --algo {algo} --seed {seed} --out {out}"
 
 
-def train_run(algo: str, seed: int, out: Path, opponent: str | None = None, rounds: int | None = None) -> dict[str, Any]:
-    """Train (or resume, or skip) the default run of ``algo`` (with another ``opponent`` / ``rounds`` if given);
-    return the last training summary."""
+def train_run(
+    algo: str, seed: int, out: Path, opponent: str | None = None, rounds: int | None = None,
+    algo_kwargs: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Train (or resume, or skip) the default run of ``algo`` (with another ``opponent`` / ``rounds`` / learner
+    settings if given); return the last training summary."""
     budget = resolve(RunConfig(env="battle", algo=algo, opponent=opponent, rounds=rounds)).rounds
     checkpoint = out / CHECKPOINT_NAME
     if checkpoint.exists():
@@ -56,7 +59,10 @@ def train_run(algo: str, seed: int, out: Path, opponent: str | None = None, roun
         print(f"{algo}: resuming {out} at round {done} of {budget}", flush=True)
     else:
         print(f"{algo}: {train_command(algo, seed, out)}", flush=True)
-    return mfagents.train("battle", algo, seed=seed, out=out, resume=checkpoint.exists(), progress_bar=True, opponent=opponent, rounds=rounds)
+    return mfagents.train(
+        "battle", algo, seed=seed, out=out, resume=checkpoint.exists(), progress_bar=True, opponent=opponent, rounds=rounds,
+        algo_kwargs=algo_kwargs,
+    )  # fmt: skip
 
 
 def wall_time_s(run_dir: Path) -> float:
