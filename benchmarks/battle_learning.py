@@ -185,8 +185,9 @@ def main() -> None:
 
 
 def train_flags(options: dict) -> str:
-    """`` --opponent X --rounds N`` for the options that were given."""
-    return "".join(f" --{key} {value}" for key, value in options.items() if value is not None)
+    """`` --opponent X --rounds N --algo-kwarg K=V`` for the options that were given."""
+    flags = "".join(f" --{key} {value}" for key, value in options.items() if value is not None and key != "algo_kwargs")
+    return flags + "".join(f" --algo-kwarg {key}={value}" for key, value in (options.get("algo_kwargs") or {}).items())
 
 
 if __name__ == "__main__":
