@@ -35,9 +35,10 @@ BENCHMARKS_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCHMARKS_DIR.parent))
 sys.path.insert(0, str(BENCHMARKS_DIR))
 
-import mfagents  # noqa: E402
 from _timing import machine_description, publish  # noqa: E402
 from battle_zoo import EVAL_SEED, train_command, train_run, wall_time_s  # noqa: E402
+
+import mfagents  # noqa: E402
 from mfagents.common.checkpoint import BEST_CHECKPOINT_NAME  # noqa: E402
 from mfagents.evaluation.stats import wilson_interval  # noqa: E402
 from mfagents.experiments.reproduce import mean_interval  # noqa: E402

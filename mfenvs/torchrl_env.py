@@ -69,31 +69,40 @@ from tensordict import TensorDict, TensorDictBase
 from torchrl.data import Bounded, Categorical, Composite, OneHot, Unbounded
 from torchrl.envs import EnvBase
 
+from mfenvs.adversarial_pursuit.core import AdversarialPursuitCore
+from mfenvs.adversarial_pursuit.env import (
+    observation_layout as adversarial_pursuit_layout,
+)
+from mfenvs.adversarial_pursuit.game import GROUPS as ADVERSARIAL_PURSUIT_GROUPS
+from mfenvs.adversarial_pursuit.game import AdversarialPursuitConfig
 from mfenvs.battle.config import N_ACTIONS, BattleConfig
 from mfenvs.battle.core import BattleCore, BattleOutput
 from mfenvs.battle.env import observation_layout
 from mfenvs.battlefield.game import battlefield_config
 from mfenvs.combined_arms.core import CombinedArmsCore
 from mfenvs.combined_arms.env import observation_layout as combined_arms_layout
-from mfenvs.combined_arms.game import SIDE_OF_GROUP, CombinedArmsConfig, combined_arms_game
-from mfenvs.gridworld.core import GridCore, GridOutput
+from mfenvs.combined_arms.game import (
+    SIDE_OF_GROUP,
+    CombinedArmsConfig,
+    combined_arms_game,
+)
 from mfenvs.common.adapter import ArrayCore, CoreOutput
 from mfenvs.common.validation import check_int
 from mfenvs.gather.core import GatherCore
 from mfenvs.gather.env import observation_layout as gather_layout
 from mfenvs.gather.game import GatherConfig
 from mfenvs.gaussian_squeeze.core import GaussianSqueezeConfig, GaussianSqueezeCore
-from mfenvs.adversarial_pursuit.core import AdversarialPursuitCore
-from mfenvs.adversarial_pursuit.env import observation_layout as adversarial_pursuit_layout
-from mfenvs.adversarial_pursuit.game import GROUPS as ADVERSARIAL_PURSUIT_GROUPS
-from mfenvs.adversarial_pursuit.game import AdversarialPursuitConfig
+from mfenvs.gridworld.core import GridCore, GridOutput
+from mfenvs.ising.core import IsingConfig, IsingCore
 from mfenvs.tiger_deer.core import TigerDeerCore
 from mfenvs.tiger_deer.env import observation_layout as tiger_deer_layout
 from mfenvs.tiger_deer.game import GROUPS as TIGER_DEER_GROUPS
 from mfenvs.tiger_deer.game import TigerDeerConfig
-from mfenvs.ising.core import IsingConfig, IsingCore
 
-__all__ = ["BattleEnv", "BattlefieldEnv", "CombinedArmsEnv", "GatherEnv", "GaussianSqueezeEnv", "IsingEnv", "Opponent"]
+__all__ = [
+    "AdversarialPursuitEnv", "BattleEnv", "BattlefieldEnv", "CombinedArmsEnv", "GatherEnv", "GaussianSqueezeEnv", "IsingEnv",
+    "Opponent", "TigerDeerEnv",
+]  # fmt: skip
 
 DONE_KEYS = ("done", "terminated", "truncated")
 
@@ -520,6 +529,29 @@ class _GridGroupsEnv(_GroupedEnv):
         return f"{type(self).__name__}(num_envs={self.batch_size[0]}, map_size={self.config.map_size}, {counts}, device={self.device})"
 
 
+def _grid_core(
+    core_type: type, layout: Any, config: Any, num_envs: int, threads: int | None, view_dtype: str
+) -> tuple[Any, np.ndarray, Any]:  # fmt: skip
+    """``num_envs`` games of ``config`` on ``core_type`` laid out as the game's PettingZoo env (``layout(config,
+    view_dtype)`` gives the tiled feature columns and the observation bounds); returns (core, bounds, num_envs)."""
+    num_envs = check_int("num_envs", num_envs, minimum=1)
+    tiled, bounds = layout(config, view_dtype)
+    core = core_type(
+        config, n_battles=num_envs, spare_view_channels=tiled.shape[1], threads=threads, tiled_features=tiled,
+        view_dtype=view_dtype,
+    )  # fmt: skip
+    return core, bounds, num_envs
+
+
+def _random_opponent_side(opponent: str | None, learner: str, groups: tuple[str, ...]) -> int | None:
+    """The index of ``learner``'s group when the other plays ``opponent="random"``; None when every group acts."""
+    if opponent not in (None, "random"):
+        raise ValueError(f"opponent must be None or 'random', got {opponent!r}")
+    if learner not in groups:
+        raise ValueError(f"learner must be one of {groups}, got {learner!r}")
+    return groups.index(learner) if opponent else None
+
+
 class CombinedArmsEnv(_GridGroupsEnv):
     """``num_envs`` independent combined arms games (``combined_arms_v0``: MAgent2's ``combined_arms_v6``) as one
     TorchRL environment with one agent group per MAgent2 group: ``redmelee``, ``redranged``, ``bluemelee``,
@@ -556,19 +588,14 @@ class CombinedArmsEnv(_GridGroupsEnv):
         **config_kwargs,
     ):
         config = _resolve_config(CombinedArmsConfig, config, config_kwargs)
-        if opponent not in (None, "random"):
-            raise ValueError(f"opponent must be None or 'random', got {opponent!r}")
-        num_envs = check_int("num_envs", num_envs, minimum=1)
-        tiled, bounds = combined_arms_layout(config, combined_arms_game(config), view_dtype)
-        core = CombinedArmsCore(
-            config, n_battles=num_envs, spare_view_channels=tiled.shape[1], threads=threads,
-            tiled_features=tiled, view_dtype=view_dtype,
-        )  # fmt: skip
+        learning_side = _random_opponent_side(opponent, "red", ("red", "blue"))
+        layout = lambda game, dtype: combined_arms_layout(game, combined_arms_game(game), dtype)
+        core, bounds, num_envs = _grid_core(CombinedArmsCore, layout, config, num_envs, threads, view_dtype)
         self.opponent = opponent
         self.config = config
         super().__init__(
             core, bounds, SIDE_OF_GROUP, num_envs=num_envs, device=device, categorical_actions=categorical_actions,
-            seed=seed, learning_side=0 if opponent else None,
+            seed=seed, learning_side=learning_side,
         )  # fmt: skip
 
 
@@ -606,21 +633,13 @@ class TigerDeerEnv(_GridGroupsEnv):
         **config_kwargs,
     ):
         config = _resolve_config(TigerDeerConfig, config, config_kwargs)
-        if opponent not in (None, "random"):
-            raise ValueError(f"opponent must be None or 'random', got {opponent!r}")
-        if learner not in TIGER_DEER_GROUPS:
-            raise ValueError(f"learner must be one of {TIGER_DEER_GROUPS}, got {learner!r}")
-        num_envs = check_int("num_envs", num_envs, minimum=1)
-        tiled, bounds = tiger_deer_layout(config, view_dtype)
-        core = TigerDeerCore(
-            config, n_battles=num_envs, spare_view_channels=tiled.shape[1], threads=threads,
-            tiled_features=tiled, view_dtype=view_dtype,
-        )  # fmt: skip
+        learning_side = _random_opponent_side(opponent, learner, TIGER_DEER_GROUPS)
+        core, bounds, num_envs = _grid_core(TigerDeerCore, tiger_deer_layout, config, num_envs, threads, view_dtype)
         self.opponent = opponent
         self.config = config
         super().__init__(
             core, bounds, (0, 1), num_envs=num_envs, device=device, categorical_actions=categorical_actions,
-            seed=seed, learning_side=TIGER_DEER_GROUPS.index(learner) if opponent else None,
+            seed=seed, learning_side=learning_side,
         )  # fmt: skip
 
 
@@ -656,12 +675,7 @@ class GatherEnv(_GridGroupsEnv):
         **config_kwargs,
     ):
         config = _resolve_config(GatherConfig, config, config_kwargs)
-        num_envs = check_int("num_envs", num_envs, minimum=1)
-        tiled, bounds = gather_layout(config, view_dtype)
-        core = GatherCore(
-            config, n_battles=num_envs, spare_view_channels=tiled.shape[1], threads=threads,
-            tiled_features=tiled, view_dtype=view_dtype,
-        )  # fmt: skip
+        core, bounds, num_envs = _grid_core(GatherCore, gather_layout, config, num_envs, threads, view_dtype)
         self.config = config
         # the food is the "opponent" side, its one action (stay) the only one it can draw
         super().__init__(
@@ -705,21 +719,13 @@ class AdversarialPursuitEnv(_GridGroupsEnv):
         **config_kwargs,
     ):
         config = _resolve_config(AdversarialPursuitConfig, config, config_kwargs)
-        if opponent not in (None, "random"):
-            raise ValueError(f"opponent must be None or 'random', got {opponent!r}")
-        if learner not in ADVERSARIAL_PURSUIT_GROUPS:
-            raise ValueError(f"learner must be one of {ADVERSARIAL_PURSUIT_GROUPS}, got {learner!r}")
-        num_envs = check_int("num_envs", num_envs, minimum=1)
-        tiled, bounds = adversarial_pursuit_layout(config, view_dtype)
-        core = AdversarialPursuitCore(
-            config, n_battles=num_envs, spare_view_channels=tiled.shape[1], threads=threads,
-            tiled_features=tiled, view_dtype=view_dtype,
-        )  # fmt: skip
+        learning_side = _random_opponent_side(opponent, learner, ADVERSARIAL_PURSUIT_GROUPS)
+        core, bounds, num_envs = _grid_core(AdversarialPursuitCore, adversarial_pursuit_layout, config, num_envs, threads, view_dtype)
         self.opponent = opponent
         self.config = config
         super().__init__(
             core, bounds, (0, 1), num_envs=num_envs, device=device, categorical_actions=categorical_actions,
-            seed=seed, learning_side=ADVERSARIAL_PURSUIT_GROUPS.index(learner) if opponent else None,
+            seed=seed, learning_side=learning_side,
         )  # fmt: skip
 
 
