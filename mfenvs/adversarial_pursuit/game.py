@@ -26,7 +26,14 @@ from functools import partial
 import numpy as np
 
 from mfenvs.common.validation import check_float, check_int
-from mfenvs.gridworld.game import AgentType, Game, Group, MapLayout, RewardRule
+from mfenvs.gridworld.game import (
+    AgentType,
+    Game,
+    Group,
+    MapLayout,
+    RewardRule,
+    check_placement,
+)
 from mfenvs.tiger_deer.game import random_cells
 
 GROUPS = ("predator", "prey")
@@ -82,16 +89,7 @@ class AdversarialPursuitConfig:
             if walls:
                 raise ValueError("walls go with explicit positions (the random map draws its own walls)")
             return
-        if sorted(self.positions) != sorted(GROUPS):
-            raise ValueError(f"positions must give the cells of each of {GROUPS}, got {sorted(self.positions)}")
-        bodies = [(x + dx, y + dy) for x, y in self.positions["predator"] for dx in range(PREDATOR_WIDTH) for dy in range(PREDATOR_WIDTH)]
-        cells = bodies + [tuple(cell) for cell in self.positions["prey"]] + list(walls)
-        if len(set(cells)) != len(cells):
-            raise ValueError("positions and walls: two things on one cell (a predator covers 2 x 2 cells from its position)")
-        if any(not (0 < x < self.map_size - 1 and 0 < y < self.map_size - 1) for x, y in cells):
-            raise ValueError(f"positions and walls must be inside the wall ring, 1 .. {self.map_size - 2}")
-        if any(len(self.positions[group]) == 0 for group in GROUPS):
-            raise ValueError("positions: every group needs at least one agent")
+        check_placement(self.map_size, self.positions, GROUPS, walls, widths={"predator": PREDATOR_WIDTH})
 
     @property
     def group_counts(self) -> tuple[int, int]:

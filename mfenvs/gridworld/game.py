@@ -37,7 +37,7 @@ list of feature columns per type (combined arms).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import NamedTuple
@@ -50,6 +50,35 @@ ID_BITS = 10
 """MAgent's ``embedding_size`` of every game but gather: the agent id as 10 binary features."""
 
 EVENTS = ("attack", "kill")
+
+
+def check_placement(
+    map_size: int,
+    positions: Mapping[str, Sequence[tuple[int, int]]],
+    groups: Sequence[str],
+    walls: Sequence[tuple[int, int]] = (),
+    widths: Mapping[str, int] | None = None,
+) -> None:
+    """Raise ``ValueError`` unless explicit ``positions`` (a group -> its agents' cells) give every one of ``groups``
+    at least one agent, and those agents (a group of ``widths[group]`` cells square covers them from its position,
+    the top-left) and ``walls`` are inside the wall ring, one thing per cell."""
+    widths = widths or {}
+    if sorted(positions) != sorted(groups):
+        raise ValueError(f"positions must give the cells of each of {tuple(groups)}, got {sorted(positions)}")
+    cells = [
+        (x + dx, y + dy)
+        for group in groups
+        for x, y in positions[group]
+        for dx in range(widths.get(group, 1))
+        for dy in range(widths.get(group, 1))
+    ] + [tuple(cell) for cell in walls]
+    if len(set(cells)) != len(cells):
+        wide = ", ".join(f"a {group} covers {w} x {w} cells from its position" for group, w in widths.items() if w > 1)
+        raise ValueError("positions and walls: two things on one cell" + (f" ({wide})" if wide else ""))
+    if any(not (0 < x < map_size - 1 and 0 < y < map_size - 1) for x, y in cells):
+        raise ValueError(f"positions and walls must be inside the wall ring, 1 .. {map_size - 2}")
+    if any(len(positions[group]) == 0 for group in groups):
+        raise ValueError("positions: every group needs at least one agent")
 
 
 @cache

@@ -31,6 +31,7 @@ from mfenvs.gridworld.game import (
     JointAttackRule,
     MapLayout,
     RewardRule,
+    check_placement,
 )
 
 GROUPS = ("deer", "tiger")
@@ -82,15 +83,7 @@ class TigerDeerConfig:
             if walls:
                 raise ValueError("walls go with explicit positions (the random map draws its own walls)")
             return
-        if sorted(self.positions) != sorted(GROUPS):
-            raise ValueError(f"positions must give the cells of each of {GROUPS}, got {sorted(self.positions)}")
-        cells = [tuple(cell) for group in GROUPS for cell in self.positions[group]] + list(walls)
-        if len(set(cells)) != len(cells):
-            raise ValueError("positions and walls: two things on one cell")
-        if any(not (0 < x < self.map_size - 1 and 0 < y < self.map_size - 1) for x, y in cells):
-            raise ValueError(f"positions and walls must be inside the wall ring, 1 .. {self.map_size - 2}")
-        if any(len(self.positions[group]) == 0 for group in GROUPS):
-            raise ValueError("positions: every group needs at least one agent")
+        check_placement(self.map_size, self.positions, GROUPS, walls)
 
     @property
     def group_counts(self) -> tuple[int, int]:
