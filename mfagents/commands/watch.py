@@ -137,12 +137,12 @@ def policy_specs(
     options = " / ".join(f"--{side}" for side in sides)
     if misplaced:
         raise WatchError(f"{entry.short_name}'s sides are {' and '.join(sides)}: give {options} SPECs (not {', '.join(misplaced)})")
-    if policy is not None and any(given[side] is not None for side in sides):
+    if policy is not None and any(given.get(side) is not None for side in sides):
         raise WatchError(f"give --policy SPEC (both teams) or {options} SPECs, not both")
     if policy is not None:
         return {side: policy for side in sides}
     defaults = DEFAULT_BATTLE_SPECS if entry.short_name in BATTLE_GAMES else dict.fromkeys(sides, DEFAULT_SPEC)
-    return {side: given[side] or defaults[side] for side in sides}
+    return {side: given.get(side) or defaults[side] for side in sides}
 
 
 def policy_label(policy: Policy, spec: str) -> str:

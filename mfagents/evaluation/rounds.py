@@ -92,11 +92,11 @@ def evaluate(
         specs = {ALL: policy}
     else:
         others = [f"--{name}" for name, spec in given.items() if spec is not None and name not in sides]
-        if any(given[side] is None for side in sides) or policy is not None or others:
+        if any(given.get(side) is None for side in sides) or policy is not None or others:
             wanted = " and ".join(f"--{side} SPEC" for side in sides)
             not_these = ", ".join(["--policy", *others]) if others else "--policy"
             raise ValueError(f"{entry.short_name} has two teams: give both {wanted} (not {not_these})")
-        specs = {side: given[side] for side in sides}
+        specs = {side: given.get(side) for side in sides}
     copies = n_envs if n_envs is not None else min(rounds, EVAL_COPIES)
     kwargs = merge_env_kwargs(entry, specs, env_kwargs, override=override_run_settings)
     pipeline = VecPipeline(entry.env_id, kwargs, copies)
