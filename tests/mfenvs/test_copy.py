@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import data_equivalence
 
-from tests.mfenvs.test_determinism import rollout
+from tests.mfenvs.test_determinism import kept_length, rollout
 
 COPIES = {
     "deepcopy": copy.deepcopy,
@@ -30,16 +30,9 @@ def assert_same(first: list, second: list) -> None:
         assert data_equivalence(a, b, exact=True), f"the copy differs from a fresh env at output {index}"
 
 
-def copy_rollout_length(env_case) -> tuple[int, int]:
-    """(steps, max_cycles) of a kept rollout: 100 steps of 30-step episodes (several resets, deaths in the packed
-    Battle cases); gather 12 steps of 5: a step's kept observations hold the view rows of all its 2,767 slots
-    (~110 MB with the features), and 200 kept steps would need ~22 GB."""
-    return (12, 5) if env_case.short_name == "gather" else (100, 30)
-
-
 @pytest.mark.parametrize("how", list(COPIES))
 def test_a_copy_made_before_reset_plays_like_a_fresh_env(env_case, how):
-    steps, cycles = copy_rollout_length(env_case)
+    steps, cycles = kept_length(env_case, 100, 30)  # several resets, deaths in the packed Battle cases
     fresh = rollout(env_case.parallel_env(max_cycles=cycles), seed=5, action_seed=1, n_steps=steps)
     copied = rollout(COPIES[how](env_case.parallel_env(max_cycles=cycles)), seed=5, action_seed=1, n_steps=steps)
     assert_same(fresh, copied)
