@@ -71,6 +71,11 @@ MAgent's x-band order, as in MAgent2 (``mfenvs.gridworld.game.Game.move_bands``)
 ``GatherConfig(map_size=..., positions=...)`` places the agents explicitly on a map of any size (the
 batched core; the MAgent2 rule-identity tests use it for small maps).
 
+Memory: a step's observations are views of one buffer that holds a row for every slot, the 2,272 food's too
+(left zero): ~107 MB with ``extra_features`` and the minimap, ~12 MB without. The env reuses the buffer once
+nothing refers to it; a consumer that keeps every step's observation dict instead of copying the rows it needs
+keeps one buffer per step (a known cost, not yet trimmed to the omnivores' rows).
+
 Differences from MAgent2's ``gather_v5``, all deliberate (as Battle's and the other games'):
 ``state()`` is indexed [y, x] like the views (MAgent2's is [x, y]) and never carries the features
 (MAgent2's ``state()`` with ``extra_features`` writes them from channel 3 on, over the omnivores'
