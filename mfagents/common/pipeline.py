@@ -124,7 +124,7 @@ NOT_TRAINABLE: dict[str, tuple[str, str]] = {
 
 NOT_TRAINABLE_BECAUSE: dict[str, str] = {
     "adversarial_pursuit": (
-        f"its sides are different groups ({GROUP_SPACES_TEXT['adversarial_pursuit']}), and its eval, scoreboard and "
+        f"its sides are different groups ({GROUP_SPACES_TEXT['adversarial_pursuit']}), and its evaluation, scoreboard and "
         "per-side options are not written yet (tiger-deer's are)"
     ),
     "gather": (
