@@ -94,7 +94,7 @@ def report(runs: list[Path]) -> str:
     lines = [
         SECTION,
         "",
-        "Tuning seeds (>= 100) only; none of these is a reported result. Each row is one `mfzoo train battle` run on the",
+        "Tuning seeds (>= 100), except the `rep-*` rows: the recipe on a reported seed. Each row is one `mfzoo train battle` run on the",
         "paper's map (40 x 40, 64 v 64, minimap and features, 400-step rounds) with the Battle learner defaults",
         "unless the command says otherwise, evaluated while training by the panel (greedy, 20 rounds against each of",
         "`random` and `scripted` every 50 or 100 rounds, on evaluation seeds). Machine: AMD EPYC (`lscpu` gives no",
