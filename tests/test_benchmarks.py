@@ -207,10 +207,10 @@ def test_torchrl_battle_speed_quick_mode_times_both_routes():
 
 def test_battle_recipe_search_tabulates_every_kept_run_from_its_own_log():
     script = load_script(BENCHMARKS / "battle_recipe_search.py")
-    runs = sorted(p for p in script.RUNS.iterdir() if (p / "metrics.csv").is_file())
+    runs = sorted((p for p in script.RUNS.iterdir() if (p / "metrics.csv").is_file()), key=script.run_order)
     assert runs, "results/battle_recipe holds the tuning runs the BENCHMARKS section is built from"
     text = script.report(runs)
-    rows = [line for line in text.splitlines() if line.startswith("| e")]
+    rows = [line for line in text.splitlines() if line.startswith(("| e", "| rep-"))]
     assert [row.split(" | ")[0].strip("| ") for row in rows] == [run.name for run in runs]
     for run, row in zip(runs, rows):
         config = __import__("json").loads((run / "config.json").read_text())
