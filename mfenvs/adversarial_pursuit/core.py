@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
@@ -68,17 +67,6 @@ class AdversarialPursuitCore(GridCore):
         self.tags = np.zeros(n_battles, dtype=np.int64)
         self._keys = [[f"{name}_kills", f"{name}_deaths", f"{name}_survivors"] for name in GROUPS]
 
-    @property
-    def config(self) -> AdversarialPursuitConfig:
-        return self._config
-
-    @config.setter
-    def config(self, value: AdversarialPursuitConfig) -> None:
-        """Replace the config; only ``max_cycles`` may differ (the arrays are sized by the rest)."""
-        if replace(value, max_cycles=self._config.max_cycles) != self._config:
-            raise ValueError("only max_cycles of an AdversarialPursuitCore's config can be changed")
-        self._config = value
-        self.max_cycles = value.max_cycles
 
     def reset_battles(self, which: np.ndarray) -> None:
         super().reset_battles(which)

@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
@@ -65,17 +64,6 @@ class BattleCore(GridCore):
         self._config = config
         self.n_red = config.team_counts[0]
 
-    @property
-    def config(self) -> BattleConfig:
-        return self._config
-
-    @config.setter
-    def config(self, value: BattleConfig) -> None:
-        """Replace the config; only ``max_cycles`` may differ (the arrays are sized by the rest)."""
-        if replace(value, max_cycles=self._config.max_cycles) != self._config:
-            raise ValueError("only max_cycles of a BattleCore's config can be changed")
-        self._config = value
-        self.max_cycles = value.max_cycles
 
     @property
     def teams(self) -> np.ndarray:

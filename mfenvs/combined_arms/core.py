@@ -15,11 +15,16 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
-from mfenvs.combined_arms.game import GROUPS, SIDE_OF_GROUP, SIDES, CombinedArmsConfig, combined_arms_game
+from mfenvs.combined_arms.game import (
+    GROUPS,
+    SIDE_OF_GROUP,
+    SIDES,
+    CombinedArmsConfig,
+    combined_arms_game,
+)
 from mfenvs.gridworld.core import GridCore
 
 
@@ -65,17 +70,6 @@ class CombinedArmsCore(GridCore):
         self._group_keys = [[f"{name}_kills", f"{name}_friendly_kills", f"{name}_survivors"] for name in GROUPS]
         self._side_keys = [[f"{name}_kills", f"{name}_friendly_kills", f"{name}_survivors"] for name in SIDES]
 
-    @property
-    def config(self) -> CombinedArmsConfig:
-        return self._config
-
-    @config.setter
-    def config(self, value: CombinedArmsConfig) -> None:
-        """Replace the config; only ``max_cycles`` may differ (the arrays are sized by the rest)."""
-        if replace(value, max_cycles=self._config.max_cycles) != self._config:
-            raise ValueError("only max_cycles of a CombinedArmsCore's config can be changed")
-        self._config = value
-        self.max_cycles = value.max_cycles
 
     def group_slices(self) -> dict[str, slice]:
         """The slots of each group, in MAgent2's order."""

@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
@@ -65,17 +64,6 @@ class GatherCore(GridCore):
         self.teams = self.tables.slot_group.copy()
         self.team_names = GROUPS
 
-    @property
-    def config(self) -> GatherConfig:
-        return self._config
-
-    @config.setter
-    def config(self, value: GatherConfig) -> None:
-        """Replace the config; only ``max_cycles`` may differ (the arrays are sized by the rest)."""
-        if replace(value, max_cycles=self._config.max_cycles) != self._config:
-            raise ValueError("only max_cycles of a GatherCore's config can be changed")
-        self._config = value
-        self.max_cycles = value.max_cycles
 
     def group_slices(self) -> dict[str, slice]:
         """The slots of each group, in MAgent2's order."""

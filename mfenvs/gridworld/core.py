@@ -1,7 +1,9 @@
 """``GridCore``: B independent games of one ``Game`` stepped at once on arrays; the engine under every gridworld env.
 
 Example:
-    >>> import numpy as np
+    >>> from typing import Any
+
+import numpy as np
     >>> from mfenvs.battle import BattleConfig
     >>> from mfenvs.battle.game import battle_game
     >>> from mfenvs.gridworld import GridCore
@@ -15,14 +17,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 
 import numpy as np
 
 from mfenvs.common import jit
 from mfenvs.common.allocator import keep_freed_memory_for_reuse
-from mfenvs.common.mean_action import disk_half_widths, global_mean_action, radius_scratch
+from mfenvs.common.mean_action import (
+    disk_half_widths,
+    global_mean_action,
+    radius_scratch,
+)
 from mfenvs.common.mean_action_kernels import radius_counts
 from mfenvs.common.validation import check_float, check_int
 from mfenvs.gridworld import observe, rules
@@ -281,6 +287,19 @@ class GridCore:
     # -- outputs ---------------------------------------------------------------------------------
     VIEW_BUFFERS = 3
     """Views buffers a core keeps for reuse: a step's output is usually still held while the next is made."""
+
+    @property
+    def config(self) -> Any:
+        """The game's config (``BattleConfig``, ``TigerDeerConfig``...), which each game's core keeps in ``_config``."""
+        return self._config
+
+    @config.setter
+    def config(self, value: Any) -> None:
+        """Replace the config; only ``max_cycles`` may differ (the arrays are sized by the rest)."""
+        if replace(value, max_cycles=self._config.max_cycles) != self._config:
+            raise ValueError(f"only max_cycles of a {type(self).__name__}'s config can be changed")
+        self._config = value
+        self.max_cycles = value.max_cycles
 
     def _views_buffer(self) -> tuple[np.ndarray, np.ndarray]:
         """A views buffer nothing outside the core refers to (reused: the cells it knows hold zeros stay

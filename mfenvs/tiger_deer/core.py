@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
@@ -61,17 +60,6 @@ class TigerDeerCore(GridCore):
         self.team_names = GROUPS
         self._keys = [[f"{name}_kills", f"{name}_deaths", f"{name}_survivors"] for name in GROUPS]
 
-    @property
-    def config(self) -> TigerDeerConfig:
-        return self._config
-
-    @config.setter
-    def config(self, value: TigerDeerConfig) -> None:
-        """Replace the config; only ``max_cycles`` may differ (the arrays are sized by the rest)."""
-        if replace(value, max_cycles=self._config.max_cycles) != self._config:
-            raise ValueError("only max_cycles of a TigerDeerCore's config can be changed")
-        self._config = value
-        self.max_cycles = value.max_cycles
 
     def group_slices(self) -> dict[str, slice]:
         """The slots of each group, in MAgent2's order."""
